@@ -1,0 +1,1 @@
+"""Training-data tools, labeling and offline evaluation."""

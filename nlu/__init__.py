@@ -1,0 +1,1 @@
+"""Understanding what a caller wants: intents, utterance types, entities (issue 4)."""

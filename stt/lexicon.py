@@ -1,0 +1,132 @@
+"""Domain biasing from a text lexicon: no audio and no timestamps needed.
+
+A lexicon is a plain text file of domain terms, one per line (product names,
+branch names, the key words of intents); ``#`` starts a comment. It is used twice:
+
+1. Before decoding, as Whisper's initial prompt: the decoder conditions on it as
+   if it had just heard those words, which makes their spelling more likely.
+2. After decoding, as a post-correction: word spans whose *jamo* (the letters
+   inside Hangul syllables) are within a similarity threshold of a term are
+   replaced by the term, keeping a trailing particle (잔액을, 한도는). Comparing
+   jamo rather than syllables matters for Korean: 불닭 and 불을 differ in one
+   syllable but in how many of its letters is what tells a near-miss from a
+   different word.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Sequence
+
+from rapidfuzz import fuzz, process
+
+_HANGUL_BASE, _HANGUL_LAST = 0xAC00, 0xD7A3
+_NON_WORD = re.compile(r"[^\w]+")
+MAX_WINDOW = 3  # a term may have been heard as up to this many words
+PROMPT_TERMS = 40  # Whisper's prompt holds at most 223 tokens; keep well inside it
+
+
+def jamo(text: str) -> str:
+    """Hangul syllables decomposed into their conjoining jamo; other characters kept."""
+    out: list[str] = []
+    for ch in text:
+        code = ord(ch)
+        if _HANGUL_BASE <= code <= _HANGUL_LAST:
+            index = code - _HANGUL_BASE
+            out.append(chr(0x1100 + index // 588))
+            out.append(chr(0x1161 + (index % 588) // 28))
+            if index % 28:
+                out.append(chr(0x11A7 + index % 28))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _key(text: str) -> str:
+    return _NON_WORD.sub("", unicodedata.normalize("NFC", text))
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace tokens[start:end] by ``text``."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    terms: tuple[str, ...]
+
+    @classmethod
+    def from_text(cls, text: str) -> Lexicon:
+        terms: list[str] = []
+        for line in text.splitlines():
+            term = " ".join(line.split("#", 1)[0].split())
+            if term and term not in terms:
+                terms.append(unicodedata.normalize("NFC", term))
+        return cls(tuple(terms))
+
+    @classmethod
+    def load(cls, path: Path | None) -> Lexicon:
+        """A lexicon file, or the bundled card/bank lexicon when ``path`` is None."""
+        if path is None:
+            return cls.from_text(resources.files("stt.resources").joinpath("card_bank_lexicon.txt").read_text("utf-8"))
+        try:
+            return cls.from_text(Path(path).read_text("utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read lexicon {path}: {exc}") from exc
+
+    def prompt(self) -> str:
+        """Initial prompt: the first terms of the file, so put the most important first."""
+        return ", ".join(self.terms[:PROMPT_TERMS]) + "."
+
+    def corrections(self, tokens: Sequence[str], threshold: float) -> list[Edit]:
+        """Spans of ``tokens`` (words as recognised) that should read as a lexicon term.
+
+        Greedy left to right; at each position the best-scoring term over windows of
+        1..MAX_WINDOW words wins. Only terms of two or more syllables are used: a
+        single syllable is too short to tell a near-miss from chance.
+        """
+        choices = {i: jamo(_key(t)) for i, t in enumerate(self.terms) if len(_key(t)) >= 2}
+        keys = [_key(t) for t in tokens]
+        edits: list[Edit] = []
+        i = 0
+        while i < len(tokens):
+            best: tuple[float, int, str] | None = None
+            for n in range(min(MAX_WINDOW, len(tokens) - i), 0, -1):
+                joined = "".join(keys[i:i + n])
+                # The term must reach into the last word; only that word may carry a particle.
+                min_cut = len(joined) - len(keys[i + n - 1]) + 1
+                for term_index, score, suffix in self._matches(joined, min_cut, choices, threshold):
+                    if best is None or score > best[0]:
+                        best = (score, n, self.terms[term_index] + suffix)
+            if best is not None:
+                _, n, text = best
+                trailing = re.search(r"[^\w]*$", tokens[i + n - 1]).group(0)
+                replacement = text + trailing
+                if replacement != " ".join(tokens[i:i + n]).strip():
+                    edits.append(Edit(i, i + n, replacement))
+                i += n
+            else:
+                i += 1
+        return edits
+
+    @staticmethod
+    def _matches(joined: str, min_cut: int, choices: dict[int, str], threshold: float):
+        """(term index, score, particle suffix) for prefixes of ``joined`` that match a term."""
+        found = []
+        for cut in range(len(joined), max(min_cut, 2) - 1, -1):
+            suffix = joined[cut:]
+            if len(suffix) > 2:  # a Korean particle is one or two syllables
+                break
+            hit = process.extractOne(jamo(joined[:cut]), choices, scorer=fuzz.ratio, score_cutoff=threshold)
+            if hit is not None:
+                _, score, term_index = hit
+                found.append((term_index, score, suffix))
+        return found

@@ -1,0 +1,1 @@
+"""Data files shipped with the STT stage (the default domain lexicon)."""

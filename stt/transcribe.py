@@ -1,0 +1,129 @@
+"""Korean transcription with faster-whisper: segments, word timestamps, confidences.
+
+:class:`Transcriber` holds the loaded model and the decoding options; build it once
+per process with :func:`get_transcriber` and share it. Results are small frozen
+dataclasses that serialise with :func:`dataclasses.asdict`. Times are in seconds
+from the start of the audio given.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from faster_whisper import WhisperModel
+
+from kocall.settings import SttSettings
+from stt.audio import MODEL_RATE, Audio
+from stt.lexicon import Lexicon
+from stt.model import load_model
+
+# Segments the model itself thinks are probably not speech, and whose text it is
+# also unsure of, are Whisper's typical inventions on noise: drop them.
+NO_SPEECH_DROP = 0.6
+LOGPROB_DROP = -1.0
+
+
+@dataclass(frozen=True)
+class Word:
+    start: float
+    end: float
+    word: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    segments: tuple[Segment, ...]
+    duration_s: float
+    sample_rate: int
+
+    @classmethod
+    def of(cls, audio: Audio, segments: Iterable[Segment]) -> Transcript:
+        """The transcript of ``audio`` (at its input rate) made of ``segments``."""
+        segments = tuple(segments)
+        return cls(" ".join(s.text for s in segments), segments, round(audio.duration_s, 3), audio.sample_rate)
+
+
+class Transcriber:
+    """A loaded Whisper model with this project's decoding options."""
+
+    def __init__(self, model: WhisperModel, settings: SttSettings, lexicon: Lexicon | None) -> None:
+        self.model = model
+        self.settings = settings
+        self.lexicon = lexicon if settings.biasing else None
+        self.suppress_tokens = [-1] + (_digit_tokens(model) if settings.spell_numbers else [])
+
+    def segments(self, audio: Audio, *, word_timestamps: bool = True) -> Iterator[Segment]:
+        """Decode lazily: long audio yields segments as they are ready (for progress bars)."""
+        samples = audio.at_rate(MODEL_RATE).samples
+        raw, _ = self.model.transcribe(
+            samples,
+            language=self.settings.language,
+            beam_size=self.settings.beam_size,
+            vad_filter=self.settings.vad,
+            word_timestamps=word_timestamps,
+            initial_prompt=self.lexicon.prompt() if self.lexicon and self.settings.prompt_biasing else None,
+            suppress_tokens=self.suppress_tokens,
+            condition_on_previous_text=False,
+        )
+        for seg in raw:
+            if seg.no_speech_prob > NO_SPEECH_DROP and seg.avg_logprob < LOGPROB_DROP:
+                continue
+            words = tuple(Word(round(w.start, 3), round(w.end, 3), w.word.strip(), round(w.probability, 4))
+                          for w in seg.words or ())
+            segment = Segment(round(seg.start, 3), round(seg.end, 3), seg.text.strip(),
+                              round(seg.avg_logprob, 4), round(seg.no_speech_prob, 4), words)
+            segment = self._correct(segment)
+            if segment.text:
+                yield segment
+
+    def transcribe(self, audio: Audio, *, word_timestamps: bool = True) -> Transcript:
+        return Transcript.of(audio, self.segments(audio, word_timestamps=word_timestamps))
+
+    def _correct(self, segment: Segment) -> Segment:
+        """Lexicon post-correction, applied to words so that text and word timings agree."""
+        if self.lexicon is None:
+            return segment
+        if not segment.words:
+            tokens = segment.text.split()
+            edits = self.lexicon.corrections(tokens, self.settings.correction_threshold)
+            for edit in reversed(edits):
+                tokens[edit.start:edit.end] = [edit.text]
+            return replace(segment, text=" ".join(tokens))
+        words = list(segment.words)
+        edits = self.lexicon.corrections([w.word for w in words], self.settings.correction_threshold)
+        if not edits:
+            return segment
+        for edit in reversed(edits):
+            span = words[edit.start:edit.end]
+            words[edit.start:edit.end] = [Word(span[0].start, span[-1].end, edit.text,
+                                               min(w.probability for w in span))]
+        return replace(segment, words=tuple(words), text=" ".join(w.word for w in words))
+
+
+def _digit_tokens(model: WhisperModel) -> list[int]:
+    """Ids of the text tokens that contain a digit (special tokens come after end-of-text)."""
+    tokenizer = model.hf_tokenizer
+    end_of_text = tokenizer.token_to_id("<|endoftext|>")
+    return [i for i in range(end_of_text) if any(c.isdigit() for c in tokenizer.decode([i]))]
+
+
+@functools.lru_cache(maxsize=4)
+def get_transcriber(settings: SttSettings, cache_dir: Path) -> Transcriber:
+    """The process-wide transcriber for these settings (model and lexicon loaded once)."""
+    lexicon = Lexicon.load(settings.lexicon) if settings.biasing else None
+    return Transcriber(load_model(settings, cache_dir), settings, lexicon)
