@@ -27,20 +27,35 @@ from rapidfuzz import fuzz, process
 _HANGUL_BASE, _HANGUL_LAST = 0xAC00, 0xD7A3
 _NON_WORD = re.compile(r"[^\w]+")
 MAX_WINDOW = 3  # a term may have been heard as up to this many words
+SHORT_TERM_SCORE = 92.0  # two-syllable terms must match all but a trace (잊자 is not 이자)
+# What may follow a corrected term inside its last word: Korean particles, not other syllables.
+PARTICLES = frozenset(
+    "을 를 이 가 은 는 에 의 도 로 와 과 만 요 랑 좀 으로 에서 까지 부터 이랑 하고 처럼 보다 이요 은요 는요 이나 이며".split()
+) | {""}
 PROMPT_TERMS = 40  # Whisper's prompt holds at most 223 tokens; keep well inside it
 
 
+_INITIALS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
+_MEDIALS = "ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ"
+_FINALS = ("", *"ㄱㄲㄳㄴㄵㄶㄷㄹㄺㄻㄼㄽㄾㄿㅀㅁㅂㅄㅅㅆㅇㅈㅊㅋㅌㅍㅎ")
+
+
 def jamo(text: str) -> str:
-    """Hangul syllables decomposed into their conjoining jamo; other characters kept."""
+    """Hangul spelled out letter by letter, the way it sounds across syllable edges.
+
+    Initial and final consonants map to the same letters and the silent initial ㅇ
+    is dropped, so that liaison (연음) spellings compare equal: 절이 and 저리 are
+    both ㅈㅓㄹㅣ, which is how Whisper's near-misses look. Other characters are kept.
+    """
     out: list[str] = []
     for ch in text:
         code = ord(ch)
         if _HANGUL_BASE <= code <= _HANGUL_LAST:
             index = code - _HANGUL_BASE
-            out.append(chr(0x1100 + index // 588))
-            out.append(chr(0x1161 + (index % 588) // 28))
-            if index % 28:
-                out.append(chr(0x11A7 + index % 28))
+            initial = _INITIALS[index // 588]
+            out.append("" if initial == "ㅇ" else initial)
+            out.append(_MEDIALS[(index % 588) // 28])
+            out.append(_FINALS[index % 28])
         else:
             out.append(ch)
     return "".join(out)
@@ -48,6 +63,10 @@ def jamo(text: str) -> str:
 
 def _key(text: str) -> str:
     return _NON_WORD.sub("", unicodedata.normalize("NFC", text))
+
+
+def threshold_for(term: str, threshold: float) -> float:
+    return threshold if len(_key(term)) >= 3 else max(threshold, SHORT_TERM_SCORE)
 
 
 @dataclass(frozen=True)
@@ -103,7 +122,7 @@ class Lexicon:
                 joined = "".join(keys[i:i + n])
                 # The term must reach into the last word; only that word may carry a particle.
                 min_cut = len(joined) - len(keys[i + n - 1]) + 1
-                for term_index, score, suffix in self._matches(joined, min_cut, choices, threshold):
+                for term_index, score, suffix in self._matches(joined, min_cut, self.terms, choices, threshold):
                     if best is None or score > best[0]:
                         best = (score, n, self.terms[term_index] + suffix)
             if best is not None:
@@ -118,15 +137,20 @@ class Lexicon:
         return edits
 
     @staticmethod
-    def _matches(joined: str, min_cut: int, choices: dict[int, str], threshold: float):
+    def _matches(joined: str, min_cut: int, terms: tuple[str, ...], choices: dict[int, str], threshold: float):
         """(term index, score, particle suffix) for prefixes of ``joined`` that match a term."""
         found = []
-        for cut in range(len(joined), max(min_cut, 2) - 1, -1):
+        for cut in range(len(joined), max(min_cut, 2, len(joined) - 2) - 1, -1):
             suffix = joined[cut:]
-            if len(suffix) > 2:  # a Korean particle is one or two syllables
-                break
+            if suffix not in PARTICLES:
+                continue
             hit = process.extractOne(jamo(joined[:cut]), choices, scorer=fuzz.ratio, score_cutoff=threshold)
-            if hit is not None:
-                _, score, term_index = hit
+            if hit is None:
+                continue
+            _, score, term_index = hit
+            # A shorter part of a term (상담 of 상담원) is a word of its own, not a near-miss.
+            if joined[:cut] in _key(terms[term_index]) and joined[:cut] != _key(terms[term_index]):
+                continue
+            if score >= threshold_for(terms[term_index], threshold):
                 found.append((term_index, score, suffix))
         return found
