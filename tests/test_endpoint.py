@@ -1,0 +1,86 @@
+"""Live telephone audio: 20 ms mu-law frames in, utterances and barge-in out."""
+
+import numpy as np
+import pytest
+
+from data_tools.metrics import cer
+from kocall.settings import EndpointSettings
+from stt.audio import Audio, to_mulaw
+from stt.endpoint import Endpointer, LiveRecognizer, SpeechStarted, Utterance
+
+from .conftest import silence
+
+FRAME = 160  # bytes of mu-law = 20 ms at 8 kHz
+
+
+def frames(audio: Audio):
+    data = to_mulaw(audio)
+    return [data[i:i + FRAME] for i in range(0, len(data), FRAME)]
+
+
+def call(*parts: np.ndarray) -> Audio:
+    return Audio(np.concatenate(parts), 16000)
+
+
+def stream(endpointer, audio: Audio, flush: bool = True):
+    events = []
+    for i, frame in enumerate(frames(audio)):
+        events += [(i * 0.02, e) for e in endpointer.feed_mulaw(frame)]
+    if flush:
+        events += [(audio.duration_s, e) for e in endpointer.flush()]
+    return events
+
+
+def test_one_utterance_with_barge_in_then_transcript(transcriber, leopard, leopard_reference):
+    live = LiveRecognizer(Endpointer(EndpointSettings()), transcriber)
+    events = stream(live, call(silence(1), leopard.samples, silence(1.5)), flush=False)
+    kinds = [type(e) for _, e in events]
+    assert kinds == [SpeechStarted, Utterance]
+    (started_at, started), (ended_at, utterance) = events
+    speech_onset = 1 + leopard_reference["words"][0]["start"]
+    speech_end = 1 + leopard_reference["words"][-1]["end"]
+    assert started.at_s == pytest.approx(speech_onset, abs=0.45)
+    assert started_at - started.at_s < 0.3  # barge-in is signalled within 300 ms of speech
+    assert utterance.end_s == pytest.approx(speech_end, abs=0.3)
+    assert ended_at - utterance.end_s == pytest.approx(0.5, abs=0.1)  # end_silence_ms
+    assert utterance.audio.sample_rate == 16000
+    assert not utterance.cut_at_max_length
+    assert cer(leopard_reference["text"], utterance.transcript.text) <= 0.16
+
+
+def test_silence_and_noise_give_no_events():
+    rng = np.random.default_rng(1)
+    hiss = (0.005 * rng.standard_normal(16000 * 3)).astype(np.float32)
+    assert stream(Endpointer(EndpointSettings()), call(silence(2), hiss)) == []
+
+
+def test_two_turns_come_out_as_two_utterances(leopard):
+    events = stream(Endpointer(EndpointSettings()), call(leopard.samples, silence(1.5), leopard.samples, silence(1)))
+    utterances = [e for _, e in events if isinstance(e, Utterance)]
+    assert len(utterances) == 2
+    assert utterances[1].start_s > utterances[0].end_s + 1
+
+
+def test_long_speech_is_cut_at_the_maximum_length(leopard):
+    settings = EndpointSettings(max_utterance_s=4.0)
+    events = stream(Endpointer(settings), call(*[leopard.samples[4000:-8000]] * 4))
+    utterances = [e for _, e in events if isinstance(e, Utterance)]
+    assert utterances[0].cut_at_max_length
+    assert utterances[0].audio.duration_s <= 4.0 + 0.6  # plus pre-roll
+    assert len(utterances) >= 2
+    assert sum(isinstance(e, SpeechStarted) for _, e in events) == 1
+
+
+def test_hanging_up_mid_sentence_still_delivers_the_utterance(leopard):
+    endpointer = Endpointer(EndpointSettings())
+    events = stream(endpointer, call(silence(0.5), leopard.samples[: 16000 * 2]), flush=False)
+    assert [type(e) for _, e in events] == [SpeechStarted]
+    (utterance,) = endpointer.flush()
+    assert utterance.audio.duration_s > 1.0
+
+
+def test_a_click_is_too_short_to_be_an_utterance():
+    click = np.zeros(1600, np.float32)
+    click[::40] = 0.9
+    events = stream(Endpointer(EndpointSettings()), call(silence(1), click, silence(1)))
+    assert not [e for _, e in events if isinstance(e, Utterance)]
