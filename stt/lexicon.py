@@ -15,6 +15,7 @@ branch names, the key words of intents); ``#`` starts a comment. It is used twic
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -112,7 +113,6 @@ class Lexicon:
         1..MAX_WINDOW words wins. Only terms of two or more syllables are used: a
         single syllable is too short to tell a near-miss from chance.
         """
-        choices = {i: jamo(_key(t)) for i, t in enumerate(self.terms) if len(_key(t)) >= 2}
         keys = [_key(t) for t in tokens]
         edits: list[Edit] = []
         i = 0
@@ -122,7 +122,7 @@ class Lexicon:
                 joined = "".join(keys[i:i + n])
                 # The term must reach into the last word; only that word may carry a particle.
                 min_cut = len(joined) - len(keys[i + n - 1]) + 1
-                for term_index, score, suffix in self._matches(joined, min_cut, self.terms, choices, threshold):
+                for term_index, score, suffix in self._matches(joined, min_cut, threshold):
                     if best is None or score > best[0]:
                         best = (score, n, self.terms[term_index] + suffix)
             if best is not None:
@@ -136,21 +136,26 @@ class Lexicon:
                 i += 1
         return edits
 
-    @staticmethod
-    def _matches(joined: str, min_cut: int, terms: tuple[str, ...], choices: dict[int, str], threshold: float):
+    @functools.cached_property
+    def _choices(self) -> dict[int, str]:
+        """Term index -> jamo key, computed once per lexicon."""
+        return {i: jamo(_key(t)) for i, t in enumerate(self.terms) if len(_key(t)) >= 2}
+
+    def _matches(self, joined: str, min_cut: int, threshold: float) -> list[tuple[int, float, str]]:
         """(term index, score, particle suffix) for prefixes of ``joined`` that match a term."""
         found = []
         for cut in range(len(joined), max(min_cut, 2, len(joined) - 2) - 1, -1):
             suffix = joined[cut:]
             if suffix not in PARTICLES:
                 continue
-            hit = process.extractOne(jamo(joined[:cut]), choices, scorer=fuzz.ratio, score_cutoff=threshold)
+            hit = process.extractOne(jamo(joined[:cut]), self._choices, scorer=fuzz.ratio, score_cutoff=threshold)
             if hit is None:
                 continue
             _, score, term_index = hit
             # A shorter part of a term (상담 of 상담원) is a word of its own, not a near-miss.
-            if joined[:cut] in _key(terms[term_index]) and joined[:cut] != _key(terms[term_index]):
+            term = self.terms[term_index]
+            if joined[:cut] in _key(term) and joined[:cut] != _key(term):
                 continue
-            if score >= threshold_for(terms[term_index], threshold):
+            if score >= threshold_for(term, threshold):
                 found.append((term_index, score, suffix))
         return found
