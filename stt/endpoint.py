@@ -78,8 +78,7 @@ class Endpointer:
         events: list[Event] = []
         while len(self._pending) >= CHUNK:
             chunk, self._pending = self._pending[:CHUNK], self._pending[CHUNK:]
-            (prob,) = self._vad.feed(chunk)
-            event = self._step(chunk, prob)
+            event = self._step(chunk, self._vad.score(chunk))
             if event is not None:
                 events.append(event)
             self._chunks_seen += 1

@@ -66,7 +66,7 @@ def _key(text: str) -> str:
     return _NON_WORD.sub("", unicodedata.normalize("NFC", text))
 
 
-def threshold_for(term: str, threshold: float) -> float:
+def _threshold_for(term: str, threshold: float) -> float:
     return threshold if len(_key(term)) >= 3 else max(threshold, SHORT_TERM_SCORE)
 
 
@@ -156,6 +156,6 @@ class Lexicon:
             term = self.terms[term_index]
             if joined[:cut] in _key(term) and joined[:cut] != _key(term):
                 continue
-            if score >= threshold_for(term, threshold):
+            if score >= _threshold_for(term, threshold):
                 found.append((term_index, score, suffix))
         return found

@@ -25,23 +25,23 @@ def _session():
 
 
 class StreamingVad:
-    """Speech probabilities for a stream of 16 kHz samples; one instance per stream."""
+    """Speech probability of consecutive 32 ms chunks of 16 kHz audio; one instance per stream.
+
+    The caller cuts the stream into chunks (the endpointer already does), so no
+    second buffer sits on the per-frame path.
+    """
 
     def __init__(self) -> None:
         self._session = _session()
         self._h = np.zeros((1, 1, 128), dtype=np.float32)
         self._c = np.zeros((1, 1, 128), dtype=np.float32)
         self._context = np.zeros(CONTEXT, dtype=np.float32)
-        self._pending = np.zeros(0, dtype=np.float32)
 
-    def feed(self, samples: np.ndarray) -> list[float]:
-        """Add samples; returns one probability per completed 32 ms chunk."""
-        self._pending = np.concatenate([self._pending, np.asarray(samples, dtype=np.float32)])
-        probs = []
-        while len(self._pending) >= CHUNK:
-            chunk, self._pending = self._pending[:CHUNK], self._pending[CHUNK:]
-            window = np.concatenate([self._context, chunk])[np.newaxis]
-            out, self._h, self._c = self._session.run(None, {"input": window, "h": self._h, "c": self._c})
-            probs.append(float(out.reshape(-1)[0]))
-            self._context = chunk[-CONTEXT:]
-        return probs
+    def score(self, chunk: np.ndarray) -> float:
+        """Probability (0-1) that the next ``CHUNK`` samples are speech."""
+        if len(chunk) != CHUNK:
+            raise ValueError(f"the VAD scores chunks of {CHUNK} samples, got {len(chunk)}")
+        window = np.concatenate([self._context, chunk])[np.newaxis].astype(np.float32, copy=False)
+        out, self._h, self._c = self._session.run(None, {"input": window, "h": self._h, "c": self._c})
+        self._context = chunk[-CONTEXT:]
+        return float(out.reshape(-1)[0])
