@@ -84,3 +84,16 @@ def test_a_click_is_too_short_to_be_an_utterance():
     click[::40] = 0.9
     events = stream(Endpointer(EndpointSettings()), call(silence(1), click, silence(1)))
     assert not [e for _, e in events if isinstance(e, Utterance)]
+
+
+def test_streaming_vad_agrees_exactly_with_faster_whispers_whole_file_pass(leopard):
+    from faster_whisper.vad import get_vad_model
+
+    from stt.vad import CHUNK, StreamingVad
+
+    n = len(leopard.samples) // CHUNK * CHUNK
+    offline = get_vad_model()(leopard.samples[:n]).reshape(-1)
+    vad = StreamingVad()
+    live = np.array([vad.score(leopard.samples[i:i + CHUNK]) for i in range(0, n, CHUNK)])
+    np.testing.assert_allclose(live, offline, atol=1e-6)
+    assert live.max() > 0.9 and live[:5].max() < 0.2  # speech found, leading silence not
