@@ -1,0 +1,205 @@
+"""Polite Korean (존댓말) -> informal banmal (반말), by morphological analysis.
+
+Callers talk to a bot in banmal; the text we can train on is polite. Kiwi
+(kiwipiepy, whose model ships on PyPI) splits a sentence into morphemes; the
+rules below swap the polite morphemes for their plain counterparts — sentence
+endings (합쇼체/해요체 -> 해체), the honorific pre-final ending 시, humble
+pronouns and verbs, honorific particles and nouns — and Kiwi's ``join`` puts the
+syllables back together (힘들+어 -> 힘들어, 주+어 -> 줘, 나+가 -> 내가) with the
+original spacing. Questions keep their question marks and interrogative endings;
+requests (주세요) become plain requests (줘).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from typing import Iterable
+
+from kiwipiepy import Kiwi, Token
+
+# Sentence-final endings (EF), as Kiwi normalises them -> 해체 ending.
+FINAL_ENDINGS = {
+    "ᆸ니다": "어", "습니다": "어", "ᆸ니까": "어", "습니까": "어",
+    "어요": "어", "아요": "어", "여요": "어", "세요": "어", "으세요": "어", "요": "어",
+    "에요": "야", "예요": "야", "이에요": "야",
+    "나요": "어", "가요": "어", "ᆫ가요": "어", "은가요": "어", "는가요": "어",
+    "ᆸ시다": "자", "읍시다": "자", "ᆸ시오": "어", "으십시오": "어", "십시오": "어",
+    "죠": "지", "지요": "지",
+}
+# Interrogative endings; written without a question mark they become 냐, not 어.
+POLITE_QUESTIONS = {"ᆸ니까", "습니까", "나요", "가요", "ᆫ가요", "은가요", "는가요"}
+# Kiwi sometimes tags a mid-sentence 합쇼체 ending as connective (물론입니다, 하지만 ...).
+POLITE_CONNECTIVES = {"ᆸ니다", "습니다", "ᆸ니까", "습니까"}
+# After the copula 이다 or 아니다 the plain ending is 야 (고양이야, 아니야), not 어.
+COPULAS = {"VCP", "VCN"}
+COPULA_ENDINGS = {"어": "야"}
+# Humble or honorific words -> plain ones (form, tag without its -R/-I suffix).
+LEXICAL = {
+    ("저", "NP"): ("나", "NP"), ("저희", "NP"): ("우리", "NP"),
+    ("드리", "VV"): ("주", "VV"), ("드리", "VX"): ("주", "VX"),
+    ("계시", "VV"): ("있", "VV"), ("계시", "VX"): ("있", "VX"),
+    ("주무시", "VV"): ("자", "VV"), ("드시", "VV"): ("먹", "VV"), ("잡수시", "VV"): ("먹", "VV"),
+    ("말씀", "NNG"): ("말", "NNG"), ("성함", "NNG"): ("이름", "NNG"), ("연세", "NNG"): ("나이", "NNG"),
+    ("댁", "NNG"): ("집", "NNG"),
+    ("께서", "JKS"): ("가", "JKS"), ("께", "JKB"): ("에게", "JKB"),
+    ("네", "IC"): ("응", "IC"), ("예", "IC"): ("응", "IC"), ("아니요", "IC"): ("아니", "IC"),
+    ("아뇨", "IC"): ("아니", "IC"),
+    # 여쭙다 becomes 묻다, which is irregular (물어): the -I tag asks join for that form.
+    ("여쭈", "VV"): ("묻", "VV-I"), ("여쭙", "VV"): ("묻", "VV-I"),
+    # Kiwi cannot conjugate the auxiliary 못하 (못하+어 -> 못하아); as a verb it gives 못해.
+    ("못하", "VX"): ("못하", "VV"),
+}
+# Greetings and thanks that are one polite phrase rather than a plain verb.
+PHRASES = [
+    (re.compile(r"안녕하(세요|십니까|셨어요)"), "안녕"),
+    (re.compile(r"감사(합니다|해요|드립니다)"), "고마워"),
+    (re.compile(r"고맙습니다"), "고마워"),
+    (re.compile(r"죄송(합니다|해요)"), "미안해"),
+]
+
+Morph = tuple[str, str, bool]  # form, tag, space before it
+
+
+@functools.lru_cache(maxsize=1)
+def kiwi() -> Kiwi:
+    """One analyser per process (about a second to load)."""
+    return Kiwi()
+
+
+def _plain_ending(form: str, after_copula: bool) -> str:
+    plain = FINAL_ENDINGS.get(form)
+    if plain is None:
+        # Other polite endings are a plain ending plus 요: 는데요, 네요, ᆯ게요, ᆯ까요, 거든요.
+        plain = form[:-1] if form.endswith("요") and len(form) > 1 else form
+    return COPULA_ENDINGS.get(plain, plain) if after_copula else plain
+
+
+def _convert(tokens: list[Token]) -> list[Morph | None]:
+    """One entry per token: its plain replacement, itself, or None where it is dropped."""
+    out: list[Morph | None] = []
+    for i, tok in enumerate(tokens):
+        form, tag = tok.form, tok.tag
+        base = tag.split("-")[0]
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        if (base == "EP" and form in ("시", "으시")) or (form == "요" and base == "JX"):
+            out.append(None)
+            continue
+        after = (following.form, following.tag) if following is not None else None
+        if base == "VCP" and i > 0 and (tokens[i - 1].form, tokens[i - 1].tag) == ("계", "NNG"):
+            out.append(None)  # Kiwi reads 계세요 as the noun 계 + copula; see below
+            continue
+        if (form, base) == ("계", "NNG") and after == ("이", "VCP"):
+            form, tag = "있", "VV"  # it is 계시다, plainly 있다
+        elif (form, base) == ("것", "NNB") and after == ("이", "VCP"):
+            form = "거"  # speech contracts 것이야 to 거야
+        if (form, base) in LEXICAL:
+            form, tag = LEXICAL[(form, base)]
+        elif base == "EF" or (base == "EC" and (form in POLITE_CONNECTIVES or (form.endswith("요") and len(form) > 1))):
+            if following is not None and (following.form, following.tag) == ("요", "JX"):
+                form += "요"  # Kiwi splits 있으신가요 into ᆫ가 + 요
+                following = tokens[i + 2] if i + 2 < len(tokens) else None
+            previous = next((m for m in reversed(out) if m is not None), None)
+            marked = following is not None and following.form == "?"
+            if form in POLITE_QUESTIONS and not marked:
+                form = "냐"  # 어 would read as a statement without its question mark
+            else:
+                form = _plain_ending(form, previous is not None and previous[1] in COPULAS)
+        out.append((form, tag, False))
+    return out
+
+
+def _eojeols(sentence: str, tokens: list[Token]) -> list[tuple[int, int, list[int]]]:
+    """Whitespace-separated words of the source as (start, end, indices of their tokens)."""
+    words = [(m.start(), m.end(), []) for m in re.finditer(r"\S+", sentence)]
+    w = 0
+    for i, tok in enumerate(tokens):
+        while w + 1 < len(words) and tok.start >= words[w][1]:
+            w += 1
+        words[w][2].append(i)
+    return words
+
+
+def _convert_sentence(analyser: Kiwi, sentence: str, tokens: list[Token]) -> str:
+    """Re-spell only the words that change; every other word is copied as written.
+
+    Kiwi's join writes morphemes out in full (하던게 -> 하던것이), so joining the
+    whole sentence would undo the writer's contractions. Within a changed word the
+    untouched beginning is kept too: the source keeps whatever its joined form has
+    in common with the plain one, and only the differing tail is replaced
+    (사먹잖아요 -> 사먹잖아, not 사먹지않아).
+    """
+    converted = _convert(tokens)
+    pieces, last = [], 0
+    for start, end, indices in _eojeols(sentence, tokens):
+        source = sentence[start:end]
+        pieces.append(sentence[last:start])
+        last = end
+        original = [(tokens[i].form, tokens[i].tag, False) for i in indices]
+        plain = [converted[i] for i in indices if converted[i] is not None]
+        if plain == original:
+            pieces.append(source)
+            continue
+        joined_original = analyser.join(original)
+        joined_plain = analyser.join(plain) if plain else ""
+        common = len(os.path.commonprefix([joined_original, joined_plain]))
+        old_tail, new_tail = joined_original[common:], joined_plain[common:]
+        if source.endswith(old_tail):
+            pieces.append(source[: len(source) - len(old_tail)] + new_tail)
+        else:
+            pieces.append(joined_plain)
+    pieces.append(sentence[last:])
+    return "".join(pieces)
+
+
+def to_banmal(sentence: str) -> str:
+    """One polite sentence (or several in one line) -> banmal."""
+    return to_banmal_many([sentence])[0]
+
+
+def to_banmal_many(sentences: Iterable[str]) -> list[str]:
+    """Batch conversion (Kiwi analyses the batch in one call)."""
+    prepared = [_phrases(s) for s in sentences]
+    analyser = kiwi()
+    return [_convert_sentence(analyser, sentence, tokens) if sentence.strip() else sentence
+            for sentence, tokens in zip(prepared, analyser.tokenize(prepared))]
+
+
+def _phrases(sentence: str) -> str:
+    for pattern, plain in PHRASES:
+        sentence = pattern.sub(plain, sentence)
+    return sentence
+
+
+QUESTION_ENDINGS = {"ᆸ니까", "습니까", "나요", "가요", "ᆫ가요", "은가요", "는가요", "니", "냐", "느냐", "ᆯ까", "ᆯ까요",
+                    "을까", "을까요", "나", "가", "ᆫ가", "은가", "는가"}
+REQUEST_ENDINGS = {"십시오", "으십시오", "ᆸ시오", "어라", "아라", "라", "자", "ᆸ시다", "읍시다"}
+GIVING_VERBS = {"주", "드리"}
+
+
+def sentence_type(text: str) -> str:
+    """'question', 'request' or 'statement', from the last sentence's ending and punctuation.
+
+    Used to check that conversion keeps what a sentence does: a question must stay a
+    question (?, 니/냐/ᆯ까 ...), a request a request (imperative endings, or a
+    giving verb before the final ending: 해 주세요 -> 해 줘).
+    """
+    tokens = kiwi().tokenize(text)
+    if not tokens:
+        return "statement"
+    if tokens[-1].form == "?" or any(t.form == "?" for t in tokens[-2:]):
+        return "question"
+    finals = [i for i, t in enumerate(tokens) if t.tag == "EF"]
+    if not finals:
+        return "statement"
+    last = finals[-1]
+    ending = tokens[last].form
+    if ending in QUESTION_ENDINGS:
+        return "question"
+    if ending in REQUEST_ENDINGS:
+        return "request"
+    previous = [t for t in tokens[:last] if t.form not in ("시", "으시")]
+    if previous and previous[-1].form in GIVING_VERBS and previous[-1].tag.startswith(("VX", "VV")):
+        return "request"
+    return "statement"
