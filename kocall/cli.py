@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 
+from data_tools import cli as data_cli
 from kocall import __version__
 from server import cli as server_cli
 from stt import cli as stt_cli
@@ -26,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     stt_cli.register(commands)
     server_cli.register(commands)
+    data_cli.register(commands)
     return parser
 
 
