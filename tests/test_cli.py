@@ -26,7 +26,7 @@ def run(cache_dir):
 def test_help_lists_the_subcommands(run):
     out = run("--help")
     assert out.returncode == 0
-    assert "transcribe" in out.stdout and "serve" in out.stdout
+    assert "transcribe" in out.stdout and "serve" in out.stdout and "data" in out.stdout
 
 
 def test_transcribe_help_explains_the_options(run):

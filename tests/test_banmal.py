@@ -1,0 +1,80 @@
+"""Polite -> banmal on real Korean sentences (SmileStyle's human-written pairs)."""
+
+import csv
+import re
+
+import pytest
+
+from data_tools.banmal import sentence_type, to_banmal, to_banmal_many
+from data_tools.metrics import chrf, normalize
+
+from .conftest import SHARED
+
+CONJOINING_JAMO = re.compile("[\u1100-\u11ff]")
+
+
+@pytest.fixture(scope="module")
+def smilestyle():
+    with open(SHARED / "smilestyle" / "smilestyle_dev.tsv", encoding="utf-8", newline="") as f:
+        rows = csv.DictReader(f, delimiter="\t")
+        pairs = [(r["formal"].strip(), r["informal"].strip()) for r in rows
+                 if (r.get("formal") or "").strip() and (r.get("informal") or "").strip()]
+    converted = to_banmal_many([f for f, _ in pairs])
+    return pairs, converted
+
+
+@pytest.mark.parametrize("polite, plain", [
+    ("안녕하세요. 저는 고양이 6마리 키워요.", "안녕. 나는 고양이 6마리 키워."),  # 세요 greeting, 저는, 어요
+    ("제가 워낙 고양이를 좋아해서 크게 힘들진 않아요.", "내가 워낙 고양이를 좋아해서 크게 힘들진 않아."),
+    ("여섯 살입니다. 갈색 고양이에요.", "여섯 살이야. 갈색 고양이야."),  # 입니다/이에요 after the copula
+    ("키우는거 안 힘드세요?", "키우는거 안 힘들어?"),  # honorific 시 inside 세요
+    ("저희 일곱은 다같이 한 가족입니다.", "우리 일곱은 다같이 한 가족이야."),
+    ("카드 분실 신고 해 주세요.", "카드 분실 신고 해 줘."),  # request stays a request
+    ("잔액을 여쭤봐도 될까요?", "잔액을 물어봐도 될까?"),  # 여쭙다 -> 묻다 (irregular 물어)
+    ("제가 확인해 드릴게요.", "내가 확인해 줄게."),  # 드리다 -> 주다
+    ("지금 어디 계세요?", "지금 어디 있어?"),  # 계시다 -> 있다
+    ("선생님께서 말씀하셨어요.", "선생님이 말했어."),  # 께서, 말씀, 시
+    ("그럼 고양이들끼리 안 싸우나요?", "그럼 고양이들끼리 안 싸워?"),
+    ("계절이 참 빨리 바뀌지 않나요.", "계절이 참 빨리 바뀌지 않냐."),  # a question without ? keeps a question ending
+    ("네, 맞아요. 감사합니다.", "응, 맞아. 고마워."),
+    ("장식을 하던게 엊그제 같아요.", "장식을 하던게 엊그제 같아."),  # untouched words keep the writer's contraction
+])
+def test_sentences_are_converted(polite, plain):
+    assert to_banmal(polite) == plain
+
+
+def test_plain_text_and_blank_lines_pass_through():
+    assert to_banmal_many(["나는 학생이야.", "", "   "]) == ["나는 학생이야.", "", "   "]
+
+
+def test_corpus_against_human_informal_references(smilestyle):
+    pairs, converted = smilestyle
+    formal, informal = [f for f, _ in pairs], [i for _, i in pairs]
+    exact = sum(normalize(r) == normalize(h) for r, h in zip(informal, converted)) / len(pairs)
+    floor = chrf(informal, formal)
+    assert len(pairs) > 2500
+    assert chrf(informal, converted) >= 89 > floor
+    assert exact >= 0.45
+
+
+def test_no_broken_syllables_and_no_polite_endings_left(smilestyle):
+    pairs, converted = smilestyle
+    assert not [c for c in converted if CONJOINING_JAMO.search(c)]
+    polite_left = [c for c in converted if re.search(r"(습니다|ㅂ니다|세요|어요|아요)[.?!]?$", c)]
+    assert len(polite_left) / len(converted) < 0.01
+
+
+def test_sentence_type_is_kept(smilestyle):
+    pairs, converted = smilestyle
+    sample = list(zip([f for f, _ in pairs], converted))[::5]
+    kept = sum(sentence_type(f) == sentence_type(c) for f, c in sample) / len(sample)
+    assert kept >= 0.98
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("잔액이 얼마예요?", "question"), ("결제일을 바꿀 수 있나요", "question"),
+    ("분실 신고 해 주세요.", "request"), ("같이 갑시다.", "request"),
+    ("카드를 잃어버렸어요.", "statement"), ("도와줬습니다.", "statement"),
+])
+def test_sentence_type(text, kind):
+    assert sentence_type(text) == kind

@@ -1,0 +1,73 @@
+"""``kocall data ...`` as a user runs it."""
+
+import json
+import subprocess
+import sys
+
+from datasets import DatasetDict
+
+from .conftest import SHARED
+
+
+def kocall(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kocall.cli", *args], input=stdin, capture_output=True,
+                          timeout=300)
+
+
+def test_banmal_keeps_order_and_line_count_on_stdin():
+    polite = "카드를 잃어버렸어요.\n\n잔액이 얼마인지 여쭤봐도 될까요?\n저희 지점은 몇 시에 문을 닫나요?\n"
+    out = kocall("data", "banmal", stdin=polite.encode())
+    assert out.returncode == 0
+    assert out.stdout.decode().splitlines() == ["카드를 잃어버렸어.", "", "잔액이 얼마인지 물어봐도 될까?",
+                                                "우리 지점은 몇 시에 문을 닫아?"]
+    assert "4 lines, 3 changed" in out.stderr.decode()
+
+
+def test_banmal_from_a_file_and_bad_encoding(tmp_path):
+    good = tmp_path / "polite.txt"
+    good.write_text("감사합니다.\n", encoding="utf-8")
+    assert kocall("data", "banmal", str(good)).stdout.decode() == "고마워.\n"
+    bad = tmp_path / "cp949.txt"
+    bad.write_bytes("감사합니다.\n".encode("cp949"))
+    out = kocall("data", "banmal", str(bad))
+    assert out.returncode == 2 and "not UTF-8" in out.stderr.decode()
+
+
+def test_build_augment_and_check(tmp_path):
+    lines = (SHARED / "3i4k" / "fci_train_val.txt").read_text("utf-8").splitlines()[::100]
+    source = tmp_path / "i4k.txt"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    built = kocall("data", "build", str(source), "--out", str(tmp_path / "ds"))
+    assert built.returncode == 0, built.stderr.decode()
+    assert "split leakage" in built.stdout.decode()
+    augmented = kocall("data", "augment", str(tmp_path / "ds"), str(tmp_path / "aug"), "--transforms", "banmal,filler")
+    assert augmented.returncode == 0, augmented.stderr.decode()
+    assert "by transform: banmal" in augmented.stderr.decode()
+    data = DatasetDict.load_from_disk(str(tmp_path / "aug"))
+    assert set(data["train"]["transform"]) == {"original", "banmal", "filler"}
+    assert set(data["test"]["transform"]) == {"original"}
+    checked = kocall("data", "check", str(tmp_path / "aug"), "--json")
+    summary = json.loads(checked.stdout)
+    assert set(summary["rows"]) == {"train", "validation", "test"}
+    assert summary["leaks"] < 5
+
+
+def test_augment_a_file_to_jsonl(tmp_path):
+    source = tmp_path / "faq.csv"
+    source.write_text("text,label\n카드를 분실했어요,lost_card\n잔액 조회하고 싶습니다,balance\n", encoding="utf-8")
+    out = kocall("data", "augment", str(source), str(tmp_path / "aug.jsonl"), "--transforms", "banmal")
+    assert out.returncode == 0
+    rows = [json.loads(line) for line in (tmp_path / "aug.jsonl").read_text("utf-8").splitlines()]
+    banmal = {r["text"]: r for r in rows if r["transform"] == "banmal"}
+    assert banmal["카드를 분실했어"]["label"] == "lost_card"
+    assert banmal["잔액 조회하고 싶어"]["source_id"] == "faq:2"
+
+
+def test_unknown_transform_and_wrong_columns_fail_clearly(tmp_path):
+    source = tmp_path / "x.csv"
+    source.write_text("sentence,class\n안녕,0\n", encoding="utf-8")
+    out = kocall("data", "check", str(source))
+    assert out.returncode == 2 and "need a text column" in out.stderr.decode()
+    source.write_text("text,label\n안녕,0\n", encoding="utf-8")
+    out = kocall("data", "augment", str(source), str(tmp_path / "o.jsonl"), "--transforms", "shout")
+    assert out.returncode == 2 and "unknown transform" in out.stderr.decode()

@@ -1,0 +1,132 @@
+"""Perturbations, data set building and checks on real Korean data."""
+
+import csv
+import json
+import random
+
+import pytest
+from datasets import Dataset, DatasetDict
+
+from data_tools.checks import check, render
+from data_tools.dataset import DatasetError, augment, load_any, load_examples, split
+from data_tools.perturb import TRANSFORMS
+
+from .conftest import SHARED
+
+THREE_I4K = SHARED / "3i4k" / "fci_train_val.txt"
+CHATBOT = SHARED / "chatbot_data" / "ChatbotData.csv"
+
+POLITE = ["카드를 분실해서 분실 신고를 하고 싶어요.", "잔액이 얼마인지 알려 주세요.", "결제일을 어떻게 변경하나요?",
+          "상담원과 통화하고 싶습니다.", "그런데 이것은 무엇이에요?"]
+
+
+@pytest.fixture(scope="module")
+def i4k_sample(tmp_path_factory):
+    """Every 40th 3i4K line (about 1,400 real utterances, all seven types) as a small file."""
+    lines = THREE_I4K.read_text("utf-8").splitlines()[::40]
+    path = tmp_path_factory.mktemp("i4k") / "sample.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(TRANSFORMS))
+def test_each_transform_changes_real_sentences(name):
+    rng = random.Random(0)
+    outputs = [TRANSFORMS[name](s, rng) for s in POLITE]
+    changed = [o for s, o in zip(POLITE, outputs) if o is not None and o != s]
+    assert changed, f"{name} changed nothing"
+    assert all(o.strip() for o in changed)
+
+
+@pytest.mark.parametrize("name, source, expected", [
+    ("fragment", "카드를 분실해서 분실 신고를 하고 싶어요.", "카드 분실 신고"),
+    ("drop_particles", "잔액이 얼마인지 알려 주세요.", "잔액 얼마인지 알려 주세요."),
+    ("contraction", "그런데 이것은 무엇이에요?", "근데 이건 뭐야?"),
+    ("banmal", "결제일을 어떻게 변경하나요?", "결제일을 어떻게 변경해?"),
+])
+def test_transform_outputs(name, source, expected):
+    assert TRANSFORMS[name](source, random.Random(0)) == expected
+
+
+def test_stt_confusion_changes_one_letter():
+    out = TRANSFORMS["stt_confusion"]("잔액이 얼마인지 알려 주세요.", random.Random(3))
+    assert out is not None and len(out) == len("잔액이 얼마인지 알려 주세요.")
+    assert sum(a != b for a, b in zip(out, "잔액이 얼마인지 알려 주세요.")) == 1
+
+
+def test_load_formats(tmp_path, i4k_sample):
+    examples = load_examples(i4k_sample)
+    assert len(examples) > 1000 and {e.label for e in examples} == {str(i) for i in range(7)}
+    chat = load_examples(CHATBOT)
+    assert len(chat) == 11823 and chat[0].label in {"0", "1", "2"}
+    jsonl = tmp_path / "faq.jsonl"
+    jsonl.write_text('{"question": "영업시간이 어떻게 되나요?", "intent": "hours"}\n', encoding="utf-8")
+    assert load_examples(jsonl)[0].label == "hours"
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("empty.csv", b"", "empty"),
+    ("cols.csv", "문장,분류\n안녕,0\n".encode(), "need a text column"),
+    ("legacy.csv", "text,label\n카드 분실,lost\n".encode("cp949"), "not UTF-8"),
+    ("bad.jsonl", b'{"text": "x", "label": 1}\n{oops\n', ":2: not valid JSON"),
+    ("notab.txt", "0 만화\n".encode(), "expected LABEL<TAB>TEXT"),
+])
+def test_bad_input_is_a_clear_error(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DatasetError, match=message):
+        load_examples(path)
+
+
+def test_splits_are_stratified_and_made_before_augmentation(i4k_sample):
+    data = split(load_examples(i4k_sample), validation=0.1, test=0.1, seed=1)
+    total = sum(len(d) for d in data.values())
+    for name, fraction in (("validation", 0.1), ("test", 0.1)):
+        assert len(data[name]) == pytest.approx(total * fraction, rel=0.15)
+        for label in map(str, range(7)):
+            share_split = data[name]["label"].count(label) / len(data[name])
+            share_all = sum(d["label"].count(label) for d in data.values()) / total
+            assert share_split == pytest.approx(share_all, abs=0.03)
+    augmented = augment(data, ["banmal", "filler", "fragment"], seed=1)
+    assert augmented["validation"].to_list() == data["validation"].to_list()
+    assert augmented["test"].to_list() == data["test"].to_list()
+    train = augmented["train"].to_list()
+    assert len(train) > len(data["train"]) * 1.5
+    originals = {r["id"]: r for r in data["train"].to_list()}
+    held_out = set(data["validation"]["id"]) | set(data["test"]["id"])
+    for row in train:
+        assert row["source_id"] in originals and row["source_id"] not in held_out
+        assert row["label"] == originals[row["source_id"]]["label"]  # labels kept
+    assert {r["transform"] for r in train} == {"original", "banmal", "filler", "fragment"}
+
+
+def test_identical_texts_never_straddle_splits(i4k_sample):
+    report = check(split(load_examples(i4k_sample)), near=False)
+    assert report.leaks == []
+
+
+def test_check_finds_the_real_label_conflicts_of_3i4k():
+    report = check(load_any(THREE_I4K))
+    assert report.rows == {"all": 55134}
+    conflicting = {t for c in report.conflicts for t in c.texts}
+    assert "안녕" in conflicting  # labelled both fragment (0) and intonation-dependent (6)
+    assert 100 < len(report.conflicts) < 1000
+    assert report.imbalance > 10
+    assert "label conflicts" in render(report)
+
+
+def test_check_finds_near_duplicate_leaks():
+    data = DatasetDict({
+        "train": Dataset.from_dict({"text": ["카드 분실 신고하고 싶어요", "잔액 알려줘"], "label": ["lost", "balance"]}),
+        "test": Dataset.from_dict({"text": ["카드 분실 신고하고 싶어요!", "한도 올려줘"], "label": ["lost", "limit"]}),
+    })
+    leaks = check(data).leaks
+    assert [(leak.split_a, leak.split_b) for leak in leaks] == [("train", "test")]
+
+
+def test_saved_folder_round_trip(tmp_path, i4k_sample):
+    data = split(load_examples(i4k_sample))
+    data.save_to_disk(str(tmp_path / "ds"))
+    assert load_any(tmp_path / "ds")["train"].to_list() == data["train"].to_list()
+    with pytest.raises(DatasetError, match="not a saved data set folder"):
+        load_any(tmp_path)
