@@ -59,10 +59,10 @@ def filler(text: str, rng: random.Random) -> str | None:
 
 
 def contraction(text: str, rng: random.Random) -> str | None:
-    out = to_banmal(text)
+    plain = out = to_banmal(text)
     for pattern, spoken in CONTRACTIONS:
         out = pattern.sub(spoken, out)
-    return out if out != text and out != to_banmal(text) else None
+    return out if out != plain else None
 
 
 def spacing(text: str, rng: random.Random) -> str | None:
