@@ -76,37 +76,58 @@ def _plain_ending(form: str, after_copula: bool) -> str:
     return COPULA_ENDINGS.get(plain, plain) if after_copula else plain
 
 
+def _is_dropped(tokens: list[Token], i: int) -> bool:
+    """The honorific 시, the polite particle 요, and the copula Kiwi invents in 계세요."""
+    tok = tokens[i]
+    base = tok.tag.split("-")[0]
+    return ((base == "EP" and tok.form in ("시", "으시")) or (tok.form == "요" and base == "JX")
+            or (base == "VCP" and i > 0 and (tokens[i - 1].form, tokens[i - 1].tag) == ("계", "NNG")))
+
+
+def _plain_word(tokens: list[Token], i: int) -> tuple[str, str]:
+    """Humble and honorific words -> plain words; other morphemes unchanged."""
+    tok, following = tokens[i], tokens[i + 1] if i + 1 < len(tokens) else None
+    base = tok.tag.split("-")[0]
+    after = (following.form, following.tag) if following is not None else None
+    if (tok.form, base) == ("계", "NNG") and after == ("이", "VCP"):
+        return "있", "VV"  # Kiwi reads 계세요 as the noun 계 + copula: it is 계시다, plainly 있다
+    if (tok.form, base) == ("것", "NNB") and after == ("이", "VCP") and i + 2 < len(tokens) \
+            and tokens[i + 2].tag == "EF":
+        return "거", tok.tag  # speech contracts a final 것이야 to 거야 (not 것일 수도)
+    if tok.form == "제" and base in ("MM", "XPN") and following is not None and following.start > tok.start + 1:
+        return "내", "MM"  # a free-standing 제 before a noun is 'my' (제 일), not the prefix of 제1회
+    return LEXICAL.get((tok.form, base), (tok.form, tok.tag))
+
+
+def _is_polite_ending(tok: Token) -> bool:
+    base = tok.tag.split("-")[0]
+    return base == "EF" or (base == "EC" and (tok.form in POLITE_CONNECTIVES or (tok.form.endswith("요")
+                                                                                and len(tok.form) > 1)))
+
+
+def _plain_final(tokens: list[Token], i: int, previous: Morph | None) -> str:
+    """The 해체 counterpart of the polite ending at ``i``."""
+    form = tokens[i].form
+    following = tokens[i + 1] if i + 1 < len(tokens) else None
+    if following is not None and (following.form, following.tag) == ("요", "JX"):
+        form += "요"  # Kiwi splits 있으신가요 into ᆫ가 + 요
+        following = tokens[i + 2] if i + 2 < len(tokens) else None
+    if form in POLITE_QUESTIONS and not (following is not None and following.form == "?"):
+        return "냐"  # 어 would read as a statement without its question mark
+    return _plain_ending(form, previous is not None and previous[1] in COPULAS)
+
+
 def _convert(tokens: list[Token]) -> list[Morph | None]:
     """One entry per token: its plain replacement, itself, or None where it is dropped."""
     out: list[Morph | None] = []
     for i, tok in enumerate(tokens):
-        form, tag = tok.form, tok.tag
-        base = tag.split("-")[0]
-        following = tokens[i + 1] if i + 1 < len(tokens) else None
-        if (base == "EP" and form in ("시", "으시")) or (form == "요" and base == "JX"):
+        if _is_dropped(tokens, i):
             out.append(None)
-            continue
-        after = (following.form, following.tag) if following is not None else None
-        if base == "VCP" and i > 0 and (tokens[i - 1].form, tokens[i - 1].tag) == ("계", "NNG"):
-            out.append(None)  # Kiwi reads 계세요 as the noun 계 + copula; see below
-            continue
-        if (form, base) == ("계", "NNG") and after == ("이", "VCP"):
-            form, tag = "있", "VV"  # it is 계시다, plainly 있다
-        elif (form, base) == ("것", "NNB") and after == ("이", "VCP"):
-            form = "거"  # speech contracts 것이야 to 거야
-        if (form, base) in LEXICAL:
-            form, tag = LEXICAL[(form, base)]
-        elif base == "EF" or (base == "EC" and (form in POLITE_CONNECTIVES or (form.endswith("요") and len(form) > 1))):
-            if following is not None and (following.form, following.tag) == ("요", "JX"):
-                form += "요"  # Kiwi splits 있으신가요 into ᆫ가 + 요
-                following = tokens[i + 2] if i + 2 < len(tokens) else None
+        elif _is_polite_ending(tok):
             previous = next((m for m in reversed(out) if m is not None), None)
-            marked = following is not None and following.form == "?"
-            if form in POLITE_QUESTIONS and not marked:
-                form = "냐"  # 어 would read as a statement without its question mark
-            else:
-                form = _plain_ending(form, previous is not None and previous[1] in COPULAS)
-        out.append((form, tag, False))
+            out.append((_plain_final(tokens, i, previous), tok.tag, False))
+        else:
+            out.append((*_plain_word(tokens, i), False))
     return out
 
 
