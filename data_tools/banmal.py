@@ -37,7 +37,7 @@ COPULAS = {"VCP", "VCN"}
 COPULA_ENDINGS = {"어": "야"}
 # Humble or honorific words -> plain ones (form, tag without its -R/-I suffix).
 LEXICAL = {
-    ("저", "NP"): ("나", "NP"), ("저희", "NP"): ("우리", "NP"),
+    ("저", "NP"): ("나", "NP"), ("저희", "NP"): ("우리", "NP"), ("당신", "NP"): ("너", "NP"),
     ("드리", "VV"): ("주", "VV"), ("드리", "VX"): ("주", "VX"),
     ("계시", "VV"): ("있", "VV"), ("계시", "VX"): ("있", "VX"),
     ("주무시", "VV"): ("자", "VV"), ("드시", "VV"): ("먹", "VV"), ("잡수시", "VV"): ("먹", "VV"),
