@@ -224,3 +224,17 @@ def sentence_type(text: str) -> str:
     if previous and previous[-1].form in GIVING_VERBS and previous[-1].tag.startswith(("VX", "VV")):
         return "request"
     return "statement"
+
+
+POLITE_FINALS = re.compile(r"(요|ᆸ니다|습니다|ᆸ니까|습니까|ᆸ시다|읍시다|ᆸ시오|십시오)$")
+
+
+def speech_style(text: str) -> str:
+    """'polite' (해요체/합쇼체 final ending), 'banmal' (any other final ending) or 'none' (no final ending)."""
+    tokens = kiwi().tokenize(text)
+    finals = [t for t in tokens if t.tag == "EF"]
+    if not finals:
+        # 카드요, 잔액이요?: a bare noun made polite by the particle 요.
+        words = [t.form for t in tokens if not t.tag.startswith("S")]
+        return "polite" if words and words[-1] == "요" else "none"
+    return "polite" if POLITE_FINALS.search(finals[-1].form) else "banmal"

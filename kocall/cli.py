@@ -12,6 +12,7 @@ import sys
 
 from data_tools import cli as data_cli
 from kocall import __version__
+from nlu import cli as nlu_cli
 from server import cli as server_cli
 from stt import cli as stt_cli
 
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     stt_cli.register(commands)
     server_cli.register(commands)
     data_cli.register(commands)
+    nlu_cli.register(commands)
     return parser
 
 

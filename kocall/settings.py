@@ -72,6 +72,18 @@ class EndpointSettings(BaseModel):
     preroll_ms: int = Field(300, description="Audio kept from before the detected start.")
 
 
+class NluSettings(BaseModel):
+    """Understanding. Model folders default to ``<cache_dir>/models/nlu/{intent,utterance-type}``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    intent_model: Path | None = Field(None, description="Intent classifier folder (default: the one `kocall train` made).")
+    utterance_type_model: Path | None = Field(None, description="Utterance-type classifier folder.")
+    gazetteer: Path | None = Field(None, description="CATEGORY<TAB>term file; None uses the bundled card/bank one.")
+    top_k: int = 3
+    threads: int = 2
+
+
 class ServerSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -86,4 +98,5 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(Path.home() / ".cache" / "kocall", description="Joined model files live here.")
     stt: SttSettings = SttSettings()
     endpoint: EndpointSettings = EndpointSettings()
+    nlu: NluSettings = NluSettings()
     server: ServerSettings = ServerSettings()

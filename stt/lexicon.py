@@ -28,6 +28,7 @@ from rapidfuzz import fuzz, process
 _HANGUL_BASE, _HANGUL_LAST = 0xAC00, 0xD7A3
 _NON_WORD = re.compile(r"[^\w]+")
 MAX_WINDOW = 3  # a term may have been heard as up to this many words
+FIRST_WORD_SCORE = 60.0  # how much the first word of a multi-word span must look like the term's start
 SHORT_TERM_SCORE = 92.0  # two-syllable terms must match all but a trace (잊자 is not 이자)
 # What may follow a corrected term inside its last word: Korean particles, not other syllables.
 PARTICLES = frozenset(
@@ -71,6 +72,17 @@ def _threshold_for(term: str, threshold: float) -> float:
 
 
 @dataclass(frozen=True)
+class Match:
+    """tokens[start:end] read as ``term`` followed by the particle ``suffix``."""
+
+    start: int
+    end: int
+    term: str
+    suffix: str
+    score: float
+
+
+@dataclass(frozen=True)
 class Edit:
     """Replace tokens[start:end] by ``text``."""
 
@@ -106,34 +118,47 @@ class Lexicon:
         """Initial prompt: the first terms of the file, so put the most important first."""
         return ", ".join(self.terms[:PROMPT_TERMS]) + "."
 
-    def corrections(self, tokens: Sequence[str], threshold: float) -> list[Edit]:
-        """Spans of ``tokens`` (words as recognised) that should read as a lexicon term.
+    def find(self, tokens: Sequence[str], threshold: float) -> list[Match]:
+        """Spans of ``tokens`` (words as recognised) that are a lexicon term or a near-miss of one.
 
         Greedy left to right; at each position the best-scoring term over windows of
         1..MAX_WINDOW words wins. Only terms of two or more syllables are used: a
         single syllable is too short to tell a near-miss from chance.
         """
         keys = [_key(t) for t in tokens]
-        edits: list[Edit] = []
+        found: list[Match] = []
         i = 0
         while i < len(tokens):
-            best: tuple[float, int, str] | None = None
+            best: Match | None = None
             for n in range(min(MAX_WINDOW, len(tokens) - i), 0, -1):
                 joined = "".join(keys[i:i + n])
                 # The term must reach into the last word; only that word may carry a particle.
                 min_cut = len(joined) - len(keys[i + n - 1]) + 1
                 for term_index, score, suffix in self._matches(joined, min_cut, threshold):
-                    if best is None or score > best[0]:
-                        best = (score, n, self.terms[term_index] + suffix)
+                    if n > 1 and not self._starts_term(keys[i], term_index):
+                        continue
+                    if best is None or score > best.score:
+                        best = Match(i, i + n, self.terms[term_index], suffix, score)
             if best is not None:
-                _, n, text = best
-                trailing = re.search(r"[^\w]*$", tokens[i + n - 1]).group(0)
-                replacement = text + trailing
-                if replacement != " ".join(tokens[i:i + n]).strip():
-                    edits.append(Edit(i, i + n, replacement))
-                i += n
+                found.append(best)
+                i = best.end
             else:
                 i += 1
+        return found
+
+    def _starts_term(self, word: str, term_index: int) -> bool:
+        """A multi-word span must begin like the term: 내일 현금 서비스 is not 현금서비스."""
+        head = _key(self.terms[term_index])[: len(word)]
+        return fuzz.ratio(jamo(word), jamo(head)) >= FIRST_WORD_SCORE
+
+    def corrections(self, tokens: Sequence[str], threshold: float) -> list[Edit]:
+        """The matches that change the text: near-misses rewritten as the term (plus particle)."""
+        edits = []
+        for m in self.find(tokens, threshold):
+            trailing = re.search(r"[^\w]*$", tokens[m.end - 1]).group(0)
+            replacement = m.term + m.suffix + trailing
+            if replacement != " ".join(tokens[m.start:m.end]).strip():
+                edits.append(Edit(m.start, m.end, replacement))
         return edits
 
     @functools.cached_property

@@ -1,0 +1,124 @@
+"""``kocall train`` and ``kocall nlu predict|eval``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "train", help="train the default intent and utterance-type models",
+        description="Train the models the server uses: the card/bank intent classifier (polite examples, "
+        "banmal-augmented, with out-of-scope) and the utterance-type classifier (3i4K). Each is a compact "
+        "transformer trained from scratch unless --base-model names a checkpoint to fine-tune; the "
+        "character n-gram baseline is trained on the same rows and reported beside it.")
+    p.add_argument("--only", choices=["intent", "utterance-type"], help="train one model")
+    p.add_argument("--base-model", metavar="PATH_OR_NAME", help="fine-tune this Hugging Face checkpoint instead")
+    p.add_argument("--epochs", type=int, help="override the number of epochs")
+    p.add_argument("--data-dir", type=Path, help="the shared data folder (default ../shared/data)")
+    p.add_argument("--out", type=Path, help="models folder (default <cache>/models/nlu)")
+    p.set_defaults(run=run_train)
+
+    nlu = commands.add_parser("nlu", help="predict or evaluate with the NLU models",
+                              description="Use the intent and utterance-type classifiers.")
+    sub = nlu.add_subparsers(dest="nlu_command", metavar="COMMAND", required=True)
+    p = sub.add_parser("predict", help="understand one utterance (JSON)",
+                       description="Print JSON with label, confidence, top_k, utterance_type and entities.")
+    p.add_argument("text")
+    p.add_argument("--model", help="intent model folder (default: the trained intent model)")
+    p.set_defaults(run=run_predict)
+    p = sub.add_parser("eval", help="accuracy and macro-F1 of a model on a labelled file",
+                       description="MODEL is a model folder, or 'intent' / 'utterance-type' for the default "
+                       "models. FILE is LABEL<TAB>TEXT lines (3i4K format) or CSV with text,label columns. "
+                       "Prints one JSON object: accuracy, macro_f1, n and per-label figures.")
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", type=Path, required=True, metavar="FILE")
+    p.set_defaults(run=run_eval)
+
+
+def _fail(message: str) -> int:
+    print(f"kocall: {message}", file=sys.stderr)
+    return 2
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from tqdm import tqdm
+
+    from kocall.settings import Settings
+    from nlu import training
+    from nlu.understand import INTENT, UTTERANCE_TYPE, model_dir
+
+    settings = Settings()
+    out = args.out or model_dir(settings.cache_dir, "")
+    data_dir = args.data_dir or training.SHARED_DATA
+    if not (data_dir / training.I4K).is_file():
+        return _fail(f"{data_dir / training.I4K} not found: give --data-dir, the folder with 3i4k/")
+    jobs = []
+    if args.only in (None, "intent"):
+        informal = training.informal_test_examples()
+        jobs.append((INTENT, lambda: training.intent_data(data_dir), training.INTENT_CONFIG,
+                     {"informal_test": ([e.text for e in informal], [e.label for e in informal])}))
+    if args.only in (None, "utterance-type"):
+        jobs.append((UTTERANCE_TYPE, lambda: training.utterance_type_data(data_dir), training.UTTERANCE_TYPE_CONFIG,
+                     None))
+    for name, load, config, extra in jobs:
+        if args.epochs:
+            config = replace(config, epochs=args.epochs)
+        data = load()
+        print(f"training {name}: {len(data['train'])} train / {len(data['validation'])} validation / "
+              f"{len(data['test'])} test rows", file=sys.stderr)
+        model = training.train_and_report(
+            data, config, base_model=args.base_model, tokenizer_corpus=data["train"]["text"],
+            progress=lambda epochs, name=name: tqdm(epochs, desc=f"{name} epochs", file=sys.stderr),
+            extra_tests=extra)
+        model.save(out / name)
+        print(json.dumps({"model": name, "folder": str(out / name), "train_seconds": model.meta.train_seconds,
+                          "temperature": model.meta.temperature, "threshold": model.meta.threshold,
+                          "metrics": model.meta.metrics}, ensure_ascii=False))
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from kocall.settings import Settings
+    from nlu.understand import EmptyText, get_understander
+
+    settings = Settings()
+    nlu = settings.nlu if not args.model else settings.nlu.model_copy(update={"intent_model": Path(args.model)})
+    try:
+        understanding = get_understander(nlu, settings.cache_dir).understand(args.text)
+    except FileNotFoundError as exc:
+        return _fail(str(exc))
+    except EmptyText as exc:
+        return _fail(str(exc))
+    result = asdict(understanding)
+    result["label"] = result.pop("intent")
+    for entity in result["entities"]:
+        if entity["masked"]:  # never print a card or phone number in full
+            entity["value"] = entity["text"] = entity["masked"]
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from kocall.settings import Settings
+    from data_tools.dataset import DatasetError, load_examples
+    from nlu.classifier import TextClassifier
+    from nlu.evaluate import scores
+    from nlu.understand import INTENT, UTTERANCE_TYPE, model_dir
+
+    settings = Settings()
+    folder = model_dir(settings.cache_dir, args.model) if args.model in (INTENT, UTTERANCE_TYPE) else Path(args.model)
+    try:
+        model = TextClassifier.load(folder)
+        examples = load_examples(args.data)
+    except (FileNotFoundError, DatasetError) as exc:
+        return _fail(str(exc))
+    predicted = [p.label for p in model.predict([e.text for e in examples])]
+    print(json.dumps(scores([e.label for e in examples], predicted), ensure_ascii=False))
+    return 0

@@ -1,0 +1,207 @@
+"""Entities in caller text: domain terms, amounts and numbers, dates, phone and card numbers.
+
+* Domain terms come from a gazetteer (``CATEGORY<TAB>term``) matched with the
+  STT lexicon's jamo-level fuzzy matcher, so 강남 지점 and 강남지점을 both find
+  the branch, and so do Whisper's near-misses of it.
+* Numbers are read in digits and in Sino-Korean words (삼만 오천 원 -> 35000,
+  3만 5천 -> 35000); a run of spoken digits (공일공 일이삼사 ...) becomes a digit
+  string.
+* Dates: 오늘/내일/모레/어제, N월 N일, N일, 다음 주 X요일, as ISO dates relative to
+  the day of the call.
+* Phone and card numbers are found in digits or spoken digits and carry a
+  ``masked`` form; logs must only ever show that one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from stt.lexicon import Lexicon
+
+MATCH_THRESHOLD = 84.0
+DIGIT_WORDS = {"영": 0, "공": 0, "일": 1, "이": 2, "삼": 3, "사": 4, "오": 5, "육": 6, "륙": 6, "칠": 7, "팔": 8, "구": 9}
+SMALL_UNITS = {"십": 10, "백": 100, "천": 1000}
+BIG_UNITS = {"만": 10**4, "억": 10**8, "조": 10**12}
+NATIVE = {"한": 1, "두": 2, "세": 3, "네": 4, "다섯": 5, "여섯": 6, "일곱": 7, "여덟": 8, "아홉": 9, "열": 10}
+WEEKDAYS = "월화수목금토일"
+_NUMERAL_CHARS = "".join(DIGIT_WORDS) + "".join(SMALL_UNITS) + "".join(BIG_UNITS)
+# A number: digits (with , separators) or Sino-Korean numerals, in parts that may be spaced (삼만 오천).
+# It must start a word: the 일 of 결제일 is no number.
+_NUMBER = re.compile(rf"(?<![가-힣\d])(?:\d[\d,]*|[{_NUMERAL_CHARS}]+)(?:\s?(?:\d[\d,]*|[{_NUMERAL_CHARS}]+))*")
+_COUNTERS = ("원", "월", "일", "시", "분", "개", "번", "살", "년", "개월", "퍼센트", "%")
+_PHONE = re.compile(r"(?<!\d)(01[016789])[-\s]?(\d{3,4})[-\s]?(\d{4})(?!\d)")
+_CARD = re.compile(r"(?<!\d)(\d{4})[-\s]?(\d{4})[-\s]?(\d{4})[-\s]?(\d{4})(?!\d)")
+
+
+@dataclass(frozen=True)
+class Entity:
+    type: str  # a gazetteer category, "amount", "number", "day_of_month", "date", "phone", "card_number"
+    value: str | int
+    text: str  # the span as written
+    start: int
+    end: int
+    masked: str | None = None  # for phone and card numbers: what may be logged
+
+
+def parse_korean_number(text: str) -> int | None:
+    """'삼만 오천' -> 35000, '3만5천' -> 35000, '35,000' -> 35000, '백' -> 100; None if not a number."""
+    total = section = 0
+    current: int | None = None
+    for part in re.findall(rf"\d[\d,]*|[{_NUMERAL_CHARS}]", text.replace(" ", "")):
+        if part[0].isdigit():
+            current = int(part.replace(",", ""))
+        elif part in DIGIT_WORDS:
+            current = DIGIT_WORDS[part] if current is None else current * 10 + DIGIT_WORDS[part]
+        elif part in SMALL_UNITS:
+            section += (1 if current is None else current) * SMALL_UNITS[part]
+            current = None
+        elif part in BIG_UNITS:
+            total += (section + (current or 0) or 1) * BIG_UNITS[part]
+            section, current = 0, None
+        else:
+            return None
+    return total + section + (current or 0)
+
+
+def spoken_digits(text: str) -> str | None:
+    """'공일공 일이삼사' -> '0101234' when the span is only digit words (no 십/백/만)."""
+    chars = text.replace(" ", "").replace("-", "")
+    if chars and all(c in DIGIT_WORDS or c.isdigit() for c in chars):
+        return "".join(c if c.isdigit() else str(DIGIT_WORDS[c]) for c in chars)
+    return None
+
+
+def _mask_phone(digits: str) -> str:
+    return f"{digits[:3]}-****-{digits[-4:]}"
+
+
+def _mask_card(digits: str) -> str:
+    return f"****-****-****-{digits[-4:]}"
+
+
+class EntityExtractor:
+    """Holds the gazetteer; one per process."""
+
+    def __init__(self, gazetteer: dict[str, str]) -> None:
+        self.categories = gazetteer  # term -> category
+        self.lexicon = Lexicon(tuple(gazetteer))
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> EntityExtractor:
+        """A ``CATEGORY<TAB>term`` file, or the bundled card/bank gazetteer."""
+        text = (Path(path).read_text("utf-8") if path else
+                resources.files("nlu.resources").joinpath("card_bank_gazetteer.txt").read_text("utf-8"))
+        gazetteer = {}
+        for n, line in enumerate(text.splitlines(), 1):
+            line = line.split("#", 1)[0].strip()
+            if line:
+                category, sep, term = line.partition("\t")
+                if not sep:
+                    raise ValueError(f"gazetteer line {n}: expected CATEGORY<TAB>term, got {line!r}")
+                gazetteer[" ".join(term.split())] = category.strip()
+        return cls(gazetteer)
+
+    def extract(self, text: str, today: dt.date | None = None) -> list[Entity]:
+        today = today or dt.date.today()
+        found = self._identifiers(text) + self._dates(text, today)
+        taken = [(e.start, e.end) for e in found]
+        found += [e for e in self._numbers(text) if not _overlaps(e, taken)]
+        found += self._terms(text)
+        return sorted(found, key=lambda e: e.start)
+
+    def _terms(self, text: str) -> list[Entity]:
+        words = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+", text)]
+        out = []
+        for match in self.lexicon.find([w for *_, w in words], MATCH_THRESHOLD):
+            start, end = words[match.start][0], words[match.end - 1][1]
+            out.append(Entity(self.categories[match.term], match.term, text[start:end], start, end))
+        return out
+
+    def _identifiers(self, text: str) -> list[Entity]:
+        out = []
+        for m in _CARD.finditer(text):
+            digits = "".join(m.groups())
+            out.append(Entity("card_number", digits, m.group(), m.start(), m.end(), _mask_card(digits)))
+        for m in _PHONE.finditer(text):
+            if not any(e.start <= m.start() < e.end for e in out):
+                digits = "".join(m.groups())
+                out.append(Entity("phone", digits, m.group(), m.start(), m.end(), _mask_phone(digits)))
+        # Spoken digit runs: 공일공 일이삼사 오육칠팔 (phone) or sixteen digits (card).
+        for m in re.finditer(rf"[{''.join(DIGIT_WORDS)}0-9]+(?:[\s-][{''.join(DIGIT_WORDS)}0-9]+)+", text):
+            digits = spoken_digits(m.group())
+            if digits is None or any(e.start <= m.start() < e.end for e in out):
+                continue
+            if len(digits) == 16:
+                out.append(Entity("card_number", digits, m.group(), m.start(), m.end(), _mask_card(digits)))
+            elif len(digits) in (10, 11) and digits.startswith("01"):
+                out.append(Entity("phone", digits, m.group(), m.start(), m.end(), _mask_phone(digits)))
+        return out
+
+    def _numbers(self, text: str) -> list[Entity]:
+        out = []
+        for m in _NUMBER.finditer(text):
+            span = m.group().strip()
+            end = m.start() + len(span)
+            after = text[end:end + 4].lstrip()
+            counter = next((c for c in _COUNTERS if after.startswith(c)), None)
+            is_digits = span[0].isdigit()
+            if len(span) >= 2 and span.endswith("일") and counter is None:
+                # 십오일: the last 일 is the day counter (15th), not the digit one.
+                span, counter = span[:-1], "일"
+                end -= 1
+            # Hangul numeral syllables are also ordinary syllables (이사, 오늘): require a counter
+            # after them, or a unit inside them (삼만, 오십).
+            if not is_digits and counter is None and not any(u in span for u in (*SMALL_UNITS, *BIG_UNITS)):
+                continue
+            if not is_digits and len(span) == 1 and counter != "원" and (counter is None or span not in DIGIT_WORDS):
+                continue  # a lone 조 or 만 is a syllable of a word (조회, 만나다), but 만 원 is money
+            value = parse_korean_number(span)
+            if value is None:
+                continue
+            if counter == "원":
+                end = text.index("원", end) + 1
+                out.append(Entity("amount", value, text[m.start():end], m.start(), end))
+            elif counter == "일" and 1 <= value <= 31:
+                end = text.index("일", end) + 1
+                out.append(Entity("day_of_month", value, text[m.start():end], m.start(), end))
+            else:
+                out.append(Entity("number", value, span, m.start(), m.start() + len(span)))
+        return out
+
+    def _dates(self, text: str, today: dt.date) -> list[Entity]:
+        out = []
+        relative = {"오늘": 0, "내일": 1, "모레": 2, "어제": -1, "그저께": -2}
+        for word, days in relative.items():
+            for m in re.finditer(word, text):
+                out.append(Entity("date", (today + dt.timedelta(days=days)).isoformat(), word, m.start(), m.end()))
+        month_day = re.compile(rf"([\d{_NUMERAL_CHARS}]+)\s?월\s?([\d{_NUMERAL_CHARS}]+)\s?일")
+        for m in month_day.finditer(text):
+            month, day = parse_korean_number(m.group(1)), parse_korean_number(m.group(2))
+            date = _safe_date(today.year, month, day)
+            if date:
+                if date < today:
+                    date = _safe_date(today.year + 1, month, day) or date
+                out.append(Entity("date", date.isoformat(), m.group(), m.start(), m.end()))
+        week = re.compile(rf"(이번|다음|담)\s?주\s?([{WEEKDAYS}])요일")
+        for m in week.finditer(text):
+            offset = 7 if m.group(1) in ("다음", "담") else 0
+            monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(days=offset)
+            date = monday + dt.timedelta(days=WEEKDAYS.index(m.group(2)))
+            out.append(Entity("date", date.isoformat(), m.group(), m.start(), m.end()))
+        return [e for e in out if not _overlaps(e, [(o.start, o.end) for o in out if o is not e and
+                                                     (o.end - o.start) > (e.end - e.start)])]
+
+
+def _safe_date(year: int, month: int | None, day: int | None) -> dt.date | None:
+    try:
+        return dt.date(year, month, day) if month and day else None
+    except ValueError:
+        return None
+
+
+def _overlaps(entity: Entity, spans: list[tuple[int, int]]) -> bool:
+    return any(entity.start < end and start < entity.end for start, end in spans)

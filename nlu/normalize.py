@@ -1,0 +1,30 @@
+"""Text normalisation shared by training and inference.
+
+What a classifier sees must not depend on whether the text came from a keyboard,
+from Whisper, or from an FAQ page: Unicode forms (full-width digits, decomposed
+Hangul), spacing, repeated punctuation and hesitation fillers at the start of a
+turn are evened out here, once, for both paths. ``?`` and ``!`` are kept: they
+carry the difference between a question and a statement.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_CHARS = 256  # longer input is cut (a caller turn is a sentence or two)
+FILLERS = ("음", "으음", "어", "어어", "아", "저기", "저기요", "그", "그러니까", "뭐지")
+_FILLER_RUN = re.compile(r"^(?:(?:%s)[\s,.~…]+)+" % "|".join(sorted(map(re.escape, FILLERS), key=len, reverse=True)))
+_REPEATED = re.compile(r"([?!.~])\1+")
+_PUNCT = re.compile(r"[\"'`“”‘’()\[\]{}<>«»…·,;:~]+")
+
+
+def normalize(text: str) -> str:
+    """Canonical form of one utterance (may be empty if it held only fillers or punctuation)."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = _PUNCT.sub(" ", text)
+    text = _REPEATED.sub(r"\1", text)
+    text = re.sub(r"\s*([?!.])", r"\1", text)
+    text = " ".join(text.split())
+    stripped = _FILLER_RUN.sub("", text + " ").strip()
+    return (stripped or text)[:MAX_CHARS].strip(" .")

@@ -1,0 +1,116 @@
+"""Training data for the two pipeline models, and ``kocall train``'s work.
+
+* **intent** (card/bank domain): the polite examples in ``nlu/resources`` are split
+  stratified (train / validation / polite test) *before* augmentation; train is
+  augmented with every casual-speech transform, validation with banmal and
+  fragments so that calibration and the out-of-scope threshold are chosen on
+  text that looks like callers. Out-of-scope examples are unrelated utterances
+  from 3i4K (chat data from ``chatbot_data`` is kept for evaluating that).
+* **utterance type**: 3i4K, split stratified with identical texts kept together.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+from typing import Callable, Iterable
+
+from datasets import DatasetDict
+
+from data_tools.dataset import Example, augment, load_examples, split
+from nlu.baseline import predict_baseline, train_baseline
+from nlu.classifier import OUT_OF_SCOPE, TextClassifier, TrainConfig, train
+from nlu.evaluate import scores
+from stt.lexicon import Lexicon
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"  # beside the repository
+I4K = "3i4k/fci_train_val.txt"
+TRAIN_TRANSFORMS = ("banmal", "fragment", "drop_particles", "filler", "contraction", "spacing", "stt_confusion")
+VALIDATION_TRANSFORMS = ("banmal", "fragment")
+OOS_TRAIN, OOS_VALIDATION = 500, 150
+INTENT_CONFIG = TrainConfig(epochs=25, batch_size=32, learning_rate=1e-3, hidden_size=128, layers=2, vocab_size=4000)
+UTTERANCE_TYPE_CONFIG = TrainConfig(epochs=6)
+
+
+def intent_examples() -> list[Example]:
+    path = resources.files("nlu.resources").joinpath("card_bank_intents.csv")
+    with resources.as_file(path) as file:
+        return load_examples(file)
+
+
+def informal_test_examples() -> list[Example]:
+    path = resources.files("nlu.resources").joinpath("card_bank_intents_informal_test.csv")
+    with resources.as_file(path) as file:
+        return load_examples(file)
+
+
+def out_of_scope_examples(data_dir: Path, n: int, seed: int = 13) -> list[Example]:
+    """Unrelated chat utterances: 3i4K rows of six or more characters without domain terms."""
+    lexicon_terms = [t.replace(" ", "") for t in Lexicon.load(None).terms]
+    rows = [e for e in load_examples(data_dir / I4K)
+            if len(e.text.replace(" ", "")) >= 6 and not any(t in e.text.replace(" ", "") for t in lexicon_terms)]
+    return [replace(e, label=OUT_OF_SCOPE) for e in random.Random(seed).sample(rows, n)]
+
+
+def intent_data(data_dir: Path = SHARED_DATA, seed: int = 13) -> DatasetDict:
+    """Splits of the intent data; train and validation augmented, test left polite."""
+    data = split(intent_examples(), validation=0.15, test=0.2, seed=seed)
+    data = augment(data, TRAIN_TRANSFORMS, seed)
+    validation = augment(DatasetDict({"train": data["validation"]}), VALIDATION_TRANSFORMS, seed)["train"]
+    oos = out_of_scope_examples(data_dir, OOS_TRAIN + OOS_VALIDATION, seed)
+    oos_data = split(oos, validation=OOS_VALIDATION / len(oos), test=0.0, seed=seed)
+    from datasets import concatenate_datasets
+
+    return DatasetDict({
+        "train": concatenate_datasets([data["train"], oos_data["train"]]),
+        "validation": concatenate_datasets([validation, oos_data["validation"]]),
+        "test": data["test"],
+    })
+
+
+def utterance_type_data(data_dir: Path = SHARED_DATA, seed: int = 13) -> DatasetDict:
+    return split(load_examples(data_dir / I4K), validation=0.1, test=0.1, seed=seed)
+
+
+def train_and_report(
+    data: DatasetDict, config: TrainConfig, *, base_model: str | None = None,
+    tokenizer_corpus: Iterable[str] = (), progress: Callable[[Iterable], Iterable] = lambda x: x,
+    extra_tests: dict[str, tuple[list[str], list[str]]] | None = None,
+) -> TextClassifier:
+    """Train the transformer and the baseline on the same rows; record both on every test set."""
+    train_rows, val_rows = data["train"], data["validation"]
+    model = train(train_rows["text"], train_rows["label"], val_rows["text"], val_rows["label"], config=config,
+                  base_model=base_model, tokenizer_corpus=tokenizer_corpus, progress=progress)
+    baseline = train_baseline(train_rows["text"], train_rows["label"])
+    tests = {"test": (data["test"]["text"], data["test"]["label"]), **(extra_tests or {})}
+    model.meta.metrics = {
+        name: {"transformer": _summary(scores(gold, [p.label for p in model.predict(texts)])),
+               "baseline": _summary(scores(gold, predict_baseline(baseline, texts)))}
+        for name, (texts, gold) in tests.items()
+    }
+    return model
+
+
+def _summary(result: dict) -> dict:
+    return {k: result[k] for k in ("n", "accuracy", "macro_f1")}
+
+
+def unlabelled_corpus(data_dir: Path = SHARED_DATA, include_chat: bool = True) -> list[str]:
+    """Korean text without our labels, for the tokenizer and masked-language pre-training.
+
+    SmileStyle in all its styles, and (unless it is being kept for evaluation)
+    chatbot_data's questions and answers. Held-out test rows are never included.
+    """
+    import csv
+
+    texts: list[str] = []
+    with open(data_dir / "smilestyle" / "smilestyle_dev.tsv", encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            texts += [v.strip() for v in row.values() if v and v.strip()]
+    if include_chat:
+        with open(data_dir / "chatbot_data" / "ChatbotData.csv", encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                texts += [row["Q"], row["A"]]
+    return texts

@@ -1,0 +1,73 @@
+"""What a caller's utterance means: intent, utterance type and entities, in one value.
+
+:class:`Understanding` is the small value ``dialog`` sees; it never sees a model.
+:class:`Understander` holds the two classifiers and the entity extractor, loaded
+once per process by :func:`get_understander`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from kocall.settings import NluSettings
+from nlu.classifier import TextClassifier
+from nlu.entities import Entity, EntityExtractor
+from nlu.normalize import MAX_CHARS, normalize
+
+INTENT, UTTERANCE_TYPE = "intent", "utterance-type"
+UTTERANCE_TYPES = {"0": "fragment", "1": "statement", "2": "question", "3": "command",
+                   "4": "rhetorical_question", "5": "rhetorical_command", "6": "intonation_dependent"}
+
+
+class EmptyText(ValueError):
+    """Nothing to understand: the text is empty once fillers and punctuation are removed."""
+
+
+@dataclass(frozen=True)
+class Understanding:
+    text: str
+    intent: str
+    confidence: float
+    top_k: tuple[tuple[str, float], ...]
+    utterance_type: str
+    utterance_type_confidence: float
+    entities: tuple[Entity, ...]
+    truncated: bool = False
+
+
+def model_dir(cache_dir: Path, name: str) -> Path:
+    return Path(cache_dir) / "models" / "nlu" / name
+
+
+class Understander:
+    def __init__(self, intent: TextClassifier, utterance_type: TextClassifier, entities: EntityExtractor,
+                 top_k: int = 3) -> None:
+        self.intent = intent
+        self.utterance_type = utterance_type
+        self.entities = entities
+        self.top_k = top_k
+
+    def understand(self, text: str) -> Understanding:
+        clean = normalize(text)
+        if not clean:
+            raise EmptyText("the text is empty (nothing but spaces, fillers or punctuation)")
+        intent = self.intent.predict([clean], k=self.top_k)[0]
+        kind = self.utterance_type.predict([clean], k=1)[0]
+        return Understanding(
+            text=clean, intent=intent.label, confidence=intent.confidence, top_k=intent.top_k,
+            utterance_type=UTTERANCE_TYPES.get(kind.label, kind.label), utterance_type_confidence=kind.confidence,
+            entities=tuple(self.entities.extract(clean)), truncated=len(text.strip()) > MAX_CHARS,
+        )
+
+
+@functools.lru_cache(maxsize=2)
+def get_understander(settings: NluSettings, cache_dir: Path) -> Understander:
+    """The process-wide understander (models loaded once)."""
+    torch.set_num_threads(settings.threads)
+    intent = TextClassifier.load(settings.intent_model or model_dir(cache_dir, INTENT))
+    kind = TextClassifier.load(settings.utterance_type_model or model_dir(cache_dir, UTTERANCE_TYPE))
+    return Understander(intent, kind, EntityExtractor.load(settings.gazetteer), settings.top_k)

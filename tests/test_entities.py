@@ -1,0 +1,84 @@
+"""Entities and normalisation on real caller-style Korean."""
+
+import datetime as dt
+
+import pytest
+
+from nlu.entities import EntityExtractor, parse_korean_number, spoken_digits
+from nlu.normalize import MAX_CHARS, normalize
+
+TODAY = dt.date(2026, 11, 25)  # a Wednesday
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    return EntityExtractor.load()
+
+
+def found(extractor, text):
+    return [(e.type, e.value) for e in extractor.extract(text, TODAY)]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("삼만 오천", 35000), ("3만5천", 35000), ("35,000", 35000), ("백", 100), ("오백만", 5_000_000),
+    ("이천이십육", 2026), ("1억 2천만", 120_000_000), ("십오", 15), ("만", 10000),
+])
+def test_korean_numbers(text, value):
+    assert parse_korean_number(text) == value
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("삼만 오천 원 결제했어요", [("amount", 35000)]),
+    ("한도 오백만 원으로 올려줘", [("amount", 5_000_000)]),
+    ("만 원만 보내줘", [("amount", 10000)]),
+    ("결제일을 십오일로 바꿔줘", [("day_of_month", 15)]),
+    ("결제일 25일로", [("day_of_month", 25)]),
+    ("다음 주 월요일에 강남 지점 가도 돼?", [("date", "2026-11-30"), ("branch", "강남지점")]),
+    ("12월 3일에 체크 카드 발급", [("date", "2026-12-03"), ("card_type", "체크카드")]),
+    ("내일 현금 서비스 받을래", [("date", "2026-11-26"), ("service", "현금서비스")]),
+    ("리볼비 해지", [("service", "리볼빙")]),  # a recogniser's near-miss
+    ("잔엑 조회 좀", []),  # 조 of 조회 is not a trillion
+    ("오늘 이사했어요", [("date", "2026-11-25")]),  # 이사 is no number
+])
+def test_entities_in_caller_sentences(extractor, text, expected):
+    assert found(extractor, text) == expected
+
+
+@pytest.mark.parametrize("text, kind, masked", [
+    ("제 번호는 010-1234-5678 이에요", "phone", "010-****-5678"),
+    ("공일공 일이삼사 오육칠팔로 연락 주세요", "phone", "010-****-5678"),
+    ("카드번호 1234 5678 9012 3456", "card_number", "****-****-****-3456"),
+    ("카드 번호는 일이삼사 오육칠팔 구공일이 삼사오육", "card_number", "****-****-****-3456"),
+])
+def test_phone_and_card_numbers_are_found_and_masked(extractor, text, kind, masked):
+    (entity,) = [e for e in extractor.extract(text, TODAY) if e.type in ("phone", "card_number")]
+    assert entity.type == kind and entity.masked == masked
+    assert "1234" not in entity.masked and "5678" not in entity.masked[-9:-4]
+
+
+def test_spoken_digits_need_pure_digit_words():
+    assert spoken_digits("공일공 일이삼사") == "0101234"
+    assert spoken_digits("삼만") is None
+
+
+def test_gazetteer_file_errors_are_clear(tmp_path):
+    bad = tmp_path / "g.txt"
+    bad.write_text("신용카드\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="CATEGORY<TAB>term"):
+        EntityExtractor.load(bad)
+
+
+@pytest.mark.parametrize("raw, clean", [
+    ("음, 저기 카드 잃어버렸어요!!", "카드 잃어버렸어요!"),
+    ("잔액  조회 해줘??", "잔액 조회 해줘?"),
+    ("ＡＴＭ 수수료 얼마？", "atm 수수료 얼마?"),
+    ("어", "어"),  # a filler alone is what was said
+    ("…", ""),
+    ("😀 안녕", "😀 안녕"),
+])
+def test_normalisation(raw, clean):
+    assert normalize(raw) == clean
+
+
+def test_long_text_is_cut():
+    assert len(normalize("카드 " * 5000)) <= MAX_CHARS
