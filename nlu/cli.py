@@ -63,18 +63,19 @@ def run_train(args: argparse.Namespace) -> int:
     if args.only in (None, "intent"):
         informal = training.informal_test_examples()
         jobs.append((INTENT, lambda: training.intent_data(data_dir), training.INTENT_CONFIG,
+                     lambda data: training.intent_corpus(data_dir),
                      {"informal_test": ([e.text for e in informal], [e.label for e in informal])}))
     if args.only in (None, "utterance-type"):
         jobs.append((UTTERANCE_TYPE, lambda: training.utterance_type_data(data_dir), training.UTTERANCE_TYPE_CONFIG,
-                     None))
-    for name, load, config, extra in jobs:
+                     lambda data: data["train"]["text"], None))
+    for name, load, config, corpus, extra in jobs:
         if args.epochs:
             config = replace(config, epochs=args.epochs)
         data = load()
         print(f"training {name}: {len(data['train'])} train / {len(data['validation'])} validation / "
               f"{len(data['test'])} test rows", file=sys.stderr)
         model = training.train_and_report(
-            data, config, base_model=args.base_model, tokenizer_corpus=data["train"]["text"],
+            data, config, base_model=args.base_model, tokenizer_corpus=corpus(data),
             progress=lambda epochs, name=name: tqdm(epochs, desc=f"{name} epochs", file=sys.stderr),
             extra_tests=extra)
         model.save(out / name)

@@ -1,0 +1,155 @@
+"""NLU models trained here, on real data, and judged on rows they never saw."""
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from data_tools.banmal import to_banmal
+from nlu.classifier import OUT_OF_SCOPE, TextClassifier, TrainConfig, fit_temperature, train
+from nlu.entities import EntityExtractor
+from nlu.evaluate import scores
+from nlu.training import (
+    INTENT_CONFIG, informal_test_examples, intent_corpus, intent_data, train_and_report, utterance_type_data,
+)
+from nlu.understand import EmptyText, Understander
+
+from .conftest import SHARED
+
+SMALL = TrainConfig(epochs=4, vocab_size=3000, hidden_size=128, layers=2)
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("nlu-models")
+
+
+@pytest.fixture(scope="session")
+def utterance_type_model(models_dir):
+    """Trained on an eighth of 3i4K's training split (about 5,500 rows) to stay quick."""
+    data = utterance_type_data()
+    data["train"] = data["train"].shard(8, 0)
+    data["validation"] = data["validation"].shard(4, 0)
+    data["test"] = data["test"].shard(4, 0)
+    model = train_and_report(data, SMALL, tokenizer_corpus=data["train"]["text"])
+    model.save(models_dir / "utterance-type")
+    return model
+
+
+@pytest.fixture(scope="session")
+def intent_model(models_dir):
+    informal = informal_test_examples()
+    model = train_and_report(intent_data(), INTENT_CONFIG, tokenizer_corpus=intent_corpus(),
+                             extra_tests={"informal_test": ([e.text for e in informal], [e.label for e in informal])})
+    model.save(models_dir / "intent")
+    return model
+
+
+@pytest.fixture(scope="session")
+def understander(intent_model, utterance_type_model):
+    return Understander(intent_model, utterance_type_model, EntityExtractor.load())
+
+
+def test_utterance_type_model_learns_real_3i4k(utterance_type_model):
+    test = utterance_type_model.meta.metrics["test"]
+    assert test["transformer"]["n"] > 1000
+    assert test["transformer"]["accuracy"] > 0.70
+    assert test["baseline"]["accuracy"] > 0.70  # reported beside it, on the same rows
+
+
+def test_intent_model_on_polite_and_independent_informal_tests(intent_model):
+    metrics = intent_model.meta.metrics
+    assert metrics["test"]["transformer"]["accuracy"] >= 0.8
+    assert metrics["informal_test"]["transformer"]["n"] == 136
+    assert metrics["informal_test"]["transformer"]["accuracy"] >= 0.7
+
+
+def test_out_of_scope_triggers_on_unrelated_chat(intent_model):
+    import csv
+
+    with open(SHARED / "chatbot_data" / "ChatbotData.csv", encoding="utf-8") as f:
+        questions = [row["Q"] for row in csv.DictReader(f)][::40]
+    predicted = [p.label for p in intent_model.predict(questions)]
+    assert sum(p == OUT_OF_SCOPE for p in predicted) / len(predicted) >= 0.8
+
+
+def test_saved_model_folder_is_complete_and_reloads(intent_model, models_dir):
+    folder = models_dir / "intent"
+    names = {p.name for p in folder.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json", "kocall_classifier.json"} <= names
+    meta = json.loads((folder / "kocall_classifier.json").read_text("utf-8"))
+    assert len(meta["fingerprint"]) == 64 and meta["train_rows"] > 1000 and "informal_test" in meta["metrics"]
+    assert OUT_OF_SCOPE in meta["labels"] and 0 < meta["threshold"] < 1
+    reloaded = TextClassifier.load(folder)
+    text = ["카드 분실 신고할래"]
+    assert reloaded.predict(text)[0] == intent_model.predict(text)[0]
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("카드를 잃어버렸어요", "lost_card"),
+    (to_banmal("카드를 잃어버렸어요"), "lost_card"),
+    ("잔액 얼마 남았어", "balance"),
+    ("상담원 바꿔줘", "agent"),
+    ("결제일 십오일로 바꿔줘", "payment_date_change"),
+])
+def test_understanding(understander, text, intent):
+    result = understander.understand(text)
+    assert result.intent == intent
+    assert 0 < result.confidence <= 1 and result.top_k[0][0] in (intent, OUT_OF_SCOPE)
+    assert len(result.top_k) == 3
+
+
+def test_understanding_carries_entities_and_utterance_type(understander):
+    result = understander.understand("결제일 십오일로 바꿔줘")
+    assert [(e.type, e.value) for e in result.entities] == [("day_of_month", 15)]
+    assert result.utterance_type in {"command", "statement", "question", "fragment", "rhetorical_question",
+                                     "rhetorical_command", "intonation_dependent"}
+    assert understander.understand("카드 분실").utterance_type == "fragment"
+
+
+def test_bad_input_gets_a_clear_answer(understander):
+    with pytest.raises(EmptyText):
+        understander.understand("   ...  ")
+    long = understander.understand("카드를 잃어버렸어요 " * 1000)
+    assert long.truncated and long.intent == "lost_card"
+    assert understander.understand("ATM 수수료 how much?").intent in ("fees", OUT_OF_SCOPE)
+    assert understander.understand("😀😀😀").intent == OUT_OF_SCOPE
+
+
+def test_temperature_scaling_tames_overconfident_logits():
+    rng = np.random.default_rng(0)
+    gold = rng.integers(0, 3, 500)
+    logits = rng.normal(0, 1, (500, 3))
+    logits[np.arange(500), gold] += 1.0
+    assert fit_temperature(logits * 8, gold) > 4  # confidence 8x too sharp -> a large temperature
+
+
+def test_cli_predict_and_eval(models_dir, intent_model, utterance_type_model, tmp_path):
+    env = {**os.environ, "KOCALL_NLU__INTENT_MODEL": str(models_dir / "intent"),
+           "KOCALL_NLU__UTTERANCE_TYPE_MODEL": str(models_dir / "utterance-type")}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "kocall.cli", *a], capture_output=True, text=True,
+                                    env=env, timeout=300)
+    out = run("nlu", "predict", "제 카드 번호는 1234 5678 9012 3456인데 분실했어요")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["label"] == "lost_card" and {"confidence", "top_k", "utterance_type", "entities"} <= set(result)
+    assert result["entities"][0]["value"] == "****-****-****-3456"  # never printed in full
+    assert "1234 5678" not in out.stdout
+    assert run("nlu", "predict", "  ").returncode == 2
+
+    sample = tmp_path / "sample.txt"
+    sample.write_text("\n".join((SHARED / "3i4k" / "fci_train_val.txt").read_text("utf-8").splitlines()[::200]),
+                      encoding="utf-8")
+    evaluated = json.loads(run("nlu", "eval", "--model", str(models_dir / "utterance-type"), "--data",
+                               str(sample)).stdout)
+    assert {"accuracy", "macro_f1", "n", "per_label"} <= set(evaluated) and evaluated["n"] > 250
+    csv_file = tmp_path / "intents.csv"
+    csv_file.write_text("text,label\n카드 잃어버렸어,lost_card\n잔액 알려줘,balance\n", encoding="utf-8")
+    evaluated = json.loads(run("nlu", "eval", "--model", str(models_dir / "intent"), "--data", str(csv_file)).stdout)
+    assert evaluated["n"] == 2
+    missing = run("nlu", "eval", "--model", str(tmp_path), "--data", str(csv_file))
+    assert missing.returncode == 2 and "kocall train" in missing.stderr
