@@ -87,6 +87,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_predict(args: argparse.Namespace) -> int:
     from kocall.settings import Settings
+    from nlu.entities import mask
     from nlu.understand import EmptyText, get_understander
 
     settings = Settings()
@@ -99,8 +100,9 @@ def run_predict(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     result = asdict(understanding)
     result["label"] = result.pop("intent")
+    result["text"] = mask(understanding.text, understanding.entities)  # never print a card or phone number
     for entity in result["entities"]:
-        if entity["masked"]:  # never print a card or phone number in full
+        if entity["masked"]:
             entity["value"] = entity["text"] = entity["masked"]
     print(json.dumps(result, ensure_ascii=False))
     return 0

@@ -205,3 +205,10 @@ def _safe_date(year: int, month: int | None, day: int | None) -> dt.date | None:
 
 def _overlaps(entity: Entity, spans: list[tuple[int, int]]) -> bool:
     return any(entity.start < end and start < entity.end for start, end in spans)
+
+
+def mask(text: str, entities: list[Entity] | tuple[Entity, ...]) -> str:
+    """``text`` with every phone and card number replaced by its masked form: what logs may show."""
+    for e in sorted((e for e in entities if e.masked), key=lambda e: e.start, reverse=True):
+        text = text[:e.start] + e.masked + text[e.end:]
+    return text

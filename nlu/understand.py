@@ -8,13 +8,14 @@ once per process by :func:`get_understander`.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from kocall.settings import NluSettings
-from nlu.classifier import TextClassifier
+from nlu.classifier import OUT_OF_SCOPE, TextClassifier
 from nlu.entities import Entity, EntityExtractor
 from nlu.normalize import MAX_CHARS, normalize
 
@@ -55,6 +56,9 @@ class Understander:
         clean = normalize(text)
         if not clean:
             raise EmptyText("the text is empty (nothing but spaces, fillers or punctuation)")
+        if not re.search(r"[^\W_]", clean):
+            # Emoji or symbols only: the models would only guess; say plainly it is out of scope.
+            return Understanding(clean, OUT_OF_SCOPE, 1.0, ((OUT_OF_SCOPE, 1.0),), "fragment", 1.0, ())
         intent = self.intent.predict([clean], k=self.top_k)[0]
         kind = self.utterance_type.predict([clean], k=1)[0]
         return Understanding(

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from nlu.entities import EntityExtractor, parse_korean_number, spoken_digits
+from nlu.entities import EntityExtractor, mask, parse_korean_number, spoken_digits
 from nlu.normalize import MAX_CHARS, normalize
 
 TODAY = dt.date(2026, 11, 25)  # a Wednesday
@@ -82,3 +82,9 @@ def test_normalisation(raw, clean):
 
 def test_long_text_is_cut():
     assert len(normalize("카드 " * 5000)) <= MAX_CHARS
+
+
+def test_mask_hides_every_identifier(extractor):
+    text = "카드 1234 5678 9012 3456, 연락처 010-9876-5432"
+    masked = mask(text, extractor.extract(text, TODAY))
+    assert masked == "카드 ****-****-****-3456, 연락처 010-****-5432"
