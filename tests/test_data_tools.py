@@ -1,7 +1,5 @@
 """Perturbations, data set building and checks on real Korean data."""
 
-import csv
-import json
 import random
 
 import pytest

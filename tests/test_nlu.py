@@ -12,7 +12,6 @@ import pytest
 from data_tools.banmal import to_banmal
 from nlu.classifier import OUT_OF_SCOPE, TextClassifier, TrainConfig, fit_temperature, train
 from nlu.entities import EntityExtractor
-from nlu.evaluate import scores
 from nlu.training import (
     INTENT_CONFIG, informal_test_examples, intent_corpus, intent_data, train_and_report, utterance_type_data,
 )
