@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterable
 
-from datasets import DatasetDict
+from datasets import DatasetDict, concatenate_datasets
 
 from data_tools.dataset import Example, augment, load_examples, split
 from nlu.baseline import predict_baseline, train_baseline
@@ -65,8 +65,6 @@ def intent_data(data_dir: Path = SHARED_DATA, seed: int = 13) -> DatasetDict:
     validation = augment(DatasetDict({"train": data["validation"]}), VALIDATION_TRANSFORMS, seed)["train"]
     oos = out_of_scope_examples(data_dir, OOS_TRAIN + OOS_VALIDATION, seed)
     oos_data = split(oos, validation=OOS_VALIDATION / len(oos), test=0.0, seed=seed)
-    from datasets import concatenate_datasets
-
     return DatasetDict({
         "train": concatenate_datasets([data["train"], oos_data["train"]]),
         "validation": concatenate_datasets([validation, oos_data["validation"]]),
