@@ -11,6 +11,7 @@ import logging
 import sys
 
 from data_tools import cli as data_cli
+from dialog import cli as dialog_cli
 from kocall import __version__
 from nlu import cli as nlu_cli
 from server import cli as server_cli
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     server_cli.register(commands)
     data_cli.register(commands)
     nlu_cli.register(commands)
+    dialog_cli.register(commands)
     return parser
 
 

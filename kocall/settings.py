@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUNDLED_WHISPER = "bundled:whisper-base"
@@ -84,19 +84,50 @@ class NluSettings(BaseModel):
     threads: int = 2
 
 
+class DialogSettings(BaseModel):
+    """Conversation: the domain file and where per-call session state lives."""
+
+    model_config = ConfigDict(frozen=True)
+
+    domain: Path | None = Field(None, description="Domain YAML (intents, responses, forms, FAQ); None uses the "
+                                "bundled card/bank domain.")
+    session_store: str = Field("memory", description="'memory' (one process) or a redis:// URL (several processes).")
+    session_ttl_s: int = Field(1800, description="A session untouched this long is forgotten.")
+
+
 class ServerSettings(BaseModel):
+    """The web server, the telephone edge and the turn log."""
+
     model_config = ConfigDict(frozen=True)
 
     host: str = "127.0.0.1"
     port: int = 8000
     max_upload_bytes: int = 50 * 1024 * 1024
+    max_text_chars: int = Field(1000, description="Longer chat messages are refused (413).")
+    public_url: str | None = Field(
+        None, description="The URL Twilio calls (https://bot.example.com) when behind a proxy: signatures are "
+        "computed over it, and the media stream URL is built from it. None uses the request's own URL.")
+    twilio_auth_token: SecretStr | None = Field(
+        None, description="The Twilio account's auth token. Required for /twilio/*: without it every telephony "
+        "request is refused, since none can be verified.")
+    tts: str = Field("auto", description="Reply voice on the phone: 'auto' (espeak-ng if installed), 'espeak-ng', "
+                     "or 'none' (replies go out as text / TwiML <Say>).")
+    workers: int = Field(2, description="Threads for speech recognition and understanding (one per core).")
+    max_queued_utterances: int = Field(
+        32, description="Utterances waiting for a worker across all calls; a call that would exceed it waits "
+        "(back-pressure) instead of growing the queue.")
+    max_calls: int = Field(64, description="Simultaneous media streams; more are refused.")
+    turn_log: Path | None = Field(None, description="SQLite turn log (default <data_dir>/turns.sqlite).")
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KOCALL_", env_nested_delimiter="__", frozen=True)
 
     cache_dir: Path = Field(Path.home() / ".cache" / "kocall", description="Joined model files live here.")
+    data_dir: Path = Field(Path.home() / ".local" / "share" / "kocall",
+                           description="What the server records: the turn log and callers' utterance audio.")
     stt: SttSettings = SttSettings()
     endpoint: EndpointSettings = EndpointSettings()
     nlu: NluSettings = NluSettings()
+    dialog: DialogSettings = DialogSettings()
     server: ServerSettings = ServerSettings()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 
@@ -46,40 +45,17 @@ def _fail(message: str) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
-    from tqdm import tqdm
-
     from kocall.settings import Settings
     from nlu import training
-    from nlu.understand import INTENT, UTTERANCE_TYPE, model_dir
+    from nlu.understand import model_dir
 
     settings = Settings()
-    out = args.out or model_dir(settings.cache_dir, "")
     data_dir = args.data_dir or training.SHARED_DATA
     if not (data_dir / training.I4K).is_file():
         return _fail(f"{data_dir / training.I4K} not found: give --data-dir, the folder with 3i4k/")
-    jobs = []
-    if args.only in (None, "intent"):
-        informal = training.informal_test_examples()
-        jobs.append((INTENT, lambda: training.intent_data(data_dir), training.INTENT_CONFIG,
-                     lambda data: training.intent_corpus(data_dir),
-                     {"informal_test": ([e.text for e in informal], [e.label for e in informal])}))
-    if args.only in (None, "utterance-type"):
-        jobs.append((UTTERANCE_TYPE, lambda: training.utterance_type_data(data_dir), training.UTTERANCE_TYPE_CONFIG,
-                     lambda data: data["train"]["text"], None))
-    for name, load, config, corpus, extra in jobs:
-        if args.epochs:
-            config = replace(config, epochs=args.epochs)
-        data = load()
-        print(f"training {name}: {len(data['train'])} train / {len(data['validation'])} validation / "
-              f"{len(data['test'])} test rows", file=sys.stderr)
-        model = training.train_and_report(
-            data, config, base_model=args.base_model, tokenizer_corpus=corpus(data),
-            progress=lambda epochs, name=name: tqdm(epochs, desc=f"{name} epochs", file=sys.stderr),
-            extra_tests=extra)
-        model.save(out / name)
-        print(json.dumps({"model": name, "folder": str(out / name), "train_seconds": model.meta.train_seconds,
+    for name, model in training.train_default_models(args.out or model_dir(settings.cache_dir, ""), data_dir,
+                                                     only=args.only, base_model=args.base_model, epochs=args.epochs):
+        print(json.dumps({"model": name, "train_seconds": model.meta.train_seconds,
                           "temperature": model.meta.temperature, "threshold": model.meta.threshold,
                           "metrics": model.meta.metrics}, ensure_ascii=False))
     return 0
@@ -87,7 +63,6 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_predict(args: argparse.Namespace) -> int:
     from kocall.settings import Settings
-    from nlu.entities import mask
     from nlu.understand import EmptyText, get_understander
 
     settings = Settings()
@@ -98,12 +73,8 @@ def run_predict(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     except EmptyText as exc:
         return _fail(str(exc))
-    result = asdict(understanding)
+    result = understanding.shown()  # never print a card or phone number
     result["label"] = result.pop("intent")
-    result["text"] = mask(understanding.text, understanding.entities)  # never print a card or phone number
-    for entity in result["entities"]:
-        if entity["masked"]:
-            entity["value"] = entity["text"] = entity["masked"]
     print(json.dumps(result, ensure_ascii=False))
     return 0
 

@@ -132,13 +132,17 @@ class EntityExtractor:
                 out.append(Entity("phone", digits, m.group(), m.start(), m.end(), _mask_phone(digits)))
         # Spoken digit runs: 공일공 일이삼사 오육칠팔 (phone) or sixteen digits (card).
         for m in re.finditer(rf"[{''.join(DIGIT_WORDS)}0-9]+(?:[\s-][{''.join(DIGIT_WORDS)}0-9]+)+", text):
-            digits = spoken_digits(m.group())
+            span = m.group()
+            if span.endswith("이") and len(spoken_digits(span) or "") not in (10, 11, 16):
+                span = span[:-1].rstrip()  # 오육칠팔이요: the copula 이, not a last digit 2
+            digits = spoken_digits(span)
             if digits is None or any(e.start <= m.start() < e.end for e in out):
                 continue
+            end = m.start() + len(span)
             if len(digits) == 16:
-                out.append(Entity("card_number", digits, m.group(), m.start(), m.end(), _mask_card(digits)))
+                out.append(Entity("card_number", digits, span, m.start(), end, _mask_card(digits)))
             elif len(digits) in (10, 11) and digits.startswith("01"):
-                out.append(Entity("phone", digits, m.group(), m.start(), m.end(), _mask_phone(digits)))
+                out.append(Entity("phone", digits, span, m.start(), end, _mask_phone(digits)))
         return out
 
     def _numbers(self, text: str) -> list[Entity]:

@@ -12,17 +12,20 @@
 from __future__ import annotations
 
 import random
+import sys
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from datasets import DatasetDict, concatenate_datasets
+from tqdm import tqdm
 
 from data_tools.dataset import Example, augment, load_examples, split
 from nlu.baseline import predict_baseline, train_baseline
 from nlu.classifier import OUT_OF_SCOPE, TextClassifier, TrainConfig, train
 from nlu.evaluate import scores
+from nlu.understand import INTENT, UTTERANCE_TYPE
 from stt.lexicon import Lexicon
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"  # beside the repository
@@ -121,3 +124,31 @@ def unlabelled_corpus(data_dir: Path = SHARED_DATA, include_chat: bool = True) -
             for row in csv.DictReader(f):
                 texts += [row["Q"], row["A"]]
     return texts
+
+
+def train_default_models(out: Path, data_dir: Path = SHARED_DATA, only: str | None = None,
+                         base_model: str | None = None, epochs: int | None = None
+                         ) -> Iterator[tuple[str, TextClassifier]]:
+    """Train and save the models the server uses (``kocall train``; ``kocall serve`` on first start).
+
+    Yields each model once it is saved in ``out/<name>``; progress goes to standard error.
+    """
+    jobs = []
+    if only in (None, INTENT):
+        informal = informal_test_examples()
+        jobs.append((INTENT, lambda: intent_data(data_dir), INTENT_CONFIG, lambda data: intent_corpus(data_dir),
+                     {"informal_test": ([e.text for e in informal], [e.label for e in informal])}))
+    if only in (None, UTTERANCE_TYPE):
+        jobs.append((UTTERANCE_TYPE, lambda: utterance_type_data(data_dir), UTTERANCE_TYPE_CONFIG,
+                     lambda data: data["train"]["text"], None))
+    for name, load, config, corpus, extra in jobs:
+        config = replace(config, epochs=epochs) if epochs else config
+        data = load()
+        print(f"training {name}: {len(data['train'])} train / {len(data['validation'])} validation / "
+              f"{len(data['test'])} test rows -> {Path(out) / name}", file=sys.stderr)
+        model = train_and_report(
+            data, config, base_model=base_model, tokenizer_corpus=corpus(data),
+            progress=lambda steps, name=name: tqdm(steps, desc=f"{name} epochs", file=sys.stderr),
+            extra_tests=extra)
+        model.save(Path(out) / name)
+        yield name, model

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 
 from kocall.settings import NluSettings
 from nlu.classifier import OUT_OF_SCOPE, TextClassifier
-from nlu.entities import Entity, EntityExtractor
+from nlu.entities import Entity, EntityExtractor, mask
 from nlu.normalize import MAX_CHARS, normalize
 
 INTENT, UTTERANCE_TYPE = "intent", "utterance-type"
@@ -38,6 +38,20 @@ class Understanding:
     utterance_type_confidence: float
     entities: tuple[Entity, ...]
     truncated: bool = False
+
+    def shown(self) -> dict:
+        """As a JSON-ready dict that may be printed or logged: phone and card numbers masked."""
+        result = asdict(self)
+        result["text"] = mask(self.text, self.entities)
+        for entity in result["entities"]:
+            if entity["masked"]:
+                entity["value"] = entity["text"] = entity["masked"]
+        return result
+
+
+def nothing_said(text: str = "") -> Understanding:
+    """What silence, or a turn of only fillers, means to the dialog: nothing it can act on."""
+    return Understanding(text, OUT_OF_SCOPE, 0.0, (), "fragment", 0.0, ())
 
 
 def model_dir(cache_dir: Path, name: str) -> Path:

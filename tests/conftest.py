@@ -9,6 +9,12 @@ import numpy as np
 import pytest
 
 from kocall.settings import Settings
+from nlu.classifier import TrainConfig
+from nlu.entities import EntityExtractor
+from nlu.training import (
+    INTENT_CONFIG, informal_test_examples, intent_corpus, intent_data, train_and_report, utterance_type_data,
+)
+from nlu.understand import Understander
 from stt.audio import Audio, decode_audio, to_mulaw
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -61,5 +67,76 @@ def transcriber(settings):
     return get_transcriber(settings.stt, settings.cache_dir)
 
 
+SMALL = TrainConfig(epochs=4, vocab_size=3000, hidden_size=128, layers=2)
+
+
+# NLU models, trained once per test run on real data and shared by the nlu, dialog and server tests.
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("nlu-models")
+
+
+@pytest.fixture(scope="session")
+def utterance_type_model(models_dir):
+    """Trained on an eighth of 3i4K's training split (about 5,500 rows) to stay quick."""
+    data = utterance_type_data()
+    data["train"] = data["train"].shard(8, 0)
+    data["validation"] = data["validation"].shard(4, 0)
+    data["test"] = data["test"].shard(4, 0)
+    model = train_and_report(data, SMALL, tokenizer_corpus=data["train"]["text"])
+    model.save(models_dir / "utterance-type")
+    return model
+
+
+@pytest.fixture(scope="session")
+def intent_model(models_dir):
+    informal = informal_test_examples()
+    model = train_and_report(intent_data(), INTENT_CONFIG, tokenizer_corpus=intent_corpus(),
+                             extra_tests={"informal_test": ([e.text for e in informal], [e.label for e in informal])})
+    model.save(models_dir / "intent")
+    return model
+
+
+@pytest.fixture(scope="session")
+def understander(intent_model, utterance_type_model):
+    return Understander(intent_model, utterance_type_model, EntityExtractor.load())
+
+
 def silence(seconds: float, rate: int = 16000) -> np.ndarray:
     return np.zeros(int(seconds * rate), dtype=np.float32)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real redis-server on a free loopback port for this test run (.ci/run installs it)."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (apt install redis-server; .ci/run does this)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    folder = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--dir", str(folder)], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    else:
+        server.kill()
+        raise RuntimeError("redis-server did not start")
+    yield url
+    server.terminate()
+    server.wait(timeout=10)

@@ -47,6 +47,7 @@ def test_entities_in_caller_sentences(extractor, text, expected):
 @pytest.mark.parametrize("text, kind, masked", [
     ("제 번호는 010-1234-5678 이에요", "phone", "010-****-5678"),
     ("공일공 일이삼사 오육칠팔로 연락 주세요", "phone", "010-****-5678"),
+    ("제 번호는 공일공 일이삼사 오육칠팔이에요", "phone", "010-****-5678"),  # 이 is the copula here
     ("카드번호 1234 5678 9012 3456", "card_number", "****-****-****-3456"),
     ("카드 번호는 일이삼사 오육칠팔 구공일이 삼사오육", "card_number", "****-****-****-3456"),
 ])

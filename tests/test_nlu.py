@@ -10,47 +10,11 @@ import numpy as np
 import pytest
 
 from data_tools.banmal import to_banmal
-from nlu.classifier import OUT_OF_SCOPE, TextClassifier, TrainConfig, fit_temperature, train
-from nlu.entities import EntityExtractor
-from nlu.training import (
-    INTENT_CONFIG, informal_test_examples, intent_corpus, intent_data, train_and_report, utterance_type_data,
-)
-from nlu.understand import EmptyText, Understander
+from nlu.classifier import OUT_OF_SCOPE, TextClassifier, fit_temperature, train
+from nlu.training import INTENT_CONFIG, intent_data
+from nlu.understand import EmptyText
 
 from .conftest import SHARED
-
-SMALL = TrainConfig(epochs=4, vocab_size=3000, hidden_size=128, layers=2)
-
-
-@pytest.fixture(scope="session")
-def models_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("nlu-models")
-
-
-@pytest.fixture(scope="session")
-def utterance_type_model(models_dir):
-    """Trained on an eighth of 3i4K's training split (about 5,500 rows) to stay quick."""
-    data = utterance_type_data()
-    data["train"] = data["train"].shard(8, 0)
-    data["validation"] = data["validation"].shard(4, 0)
-    data["test"] = data["test"].shard(4, 0)
-    model = train_and_report(data, SMALL, tokenizer_corpus=data["train"]["text"])
-    model.save(models_dir / "utterance-type")
-    return model
-
-
-@pytest.fixture(scope="session")
-def intent_model(models_dir):
-    informal = informal_test_examples()
-    model = train_and_report(intent_data(), INTENT_CONFIG, tokenizer_corpus=intent_corpus(),
-                             extra_tests={"informal_test": ([e.text for e in informal], [e.label for e in informal])})
-    model.save(models_dir / "intent")
-    return model
-
-
-@pytest.fixture(scope="session")
-def understander(intent_model, utterance_type_model):
-    return Understander(intent_model, utterance_type_model, EntityExtractor.load())
 
 
 def test_utterance_type_model_learns_real_3i4k(utterance_type_model):

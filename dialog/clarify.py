@@ -1,0 +1,60 @@
+"""The models that ask before acting: offers for fragments and unsure intents, and fallback.
+
+* **Offer**: a caller who says only "카드 분실", or whose intent the model is
+  unsure of, is asked "카드 분실 신고를 도와드릴까요?" instead of being dropped
+  into a form. A yes starts it with whatever values the fragment carried.
+* **Fallback**: an utterance nobody understood gets a re-prompt, each one
+  narrower than the last; after ``max_fallbacks`` the call goes to a person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Callable
+
+from dialog import faq
+from dialog.domain import Domain
+from dialog.forms import Answer, Value
+from dialog.handoff import hand_off
+from dialog.sessions import Session
+
+
+def offer(domain: Domain, session: Session, intent: str, answer: Answer) -> str:
+    session.model, session.state = "offer", f"offered:{intent}"
+    session.pending = {"intent": intent, "entities": [asdict(e) for e in answer.entities]}
+    return domain.intents[intent].offer
+
+
+def resolve(domain: Domain, session: Session, answer: Answer,
+            begin: Callable[[str, tuple[Value, ...]], str]) -> str | None:
+    """The answer to a pending offer or FAQ choice; None when the caller moved on (route it afresh).
+
+    ``begin(intent, entities)`` starts the dialog model of an accepted intent.
+    """
+    pending, session.pending = session.pending, None
+    if "choices" in pending:
+        session.pending = pending
+        reply = faq.choose(domain, session, answer.text, answer.affirm)
+        if reply is not None:
+            return reply
+        session.pending = None
+    elif answer.affirm and not answer.deny:
+        kept = tuple(Value(**e) for e in pending["entities"])
+        return begin(pending["intent"], kept + answer.entities)
+    if answer.deny:
+        return misunderstood(domain, session, domain.responses["declined"])
+    return None
+
+
+def fallback(domain: Domain, session: Session) -> str:
+    prompts = domain.responses["fallback"]
+    return misunderstood(domain, session, prompts[min(session.fallbacks, len(prompts) - 1)])
+
+
+def misunderstood(domain: Domain, session: Session, reprompt: str) -> str:
+    """Count one more turn the bot got wrong; hand off once there have been too many."""
+    session.fallbacks += 1
+    if session.fallbacks > domain.policy.max_fallbacks:
+        return hand_off(domain, session, "repeated_misunderstanding")
+    session.model, session.state = "fallback", f"reprompt:{session.fallbacks}"
+    return reprompt

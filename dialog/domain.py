@@ -1,0 +1,202 @@
+"""The domain file: intents, the dialog model for each, responses, forms and FAQ.
+
+A domain is data, not code (as in Rasa): a team writes its own YAML and points
+``KOCALL_DIALOG__DOMAIN`` or ``--domain`` at it. Everything is checked when the
+file is loaded, so a typo fails at start-up with the key that is wrong rather
+than in the middle of a call.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MODELS = ("greeting", "goodbye", "answer", "faq", "form", "handoff")
+SLOT_ENTITIES = ("text",)  # besides the NLU's entity types: the whole utterance, checked by `pattern`
+REQUIRED_RESPONSES = ("greeting", "goodbye", "ask_what", "anything_else", "cancelled", "declined", "handoff",
+                      "after_handoff", "switched", "correct_which", "did_you_mean", "fallback")
+
+
+class DomainError(ValueError):
+    """The domain file is malformed; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    confirm_below: float = 0.6
+    switch_above: float = 0.8
+    max_fallbacks: int = 2
+    max_invalid: int = 2
+    did_you_mean_margin: float = 6.0
+
+
+@dataclass(frozen=True)
+class IntentRoute:
+    model: str
+    form: str | None = None
+    offer: str | None = None  # the question asked when the caller only said a fragment
+    reason: str | None = None  # hand-off reason
+    reply: str | None = None  # overrides the model's usual reply
+
+
+@dataclass(frozen=True)
+class Slot:
+    name: str
+    title: str
+    entity: tuple[str, ...]  # entity types that can fill it, first match wins
+    ask: str
+    invalid: str
+    allowed: tuple[Any, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+
+    def accepts(self, value: Any) -> bool:
+        """Whether a value of the right entity type is also a valid answer."""
+        if self.allowed and value not in self.allowed:
+            return False
+        if isinstance(value, (int, float)):
+            if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
+                return False
+        if self.pattern is not None and not re.search(self.pattern, str(value)):
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class Form:
+    name: str
+    title: str
+    slots: tuple[Slot, ...]
+    confirm: str
+    done: str
+
+    def slot(self, name: str) -> Slot:
+        return next(s for s in self.slots if s.name == name)
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    id: str
+    intent: str
+    title: str
+    questions: tuple[str, ...]
+    answer: str
+
+
+@dataclass(frozen=True)
+class Words:
+    """Short answers recognised by their words, before any model: 응, 아니, 취소."""
+
+    affirm: tuple[str, ...]
+    deny: tuple[str, ...]
+    cancel: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Domain:
+    name: str
+    policy: Policy
+    words: Words
+    responses: dict[str, Any]
+    intents: dict[str, IntentRoute]
+    forms: dict[str, Form]
+    faq: tuple[FaqEntry, ...]
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Domain:
+        """Read and check a domain YAML file; None reads the bundled card/bank domain."""
+        if path is None:
+            source = resources.files("dialog.resources").joinpath("card_bank.yaml")
+            text, where = source.read_text("utf-8"), "card_bank.yaml (bundled)"
+        else:
+            try:
+                text, where = Path(path).read_text("utf-8"), str(path)
+            except (OSError, UnicodeDecodeError) as e:
+                raise DomainError(f"{path}: cannot read the domain file ({e})") from e
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            raise DomainError(f"{where}: not valid YAML ({e})") from e
+        if not isinstance(data, dict):
+            raise DomainError(f"{where}: expected a mapping with intents, responses, forms and faq")
+        return _parse(data, where)
+
+
+def _parse(data: dict, where: str) -> Domain:
+    def fail(key: str, problem: str) -> DomainError:
+        return DomainError(f"{where}: {key}: {problem}")
+
+    def need(mapping: dict, key: str, path: str) -> Any:
+        if not isinstance(mapping, dict) or key not in mapping:
+            raise fail(path, f"missing '{key}'")
+        return mapping[key]
+
+    try:
+        policy = Policy(**data.get("policy", {}))
+    except TypeError as e:
+        raise fail("policy", str(e)) from e
+    words = data.get("words", {})
+    words = Words(*(tuple(str(w) for w in words.get(k, ())) for k in ("affirm", "deny", "cancel")))
+    responses = need(data, "responses", "responses")
+    for key in REQUIRED_RESPONSES:
+        need(responses, key, "responses")
+    if not isinstance(responses["fallback"], list) or not responses["fallback"]:
+        raise fail("responses.fallback", "expected a list of re-prompts, gentlest first")
+
+    forms = {}
+    for name, spec in (data.get("forms") or {}).items():
+        path = f"forms.{name}"
+        slots = []
+        for i, s in enumerate(need(spec, "slots", path)):
+            entity = s.get("entity") if isinstance(s, dict) else None
+            entity = (entity,) if isinstance(entity, str) else tuple(entity or ())
+            if not entity:
+                raise fail(f"{path}.slots[{i}]", "needs 'entity': the entity types that fill it")
+            try:
+                slots.append(Slot(**{**s, "entity": entity, "allowed": tuple(s.get("allowed", ()))}))
+            except TypeError as e:
+                raise fail(f"{path}.slots[{i}]", str(e)) from e
+        names = {s.name for s in slots}
+        for key in ("confirm", "done"):
+            unknown = _fields(need(spec, key, path)) - names
+            if unknown:
+                raise fail(f"{path}.{key}", f"refers to unknown slots {sorted(unknown)}")
+        forms[name] = Form(name, spec.get("title", name), tuple(slots), spec["confirm"], spec["done"])
+
+    intents = {}
+    for name, spec in need(data, "intents", "intents").items():
+        path = f"intents.{name}"
+        try:
+            route = IntentRoute(**spec)
+        except TypeError as e:
+            raise fail(path, str(e)) from e
+        if route.model not in MODELS:
+            raise fail(path, f"unknown model '{route.model}' (one of {', '.join(MODELS)})")
+        if route.model == "form" and route.form not in forms:
+            raise fail(path, f"form '{route.form}' is not defined under forms")
+        intents[name] = route
+
+    faq = []
+    for i, spec in enumerate(data.get("faq") or ()):
+        try:
+            entry = FaqEntry(**{**spec, "questions": tuple(spec.get("questions", ()))})
+        except TypeError as e:
+            raise fail(f"faq[{i}]", str(e)) from e
+        if entry.intent not in intents:
+            raise fail(f"faq[{i}]", f"intent '{entry.intent}' is not declared under intents")
+        faq.append(entry)
+    for name, route in intents.items():
+        if route.model == "faq" and not any(e.intent == name for e in faq):
+            raise fail(f"intents.{name}", "routed to faq but no faq entry has this intent")
+    return Domain(str(data.get("name", "domain")), policy, words, responses, intents, forms, tuple(faq))
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}

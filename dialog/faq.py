@@ -1,0 +1,68 @@
+"""FAQ answers: the information questions (opening hours, fees, documents).
+
+One intent covers several answers (fees: annual fee, overseas fee, cash
+advance), so the answer is retrieved: rapidfuzz's token-set similarity between
+the caller's words and each entry's example questions, both with and without
+spaces (callers and Whisper space Korean freely), plus a bonus for entries of
+the intent the NLU model chose. When the two best entries score within
+``did_you_mean_margin`` the caller is asked which one they meant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from dialog.domain import Domain, FaqEntry
+from dialog.sessions import Session
+
+INTENT_BONUS = 15.0
+SURE = 90.0  # a match this close is answered even when another is near
+
+
+@dataclass(frozen=True)
+class Scored:
+    entry: FaqEntry
+    score: float
+
+
+def similarity(text: str, question: str) -> float:
+    return max(fuzz.token_set_ratio(text, question),
+               fuzz.token_set_ratio(text.replace(" ", ""), question.replace(" ", "")))
+
+
+def rank(domain: Domain, text: str, intent: str | None) -> list[Scored]:
+    """FAQ entries, best first."""
+    scored = [Scored(e, max(similarity(text, q) for q in (*e.questions, e.title))
+                     + (INTENT_BONUS if e.intent == intent else 0.0)) for e in domain.faq]
+    return sorted(scored, key=lambda s: -s.score)
+
+
+def answer(domain: Domain, session: Session, text: str, intent: str | None) -> str:
+    """Answer the best entry, or ask which of two close ones was meant."""
+    best, *others = rank(domain, text, intent)[:2]
+    second = others[0] if others else None
+    if second and best.score < SURE and best.score - second.score <= domain.policy.did_you_mean_margin:
+        session.model, session.state = "faq", "did_you_mean"
+        session.pending = {"choices": [best.entry.id, second.entry.id]}
+        return domain.responses["did_you_mean"].format(first=best.entry.title, second=second.entry.title)
+    return give(domain, session, best.entry)
+
+
+def choose(domain: Domain, session: Session, text: str, affirmed: bool) -> str | None:
+    """The caller's pick among offered entries (by its words; a plain yes takes the first); None if unclear."""
+    entries = [e for e in domain.faq if e.id in session.pending["choices"]]
+    scored = sorted(((max(similarity(text, q) for q in (e.title, *e.questions)), e) for e in entries),
+                    key=lambda pair: -pair[0])
+    if scored[0][0] >= 60 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+        return give(domain, session, scored[0][1])
+    if affirmed:
+        return give(domain, session, entries[0])
+    return None
+
+
+def give(domain: Domain, session: Session, entry: FaqEntry) -> str:
+    session.model, session.state, session.pending = "faq", f"answered:{entry.id}", None
+    session.fallbacks = 0
+    return f"{entry.answer} {domain.responses['anything_else']}"

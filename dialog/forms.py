@@ -1,0 +1,138 @@
+"""Slot-filling forms for transactions (lost card, address change, payment date, limit).
+
+A form asks for each missing slot, fills slots from the NLU's entities (so a
+caller who says everything at once is not asked again), validates each value
+against the domain's rules, re-asks on invalid values, reads the request back
+and completes it only after a yes. At the read-back the caller may correct any
+slot by just saying the new value (아니 15일로), or say no and name the slot to
+change, or cancel at any point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from rapidfuzz import fuzz
+
+from dialog.domain import Domain, Form, Slot
+from dialog.handoff import hand_off
+from dialog.sessions import Session
+
+
+@dataclass(frozen=True)
+class Value:
+    """An entity as a form sees it (the NLU's Entity, or one kept in a session as JSON)."""
+
+    type: str
+    value: Any
+    masked: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the caller's turn says, as the dialog needs it."""
+
+    text: str
+    entities: tuple[Value, ...]
+    affirm: bool
+    deny: bool
+    cancel: bool
+
+
+def start(domain: Domain, session: Session, form_name: str, entities: Iterable[Value]) -> str:
+    """Begin a form, keeping any slot values the opening utterance already gave."""
+    form = domain.forms[form_name]
+    session.model, session.form, session.slots, session.shown, session.invalid = "form", form_name, {}, {}, 0
+    session.fallbacks = 0
+    _fill(form, session, tuple(entities), "", asking=None)
+    return _next(domain, session)
+
+
+def answers_form(domain: Domain, session: Session, answer: Answer) -> bool:
+    """Whether the turn carries a value for the form in progress (then it is no change of topic)."""
+    form = domain.forms[session.form]
+    asking = session.state.removeprefix("asking:")
+    return any(e.type in slot.entity for slot in form.slots for e in answer.entities) or any(
+        "text" in slot.entity and slot.name == asking and slot.accepts(answer.text) for slot in form.slots)
+
+
+def step(domain: Domain, session: Session, answer: Answer) -> str:
+    """One caller turn inside a form."""
+    form = domain.forms[session.form]
+    if answer.cancel:
+        session.form, session.state = None, "cancelled"
+        return domain.responses["cancelled"]
+    asking = session.state.removeprefix("asking:") if session.state.startswith("asking:") else None
+    filled, rejected = _fill(form, session, answer.entities, answer.text, asking)
+    if filled:
+        session.invalid = 0
+        return _next(domain, session)
+    if session.state == "confirming":
+        if answer.affirm:
+            session.state = "completed"
+            done = form.done.format(**session.shown)
+            session.form = None
+            return f"{done} {domain.responses['anything_else']}"
+        if answer.deny:
+            session.state = "correcting"
+            return _which(domain, form)
+        return _invalid(domain, session, form.confirm.format(**session.shown))
+    if session.state == "correcting":
+        slot = _named_slot(form, answer.text)
+        if slot is not None:
+            session.state = f"asking:{slot.name}"
+            return slot.ask
+        return _invalid(domain, session, _which(domain, form))
+    slot = form.slot(asking)
+    return _invalid(domain, session, rejected.invalid if rejected else slot.invalid)
+
+
+def _fill(form: Form, session: Session, entities: tuple[Value, ...], text: str,
+          asking: str | None) -> tuple[list[str], Slot | None]:
+    """Put valid entity values into their slots; returns the filled names and a slot whose value was refused."""
+    filled, rejected = [], None
+    for slot in form.slots:
+        if "text" in slot.entity:
+            candidates = [(text, None)] if slot.name == asking and text else []
+        else:
+            candidates = [(e.value, e.masked) for e in entities if e.type in slot.entity]
+        for value, masked in candidates:
+            if slot.accepts(value):
+                session.slots[slot.name] = value
+                session.shown[slot.name] = masked or _spoken(value)
+                filled.append(slot.name)
+                break
+            rejected = rejected or slot
+    return filled, rejected
+
+
+def _next(domain: Domain, session: Session) -> str:
+    form = domain.forms[session.form]
+    missing = [s for s in form.slots if s.name not in session.slots]
+    if missing:
+        session.state = f"asking:{missing[0].name}"
+        return missing[0].ask
+    session.state = "confirming"
+    return form.confirm.format(**session.shown)
+
+
+def _invalid(domain: Domain, session: Session, reprompt: str) -> str:
+    session.invalid += 1
+    if session.invalid > domain.policy.max_invalid:
+        return hand_off(domain, session, "invalid_values")
+    return reprompt
+
+
+def _which(domain: Domain, form: Form) -> str:
+    return domain.responses["correct_which"].format(slot_titles=", ".join(s.title for s in form.slots))
+
+
+def _named_slot(form: Form, text: str) -> Slot | None:
+    scored = sorted(((max(fuzz.partial_ratio(text, s.title), fuzz.partial_ratio(text, s.name)), s)
+                     for s in form.slots), key=lambda pair: -pair[0])
+    return scored[0][1] if scored and scored[0][0] >= 70 else None
+
+
+def _spoken(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) and value >= 10000 else str(value)

@@ -1,0 +1,99 @@
+"""The dialog manager: one caller turn in, the bot's move out, session state kept in a store.
+
+:class:`Dialog` is what the chat CLI and the server hold (one per process). It
+sees an understood utterance (anything shaped like ``nlu.understand.Understanding``),
+never a model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from dialog import router
+from dialog.domain import Domain, Words
+from dialog.forms import Answer, Value
+from dialog.sessions import Session, SessionStore
+
+HISTORY_LINES = 50  # caller and bot lines kept for the hand-off summary
+
+
+class EntityLike(Protocol):
+    type: str
+    value: Any
+    text: str
+    start: int
+    end: int
+    masked: str | None
+
+
+class UnderstandingLike(Protocol):
+    text: str
+    intent: str
+    confidence: float
+    utterance_type: str
+    entities: tuple[EntityLike, ...]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The bot's move: what to say, and where the conversation stands."""
+
+    reply: str
+    model: str  # the dialog model that answered
+    state: str
+    slots: dict[str, str]  # the form's slots, as may be shown and logged (phone and card numbers masked)
+    handoff: dict[str, Any] | None  # the summary for the agent when the call is handed off
+    end: bool  # the bot's part of the conversation is over (goodbye or hand-off)
+    number: int = 0  # the turn's number in its session, from 1
+
+
+class Dialog:
+    def __init__(self, domain: Domain, store: SessionStore) -> None:
+        self.domain = domain
+        self.store = store
+
+    def respond(self, session_id: str, understood: UnderstandingLike, shown_text: str | None = None) -> Turn:
+        """Answer one turn. ``shown_text`` is the caller's text as it may be logged (identifiers masked)."""
+        session = self.store.get(session_id)
+        if session is None or (session.ended and session.handoff is None):
+            session = Session(session_id)  # first turn, or a new conversation after a goodbye
+        session.turns += 1
+        session.history.append({"speaker": "caller", "text": shown_text or understood.text,
+                                "intent": understood.intent, "confidence": round(understood.confidence, 3)})
+        if session.ended:  # handed off: the agent takes it from here
+            reply = self.domain.responses["after_handoff"]
+        else:
+            answer = read_answer(self.domain.words, understood, self.domain.policy.confirm_below)
+            reply = router.respond(self.domain, session, answer, understood.intent, understood.confidence,
+                                   understood.utterance_type)
+        session.history.append({"speaker": "bot", "text": reply})
+        session.history = session.history[-HISTORY_LINES:]
+        self.store.put(session)
+        slots = dict(session.shown) if session.model in ("form", "handoff") else {}
+        return Turn(reply, session.model, session.state, slots, session.handoff, session.ended, session.turns)
+
+    def hang_up(self, session_id: str) -> None:
+        self.store.delete(session_id)
+
+
+def read_answer(words: Words, understood: UnderstandingLike, sure: float) -> Answer:
+    """Yes, no and cancel by their words first (응, 아니, 취소: too short to trust a model with), then by intent."""
+    text = understood.text
+    confident = understood.confidence >= sure
+    return Answer(
+        text=text,
+        entities=tuple(Value(e.type, e.value, e.masked) for e in understood.entities),
+        affirm=says(words.affirm, text) or (understood.intent == "affirm" and confident),
+        deny=says(words.deny, text) or (understood.intent == "deny" and confident),
+        cancel=says(words.cancel, text),
+    )
+
+
+def says(phrases: tuple[str, ...], text: str) -> bool:
+    """Whether the text opens with one of the phrases as a whole word (응 but not 응급; 취소해 for 취소)."""
+    first = re.sub(r"[^\w\s]", "", text).strip()
+    word = first.split(" ", 1)[0]
+    return any(first == p or first.startswith(p + " ")
+               or (len(p) >= 2 and word.startswith(p) and len(word) <= len(p) + 2) for p in phrases)

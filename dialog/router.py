@@ -1,0 +1,69 @@
+"""Which dialog model answers this turn, and the one-line models (greeting, goodbye, bare yes/no).
+
+The order of precedence, each rule for a reason:
+
+1. A request for a person or a complaint is honoured at once, even mid-form.
+2. A form in progress owns the turn, unless the caller clearly (``switch_above``)
+   asks for something else and gives no value the form could use.
+3. A pending offer or FAQ choice takes the answer to it.
+4. Otherwise the intent's own model: out-of-scope goes to fallback; a fragment
+   or an unsure intent is offered first; everything else is acted on.
+"""
+
+from __future__ import annotations
+
+from dialog import clarify, faq, forms
+from dialog.domain import Domain
+from dialog.forms import Answer, Value
+from dialog.handoff import hand_off
+from dialog.sessions import Session
+
+OUT_OF_SCOPE = "out_of_scope"
+
+
+def respond(domain: Domain, session: Session, answer: Answer, intent: str, confidence: float,
+            utterance_type: str) -> str:
+    """The bot's reply to one caller turn; the session is updated in place."""
+    route = domain.intents.get(intent)
+    sure = confidence >= domain.policy.confirm_below
+    if route is not None and route.model == "handoff" and sure:
+        session.intent = session.intent or intent  # the summary keeps the task the caller was on
+        return hand_off(domain, session, route.reason or "requested", route.reply)
+    prefix = ""
+    if session.form is not None:
+        switching = (route is not None and route.model in ("faq", "form") and intent != session.intent
+                     and confidence >= domain.policy.switch_above and not answer.affirm and not answer.deny
+                     and not forms.answers_form(domain, session, answer))
+        if not switching:
+            return forms.step(domain, session, answer)
+        prefix = domain.responses["switched"].format(form_title=domain.forms[session.form].title) + " "
+        session.form = None
+    if session.pending is not None:
+        reply = clarify.resolve(domain, session, answer, lambda i, e: begin(domain, session, i, e, answer.text))
+        if reply is not None:
+            return reply
+    if route is None or intent == OUT_OF_SCOPE:
+        return clarify.fallback(domain, session)
+    if route.offer and route.model in ("faq", "form") and (utterance_type == "fragment" or not sure):
+        return prefix + clarify.offer(domain, session, intent, answer)
+    return prefix + begin(domain, session, intent, answer.entities, answer.text)
+
+
+def begin(domain: Domain, session: Session, intent: str, entities: tuple[Value, ...], text: str) -> str:
+    """Act on an intent with its dialog model."""
+    route = domain.intents[intent]
+    if route.model == "answer":  # a yes or no with nothing asked
+        session.model, session.state = "answer", "ask_what"
+        return domain.responses["ask_what"]
+    session.intent = intent
+    if route.model == "form":
+        return forms.start(domain, session, route.form, entities)
+    if route.model == "faq":
+        return faq.answer(domain, session, text, intent)
+    if route.model == "handoff":
+        return hand_off(domain, session, route.reason or "requested", route.reply)
+    session.fallbacks = 0
+    session.model, session.state = route.model, "said"
+    if route.model == "goodbye":
+        session.ended = True
+    return route.reply or domain.responses[route.model]

@@ -1,0 +1,256 @@
+"""Dialog, specified as conversations: the caller says this, the bot does that.
+
+Every story runs through the real NLU models trained for this test run and the
+bundled card/bank domain, once with the in-memory session store and once with a
+real redis-server, and must come out the same.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from importlib import resources
+
+import pytest
+
+from dialog.bot import Bot
+from dialog.domain import Domain, DomainError
+from dialog.manager import Dialog, says
+from dialog.sessions import MemoryStore, RedisStore, Session, open_store
+
+# (caller says, what the bot must do). Keys: model/state/slots compare with the turn's `dialog`;
+# reply: a phrase the reply contains; handoff: the hand-off reason; end: the conversation is over.
+STORIES = {
+    "polite caller reports a lost card, slot by slot": [
+        ("안녕하세요", {"model": "greeting", "reply": "무엇을 도와드릴까요"}),
+        ("카드를 잃어버렸어요", {"model": "form", "state": "asking:card_type"}),
+        ("신용카드요", {"state": "asking:phone", "slots": {"card_type": "신용카드"}}),
+        ("제 번호는 공일공 일이삼사 오육칠팔이에요",
+         {"state": "confirming", "slots": {"card_type": "신용카드", "phone": "010-****-5678"}, "reply": "010-****-5678"}),
+        ("네", {"state": "completed", "reply": "사용을 바로 정지했습니다", "end": False}),
+    ],
+    "banmal caller changes the payment date, gives an invalid day, then corrects it": [
+        ("결제일 바꾸고 싶어", {"model": "form", "state": "asking:day"}),
+        ("십칠일로 해 줘", {"state": "asking:day", "reply": "결제일로 정할 수 없습니다", "slots": {}}),
+        ("십오일", {"state": "confirming", "slots": {"day": "15"}, "reply": "매월 15일로"}),
+        ("아니 이십오일로 해 줘", {"state": "confirming", "slots": {"day": "25"}, "reply": "매월 25일로"}),
+        ("응", {"state": "completed", "reply": "매월 25일로 변경되었습니다"}),
+    ],
+    "caller says everything at once, then corrects a slot by naming it": [
+        ("신용카드 한도를 오백만 원으로 올려 주세요",
+         {"state": "confirming", "slots": {"card_type": "신용카드", "amount": "5,000,000"}}),
+        ("아니요", {"state": "correcting", "reply": "어느 항목을 바꿀까요"}),
+        ("희망 한도요", {"state": "asking:amount"}),
+        ("천만 원", {"state": "confirming", "slots": {"card_type": "신용카드", "amount": "10,000,000"}}),
+        ("네", {"state": "completed", "reply": "심사가 접수되었습니다"}),
+    ],
+    "caller cancels a form halfway": [
+        ("한도 좀 올려 줘", {"model": "form", "state": "asking:card_type"}),
+        ("그만할래", {"state": "cancelled", "reply": "취소했습니다", "slots": {}}),
+    ],
+    "fragment-only caller is offered the service, and the fragment's value is kept": [
+        ("카드 분실", {"model": "offer", "reply": "카드 분실 신고를 도와드릴까요"}),
+        ("응", {"model": "form", "state": "asking:card_type"}),
+        ("체크카드", {"state": "asking:phone", "slots": {"card_type": "체크카드"}}),
+    ],
+    "repeated misunderstanding ends with a person": [
+        ("오늘 날씨 어때", {"model": "fallback", "state": "reprompt:1"}),
+        ("점심 뭐 먹지", {"model": "fallback", "state": "reprompt:2", "reply": "카드 분실 신고, 결제일 변경"}),
+        ("주말에 영화 볼까", {"model": "handoff", "handoff": "repeated_misunderstanding", "end": True}),
+        ("여보세요", {"model": "handoff", "reply": "상담원 연결을 기다리고", "end": True}),
+    ],
+    "asking for a person mid-form hands off with what was collected": [
+        ("카드 잃어버렸어", {"state": "asking:card_type"}),
+        ("체크카드", {"state": "asking:phone"}),
+        ("상담원 연결해 주세요", {"handoff": "requested", "end": True, "slots": {"card_type": "체크카드"}}),
+    ],
+    "a complaint goes straight to a person with an apology": [
+        ("서비스가 너무 불친절해요", {"handoff": "complaint", "reply": "죄송합니다", "end": True}),
+    ],
+    "an ambiguous FAQ question asks which answer was meant": [
+        ("수수료 얼마예요", {"model": "faq", "state": "did_you_mean", "reply": "혹시"}),
+        ("해외 결제 수수료", {"state": "answered:overseas_fee", "reply": "해외 이용 수수료"}),
+        ("연회비는 얼마예요", {"state": "answered:annual_fee"}),
+    ],
+    "a new address is taken as free text and read back": [
+        ("이사해서 주소를 바꿔야 해요", {"state": "asking:address"}),
+        ("서울시 강남구 테헤란로 백이십삼", {"state": "confirming", "reply": "서울시 강남구 테헤란로 백이십삼"}),
+        ("네 맞아요", {"state": "completed"}),
+    ],
+    "goodbye ends the conversation": [
+        ("고맙습니다 이만 끊을게요", {"model": "goodbye", "end": True}),
+    ],
+}
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request):
+    if request.param == "memory":
+        return MemoryStore()
+    return RedisStore(request.getfixturevalue("redis_url"), ttl_s=60)
+
+
+def check(turn: dict, expected: dict, said: str) -> None:
+    where = f"after {said!r}: {json.dumps(turn, ensure_ascii=False)}"
+    for key, want in expected.items():
+        if key == "reply":
+            assert want in turn["reply"], where
+        elif key == "handoff":
+            assert turn["handoff"] is not None and turn["handoff"]["reason"] == want, where
+        elif key == "end":
+            assert turn["end"] is want, where
+        else:
+            assert turn["dialog"][key] == want, where
+
+
+@pytest.mark.parametrize("story", list(STORIES))
+def test_story(story, store, understander):
+    bot = Bot(understander, Dialog(Domain.load(), store))
+    session = uuid.uuid4().hex
+    for said, expected in STORIES[story]:
+        check(bot.turn(session, said).as_json(), expected, said)
+
+
+def test_handoff_summary_carries_the_conversation_masked(understander):
+    bot = Bot(understander, Dialog(Domain.load(), MemoryStore()))
+    for said in ("카드 잃어버렸어요", "공일공 일이삼사 오육칠팔", "상담원 바꿔 주세요"):
+        turn = bot.turn("s", said).as_json()
+    summary = turn["handoff"]
+    assert summary["intent"] == "lost_card" and summary["form"] == "lost_card"
+    assert summary["slots"] == {"phone": "010-****-5678"}
+    caller_lines = [line["text"] for line in summary["transcript"] if line["speaker"] == "caller"]
+    assert caller_lines[0] == "카드 잃어버렸어요" and len(caller_lines) == 3
+    assert "010-****-5678" in caller_lines[1] and "오육칠팔" not in json.dumps(summary, ensure_ascii=False)
+
+
+def test_two_processes_share_a_call_through_redis(redis_url, understander):
+    """Each turn may land on another server process: the second one picks up the form."""
+    first = Bot(understander, Dialog(Domain.load(), open_store(redis_url, 60)))
+    second = Bot(understander, Dialog(Domain.load(), open_store(redis_url, 60)))
+    session = uuid.uuid4().hex
+    assert first.turn(session, "결제일 변경하고 싶어요").as_json()["dialog"]["state"] == "asking:day"
+    turn = second.turn(session, "십오일로 해 주세요").as_json()
+    assert turn["dialog"] == {"model": "form", "state": "confirming", "slots": {"day": "15"}}
+
+
+def test_sessions_expire_in_both_stores(redis_url):
+    now = [0.0]
+    memory = MemoryStore(ttl_s=30, clock=lambda: now[0])
+    memory.put(Session("a", model="form", slots={"day": 15}))
+    assert memory.get("a").slots == {"day": 15}
+    now[0] = 31.0
+    assert memory.get("a") is None and len(memory) == 0
+
+    import redis
+
+    store = RedisStore(redis_url, ttl_s=30)
+    store.put(Session("b"))
+    assert 0 < redis.Redis.from_url(redis_url).ttl(store.prefix + "b") <= 30
+    store.delete("b")
+    assert store.get("b") is None
+
+
+def test_a_session_round_trips_through_json():
+    session = Session("x", model="form", state="confirming", slots={"amount": 5000000}, shown={"amount": "5,000,000"},
+                      pending={"intent": "lost_card", "entities": []}, history=[{"speaker": "caller", "text": "응"}])
+    assert Session.from_json(session.to_json()) == session
+
+
+def test_unreachable_or_unknown_store_is_a_clear_error():
+    with pytest.raises(ConnectionError, match="cannot reach the session store"):
+        open_store("redis://127.0.0.1:1/0", 60)
+    with pytest.raises(ValueError, match="unknown session store"):
+        open_store("postgres://x", 60)
+
+
+@pytest.mark.parametrize("phrases, text, expected", [
+    (("응", "네"), "응", True), (("응", "네"), "네 맞아요", True), (("응",), "응급실", False),
+    (("취소",), "취소해 줘", True), (("취소",), "카드 취소", False), (("아니",), "아니 15일로", True),
+])
+def test_short_answers_are_read_by_whole_words(phrases, text, expected):
+    assert says(phrases, text) is expected
+
+
+@pytest.mark.parametrize("yaml_text, problem", [
+    ("intents: [", "not valid YAML"),
+    ("- a list", "expected a mapping"),
+    ("intents: {}\n", "missing 'responses'"),
+])
+def test_malformed_domain_files_name_the_problem(tmp_path, yaml_text, problem):
+    path = tmp_path / "domain.yaml"
+    path.write_text(yaml_text, encoding="utf-8")
+    with pytest.raises(DomainError, match=problem):
+        Domain.load(path)
+
+
+def test_domain_mistakes_name_the_key(tmp_path):
+    bundled = (resources.files("dialog.resources") / "card_bank.yaml").read_text("utf-8")
+    cases = {
+        "lost_card: {model: form, form: lost_card,": ("lost_card: {model: from, form: lost_card,", "unknown model 'from'"),
+        "{card_type} 분실 신고를 접수하고": ("{card} 분실 신고를 접수하고", r"forms.lost_card.confirm: refers to unknown slots \['card'\]"),
+        "form: limit_increase,": ("form: raise_limit,", "form 'raise_limit' is not defined"),
+    }
+    for original, (broken, message) in cases.items():
+        path = tmp_path / "domain.yaml"
+        path.write_text(bundled.replace(original, broken, 1), encoding="utf-8")
+        with pytest.raises(DomainError, match=message):
+            Domain.load(path)
+    assert not (tmp_path / "missing.yaml").exists()
+    with pytest.raises(DomainError, match="cannot read"):
+        Domain.load(tmp_path / "missing.yaml")
+
+
+def test_a_team_can_write_its_own_domain(tmp_path, understander):
+    """A domain without forms: every intent answered from the FAQ, in the team's own words."""
+    path = tmp_path / "mini.yaml"
+    path.write_text("""
+name: mini
+responses:
+  greeting: 어서 오세요.
+  goodbye: 안녕히 가세요.
+  ask_what: 무엇을 도와드릴까요?
+  anything_else: 또 있으신가요?
+  cancelled: 취소했습니다.
+  declined: 알겠습니다.
+  handoff: 연결합니다.
+  after_handoff: 기다려 주세요.
+  switched: 멈춥니다.
+  correct_which: "{slot_titles}?"
+  did_you_mean: "{first}? {second}?"
+  fallback: [다시 말씀해 주세요.]
+intents:
+  greeting: {model: greeting}
+  opening_hours: {model: faq}
+faq:
+  - {id: hours, intent: opening_hours, title: 영업시간, questions: [몇 시까지 해요], answer: 밤 10시까지 합니다.}
+""", encoding="utf-8")
+    bot = Bot(understander, Dialog(Domain.load(path), MemoryStore()))
+    assert bot.turn("m", "안녕하세요").as_json()["reply"] == "어서 오세요."
+    assert bot.turn("m", "상담 시간이 어떻게 되나요").as_json()["reply"].startswith("밤 10시까지 합니다.")
+    assert bot.turn("m", "카드를 잃어버렸어요").as_json()["dialog"]["model"] == "fallback"  # not in this domain
+
+
+def test_kocall_chat_scripted_prints_one_json_object_per_turn(models_dir, cache_dir, tmp_path):
+    env = {"KOCALL_CACHE_DIR": str(cache_dir), "KOCALL_NLU__INTENT_MODEL": str(models_dir / "intent"),
+           "KOCALL_NLU__UTTERANCE_TYPE_MODEL": str(models_dir / "utterance-type"), "PATH": "/usr/bin:/bin"}
+    lines = "카드를 잃어버렸어요\n\n체크카드요\n공일공 일이삼사 오육칠팔\n네\n"
+    result = subprocess.run([sys.executable, "-m", "kocall.cli", "chat"], input=lines, capture_output=True,
+                            text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    turns = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(turns) == 4  # the empty line is skipped
+    assert set(turns[0]) >= {"reply", "intent", "confidence", "utterance_type", "entities", "dialog", "handoff", "end"}
+    assert [t["dialog"]["state"] for t in turns] == ["asking:card_type", "asking:phone", "confirming", "completed"]
+    assert turns[2]["entities"][0]["value"] == "010-****-5678"
+
+
+def test_kocall_chat_reports_a_broken_domain(tmp_path, models_dir, cache_dir):
+    path = tmp_path / "bad.yaml"
+    path.write_text("intents: [", encoding="utf-8")
+    env = {"KOCALL_CACHE_DIR": str(cache_dir), "KOCALL_NLU__INTENT_MODEL": str(models_dir / "intent"),
+           "KOCALL_NLU__UTTERANCE_TYPE_MODEL": str(models_dir / "utterance-type"), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-m", "kocall.cli", "chat", "--domain", str(path)], input="안녕\n",
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 1 and "not valid YAML" in result.stderr
