@@ -11,6 +11,7 @@ import logging
 import sys
 
 from data_tools import cli as data_cli
+from data_tools import monitor_cli
 from dialog import cli as dialog_cli
 from kocall import __version__
 from nlu import cli as nlu_cli
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_cli.register(commands)
     nlu_cli.register(commands)
     dialog_cli.register(commands)
+    monitor_cli.register(commands)
     return parser
 
 

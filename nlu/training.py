@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import sys
+from collections import Counter
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
@@ -45,6 +46,11 @@ def intent_examples() -> list[Example]:
     path = resources.files("nlu.resources").joinpath("card_bank_intents.csv")
     with resources.as_file(path) as file:
         return load_examples(file)
+
+
+def intent_mix() -> dict[str, float]:
+    """How many polite examples each intent was trained from: the reference mix for drift monitoring."""
+    return {k: float(v) for k, v in Counter(e.label for e in intent_examples()).items()}
 
 
 def informal_test_examples() -> list[Example]:

@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from starlette.websockets import WebSocketState
 
+from data_tools.monitor import monitor, parse_duration
 from kocall import __version__
 from kocall.settings import Settings
 from server import twilio
@@ -71,6 +72,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def metrics(s: Services = Depends(services)) -> Response:
         """Prometheus text format: turns, per-stage latency, errors, live calls, media frames."""
         return Response(generate_latest(s.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/monitor")
+    def monitor_view(turns: int | None = Query(None, ge=1, le=100_000, description="windows of this many turns"),
+                     window: str = Query("1h", description="window length when not by turns: 30m, 1h, 1d"),
+                     s: Services = Depends(services)) -> list[dict]:
+        """Live traffic over time from the turn log: intent drift, out-of-scope, hand-off, STT and latency."""
+        try:
+            every = parse_duration(window)
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        return [asdict(w) for w in monitor(s.turn_log.read(), s.training_mix, every=every, per=turns)]
 
     @app.post("/chat")
     async def chat(request: Request, s: Services = Depends(services)) -> dict:

@@ -22,6 +22,7 @@ import soundfile
 from data_tools.turnlog import TurnLog, TurnRecord
 from dialog.bot import Bot, BotTurn, get_bot
 from kocall.settings import Settings
+from nlu.training import intent_mix
 from server.metrics import Metrics
 from server.tts import TextToSpeech, open_tts
 from stt.audio import Audio, to_mulaw, to_pcm16
@@ -39,6 +40,7 @@ class Services:
     metrics: Metrics
     pool: ThreadPoolExecutor
     queue: asyncio.Semaphore  # utterances waiting for or in the pool, across calls
+    training_mix: dict[str, float]  # intent counts the model was trained on, for drift monitoring
     open_calls: int = 0
 
     @classmethod
@@ -54,6 +56,7 @@ class Services:
             metrics=Metrics.create(),
             pool=ThreadPoolExecutor(max_workers=s.workers, thread_name_prefix="kocall-worker"),
             queue=asyncio.Semaphore(s.max_queued_utterances),
+            training_mix=intent_mix(),
         )
 
     async def run(self, fn, *args):

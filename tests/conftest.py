@@ -103,6 +103,16 @@ def understander(intent_model, utterance_type_model):
     return Understander(intent_model, utterance_type_model, EntityExtractor.load())
 
 
+TOKEN = "test-auth-token"  # the Twilio auth token the tests sign with
+
+
+def server_settings(settings, models_dir, data_dir: Path, **server) -> Settings:
+    """A server on the test run's models, recording into ``data_dir``, with Twilio verification on."""
+    return Settings(cache_dir=settings.cache_dir, data_dir=data_dir,
+                    nlu={"intent_model": models_dir / "intent", "utterance_type_model": models_dir / "utterance-type"},
+                    server={"max_upload_bytes": 200_000, "twilio_auth_token": TOKEN, "tts": "none", **server})
+
+
 def silence(seconds: float, rate: int = 16000) -> np.ndarray:
     return np.zeros(int(seconds * rate), dtype=np.float32)
 

@@ -21,21 +21,13 @@ from starlette.websockets import WebSocketDisconnect
 
 from data_tools.metrics import cer
 from data_tools.turnlog import TurnLog
-from kocall.settings import Settings
 from server import twilio
 from server.app import create_app
 from stt.audio import decode_audio, to_mulaw
 
-from .conftest import LEOPARD
+from .conftest import LEOPARD, TOKEN, server_settings
 
-TOKEN = "test-auth-token"
 BASE = "http://testserver"
-
-
-def server_settings(settings, models_dir, data_dir: Path, **server) -> Settings:
-    return Settings(cache_dir=settings.cache_dir, data_dir=data_dir,
-                    nlu={"intent_model": models_dir / "intent", "utterance_type_model": models_dir / "utterance-type"},
-                    server={"max_upload_bytes": 200_000, "twilio_auth_token": TOKEN, "tts": "none", **server})
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,190 @@
+"""Simultaneous phone calls over loopback: end-of-speech-to-reply latency and dropped frames.
+
+Starts `kocall serve` in a subprocess (default models, a throw-away data folder),
+then for each N plays N simulated Twilio calls at once: each call streams real
+Korean speech from ../shared/data as 20 ms mu-law media messages in real time
+(three utterances with pauses, calls staggered by up to 2 s), and measures, per
+utterance, the time from the end of its speech (Silero VAD on the clip) to the first reply message
+(reply audio when a TTS engine is on, else the text reply). This includes the
+endpointer's 500 ms of silence: it is what a caller waits. Dropped frames are
+frames sent that the server never counted. Then /chat requests per second.
+
+    taskset -c 0,1 .venv/bin/python bench/server.py                 # N = 1 2 4 8 12
+    .venv/bin/python bench/server.py --calls 8 --tts none
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import websockets  # noqa: E402
+from faster_whisper.vad import VadOptions, get_speech_timestamps  # noqa: E402
+
+from server.twilio import sign  # noqa: E402
+from stt.audio import decode_audio, to_mulaw  # noqa: E402
+
+SPEECH = ROOT.parent / "shared" / "data" / "speech_ko"
+CLIPS = ("leopard_test_ko.wav", "rhino_within_context_ko.wav", "rhino_out_of_context_ko.wav")
+TOKEN = "bench-token"
+FRAME = 160
+SILENCE = b"\xff" * FRAME
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def speech_end_frame(path: Path) -> int:
+    """The 20 ms frame in which Silero VAD says the speech of a clip ends (no padding: a conservative start)."""
+    audio = decode_audio(path)
+    spans = get_speech_timestamps(audio.samples, VadOptions(min_silence_duration_ms=300, speech_pad_ms=0))
+    return int(spans[-1]["end"] / audio.sample_rate / 0.02)
+
+
+async def call(port: int, n: int, clips: list[tuple[bytes, int]], pause_s: float, results: dict) -> None:
+    url = f"ws://127.0.0.1:{port}/twilio/media"
+    stream_sid, call_sid = f"MZ{n:04d}", f"CA-bench-{n:04d}-{random.randrange(1 << 30)}"
+    await asyncio.sleep(random.uniform(0, 2.0))  # calls do not all start at once
+    async with websockets.connect(url, additional_headers={"X-Twilio-Signature": sign(TOKEN, url, {})},
+                                  max_size=None) as ws:
+        await ws.send(json.dumps({"event": "start", "sequenceNumber": "1", "streamSid": stream_sid,
+                                  "start": {"streamSid": stream_sid, "callSid": call_sid,
+                                            "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000}}}))
+        speech_ends: list[float] = []
+        replies: list[float] = []
+
+        async def listen() -> None:
+            async for message in ws:
+                event = json.loads(message)["event"]
+                if event in ("media", "kocall.reply") and len(replies) < len(speech_ends):
+                    replies.append(time.perf_counter())
+
+        listener = asyncio.create_task(listen())
+        sequence, start = 2, time.perf_counter()
+        sent = late = 0
+        for clip, end_frame in clips:
+            audio = clip + SILENCE * int(pause_s / 0.02)
+            for k, i in enumerate(range(0, len(audio), FRAME)):
+                due = start + sent * 0.02
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                elif delay < -0.1:
+                    late += 1
+                frame = audio[i:i + FRAME]
+                await ws.send(json.dumps({"event": "media", "sequenceNumber": str(sequence), "streamSid": stream_sid,
+                                          "media": {"track": "inbound", "payload": base64.b64encode(frame).decode()}}))
+                sequence += 1
+                sent += 1
+                if k == end_frame:
+                    speech_ends.append(time.perf_counter())
+        await asyncio.sleep(2.0)
+        await ws.send(json.dumps({"event": "stop", "sequenceNumber": str(sequence), "streamSid": stream_sid}))
+        listener.cancel()
+    results["latency"] += [r - e for e, r in zip(speech_ends, replies)]
+    results["missing"] += len(speech_ends) - len(replies)
+    results["sent"] += sent
+    results["late"] += late
+
+
+def frames_counted(port: int) -> float:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    return next((float(line.split()[-1]) for line in text.splitlines()
+                 if line.startswith("kocall_media_frames_total")), 0.0)
+
+
+async def run_calls(port: int, n: int, clips: list[tuple[bytes, int]], pause_s: float) -> dict:
+    results = {"latency": [], "missing": 0, "sent": 0, "late": 0}
+    before = frames_counted(port)
+    began = time.perf_counter()
+    await asyncio.gather(*(call(port, i, clips, pause_s, results) for i in range(n)))
+    results["seconds"] = time.perf_counter() - began
+    results["dropped"] = results["sent"] - (frames_counted(port) - before)
+    return results
+
+
+async def chat_rate(port: int, seconds: float, concurrency: int) -> tuple[float, list[float]]:
+    texts = ["카드를 잃어버렸어요", "결제일 바꿔줘", "연회비 얼마야", "상담원 연결해 주세요", "오늘 날씨 어때"]
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        async def worker(w: int) -> None:
+            k = 0
+            while time.perf_counter() < deadline:
+                t = time.perf_counter()
+                r = await client.post("/chat", json={"session_id": f"bench-{w}-{k // 4}", "text": texts[k % len(texts)]})
+                r.raise_for_status()
+                latencies.append(time.perf_counter() - t)
+                k += 1
+        began = time.perf_counter()
+        await asyncio.gather(*(worker(w) for w in range(concurrency)))
+    return len(latencies) / (time.perf_counter() - began), latencies
+
+
+def start_server(tts: str, data_dir: str) -> tuple[subprocess.Popen, int]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "KOCALL_SERVER__TWILIO_AUTH_TOKEN": TOKEN, "KOCALL_SERVER__TTS": tts,
+           "KOCALL_DATA_DIR": data_dir}
+    server = subprocess.Popen([sys.executable, "-m", "kocall.cli", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                return server, port
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    server.kill()
+    raise SystemExit("the server did not become healthy")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, nargs="+", default=[1, 2, 4, 8, 12])
+    parser.add_argument("--tts", default="auto", help="the server's TTS engine: auto, espeak-ng, none")
+    parser.add_argument("--pause", type=float, default=2.5, help="seconds of silence after each utterance")
+    parser.add_argument("--chat-seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    random.seed(7)
+    clips = [(to_mulaw(decode_audio(SPEECH / name)), speech_end_frame(SPEECH / name)) for name in CLIPS]
+    with tempfile.TemporaryDirectory() as data_dir:
+        server, port = start_server(args.tts, data_dir)
+        try:
+            asyncio.run(run_calls(port, 1, clips[:1], args.pause))  # warm-up
+            print(f"{'calls':>5s} {'utterances':>10s} {'p50 s':>6s} {'p95 s':>6s} {'max s':>6s} "
+                  f"{'unanswered':>10s} {'frames sent':>11s} {'dropped':>7s} {'sent late':>9s}")
+            for n in args.calls:
+                r = asyncio.run(run_calls(port, n, clips, args.pause))
+                lat = r["latency"]
+                print(f"{n:5d} {len(lat):10d} {statistics.median(lat):6.2f} {percentile(lat, 0.95):6.2f} "
+                      f"{max(lat):6.2f} {r['missing']:10d} {r['sent']:11d} {r['dropped']:7.0f} {r['late']:9d}",
+                      flush=True)
+            rate, chat = asyncio.run(chat_rate(port, args.chat_seconds, concurrency=8))
+            print(f"\n/chat: {rate:.0f} requests/s with 8 concurrent clients; latency p50 "
+                  f"{statistics.median(chat) * 1000:.1f} ms, p95 {percentile(chat, 0.95) * 1000:.1f} ms")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
