@@ -42,6 +42,8 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         reply = clarify.resolve(domain, session, answer, lambda i, e: begin(domain, session, i, e, answer.text))
         if reply is not None:
             return reply
+    if answer.deny and not answer.entities and _asked_anything_else(session):
+        return _close(domain, session)  # "더 도와드릴 일이 있으신가요?" - "아니요"
     if route is None or intent == OUT_OF_SCOPE:
         return clarify.fallback(domain, session)
     if route.offer and route.model in ("faq", "form") and (utterance_type == "fragment" or not sure):
@@ -62,8 +64,18 @@ def begin(domain: Domain, session: Session, intent: str, entities: tuple[Value, 
         return faq.answer(domain, session, text, intent)
     if route.model == "handoff":
         return hand_off(domain, session, route.reason or "requested", route.reply)
+    if route.model == "goodbye":
+        return _close(domain, session, route.reply)
     session.fallbacks = 0
     session.model, session.state = route.model, "said"
-    if route.model == "goodbye":
-        session.ended = True
     return route.reply or domain.responses[route.model]
+
+
+def _asked_anything_else(session: Session) -> bool:
+    """The bot's last line ended with "더 도와드릴 일이 있으신가요?" (a request done, cancelled or answered)."""
+    return session.state in ("completed", "cancelled") or session.state.startswith("answered:")
+
+
+def _close(domain: Domain, session: Session, reply: str | None = None) -> str:
+    session.model, session.state, session.ended = "goodbye", "said", True
+    return reply or domain.responses["goodbye"]

@@ -11,7 +11,7 @@ import logging
 import sys
 
 from data_tools import cli as data_cli
-from data_tools import monitor_cli
+from data_tools import eval_cli, monitor_cli
 from dialog import cli as dialog_cli
 from kocall import __version__
 from nlu import cli as nlu_cli
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     nlu_cli.register(commands)
     dialog_cli.register(commands)
     monitor_cli.register(commands)
+    eval_cli.register(commands)
     return parser
 
 

@@ -30,6 +30,7 @@ STORIES = {
         ("제 번호는 공일공 일이삼사 오육칠팔이에요",
          {"state": "confirming", "slots": {"card_type": "신용카드", "phone": "010-****-5678"}, "reply": "010-****-5678"}),
         ("네", {"state": "completed", "reply": "사용을 바로 정지했습니다", "end": False}),
+        ("아니요 없어요", {"model": "goodbye", "end": True}),  # nothing else: the call ends politely
     ],
     "banmal caller changes the payment date, gives an invalid day, then corrects it": [
         ("결제일 바꾸고 싶어", {"model": "form", "state": "asking:day"}),
