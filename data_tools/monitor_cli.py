@@ -59,6 +59,10 @@ def run(args: argparse.Namespace) -> int:
               f"{w.low_confidence_rate:6.0%} {w.handoff_rate:7.0%} {no_speech:>9s} {_num(p95, 0):>7s}  {top}")
         for alert in w.alerts:
             print(f"{'':24s} ALERT {alert}")
+    phone = sum(1 for t in TurnLog(path).read(since=args.since, channel="phone") if t.audio)
+    if phone:
+        print(f"\n{phone} phone turns recorded; queue the least sure for labeling with "
+              f"`kocall label import-turns --most-informative 50`")
     return 0
 
 

@@ -11,7 +11,7 @@ import logging
 import sys
 
 from data_tools import cli as data_cli
-from data_tools import eval_cli, monitor_cli
+from data_tools import eval_cli, label_cli, monitor_cli
 from dialog import cli as dialog_cli
 from kocall import __version__
 from nlu import cli as nlu_cli
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     dialog_cli.register(commands)
     monitor_cli.register(commands)
     eval_cli.register(commands)
+    label_cli.register(commands)
     return parser
 
 

@@ -120,6 +120,16 @@ class ServerSettings(BaseModel):
     turn_log: Path | None = Field(None, description="SQLite turn log (default <data_dir>/turns.sqlite).")
 
 
+class LabelSettings(BaseModel):
+    """The transcription labeling tool (/label, `kocall label`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    db: Path | None = Field(None, description="SQLite store of items, labels, labelers and history "
+                            "(default <data_dir>/labels.sqlite).")
+    uploads: Path | None = Field(None, description="Where audio uploaded to /label is kept (default <data_dir>/label_audio).")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KOCALL_", env_nested_delimiter="__", frozen=True)
 
@@ -131,3 +141,4 @@ class Settings(BaseSettings):
     nlu: NluSettings = NluSettings()
     dialog: DialogSettings = DialogSettings()
     server: ServerSettings = ServerSettings()
+    label: LabelSettings = LabelSettings()

@@ -26,6 +26,7 @@ from kocall import __version__
 from kocall.settings import Settings
 from server import twilio
 from server.calls import Call
+from server.labeling import label_router
 from server.pipeline import Services, chat_turn
 from stt.audio import AudioError, AudioTooLong, UnsupportedAudio, decode_audio
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="kocall", version=__version__, lifespan=lifespan,
                   description="Korean call-center voice bot: telephone (Twilio) and chat.")
     app.state.services = None
+    app.include_router(label_router(settings))
 
     def services(request: Request) -> Services:
         loaded = request.app.state.services
