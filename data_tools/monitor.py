@@ -68,7 +68,13 @@ def parse_duration(text: str) -> dt.timedelta:
     if not match:
         raise ValueError(f"bad duration {text!r}: use a number and s, m, h or d (e.g. 30m, 1h)")
     unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
-    return dt.timedelta(**{unit: float(match.group(1))})
+    try:
+        span = dt.timedelta(**{unit: float(match.group(1))})
+    except OverflowError as exc:
+        raise ValueError(f"duration {text!r} is too long") from exc
+    if span <= dt.timedelta(0):
+        raise ValueError(f"duration {text!r} must be positive")
+    return span
 
 
 def windows(turns: list[TurnRecord], *, every: dt.timedelta | None = None, per: int | None = None) -> list[list[TurnRecord]]:

@@ -56,6 +56,9 @@ class SttSettings(BaseModel):
         84.0, description="Jamo-level similarity (0-100) above which a near-miss is replaced by a lexicon term."
     )
     max_audio_s: float = Field(3600.0, description="Longer audio is refused with a clear error.")
+    max_tokens_per_second: float = Field(
+        20.0, description="Text tokens Whisper may write per second of audio (Korean speech needs about 10): on "
+        "noise, Whisper otherwise loops to 224 tokens and retries at every temperature, holding a worker for 30 s.")
 
 
 class EndpointSettings(BaseModel):

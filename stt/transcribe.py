@@ -9,6 +9,7 @@ from the start of the audio given.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -22,6 +23,8 @@ from stt.model import load_model
 
 # Segments the model itself thinks are probably not speech, and whose text it is
 # also unsure of, are Whisper's typical inventions on noise: drop them.
+WINDOW_S = 30.0  # Whisper decodes at most this much audio at a time
+MAX_NEW_TOKENS = 224  # half the 448-token context, as Whisper samples; leaves room for a prompt
 NO_SPEECH_DROP = 0.6
 LOGPROB_DROP = -1.0
 
@@ -70,6 +73,7 @@ class Transcriber:
     def segments(self, audio: Audio, *, word_timestamps: bool = True) -> Iterator[Segment]:
         """Decode lazily: long audio yields segments as they are ready (for progress bars)."""
         samples = audio.at_rate(MODEL_RATE).samples
+        window_s = min(audio.duration_s, WINDOW_S)
         raw, _ = self.model.transcribe(
             samples,
             language=self.settings.language,
@@ -79,6 +83,7 @@ class Transcriber:
             initial_prompt=self.lexicon.prompt() if self.lexicon and self.settings.prompt_biasing else None,
             suppress_tokens=self.suppress_tokens,
             condition_on_previous_text=False,
+            max_new_tokens=min(MAX_NEW_TOKENS, math.ceil(10 + self.settings.max_tokens_per_second * window_s)),
         )
         for seg in raw:
             if seg.no_speech_prob > NO_SPEECH_DROP and seg.avg_logprob < LOGPROB_DROP:

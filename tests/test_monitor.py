@@ -37,8 +37,9 @@ def test_windows_by_time_and_by_turns():
              for m in (0, 10, 59, 61, 130)]
     assert [len(w) for w in windows(turns, every=parse_duration("1h"))] == [3, 1, 1]
     assert [len(w) for w in windows(turns, per=2)] == [2, 2, 1]
-    with pytest.raises(ValueError, match="bad duration"):
-        parse_duration("an hour")
+    for bad, reason in (("an hour", "bad duration"), ("1000000000d", "too long"), ("0m", "must be positive")):
+        with pytest.raises(ValueError, match=reason):
+            parse_duration(bad)
 
 
 def test_drift_is_detected_when_the_scripted_intent_mix_shifts(settings, models_dir, tmp_path, intent_model,
