@@ -2,11 +2,15 @@
 
 3i4K rows are sorted by speech style with Kiwi (polite = 해요체/합쇼체 final
 ending, banmal = another final ending, none = no final ending). Utterance-type
-models are trained on (a) polite training rows only, (b) those rows plus their
-banmal conversions, (c) all training rows; all are tested on held-out banmal
-and polite rows, for the transformer and the character n-gram baseline.
+models are trained on (a) polite training rows only, (b) those rows plus every
+banmal form of each (the ``banmal_all`` transform: 먹었어/먹었다, 먹냐/먹니,
+먹어/먹어라), (c) all training rows; all are tested on held-out banmal and polite
+rows, for the transformer and the character n-gram baseline. Develop against
+the validation rows; the test rows are for the figures that get reported.
 
-    .venv/bin/python bench/nlu_style.py            # about 10 minutes on 2 cores
+    .venv/bin/python bench/nlu_style.py                       # test rows; about 10 minutes on 2 idle cores
+    .venv/bin/python bench/nlu_style.py --eval-split validation test --threads 1   # 32 minutes on a busy machine
+    .venv/bin/python bench/nlu_style.py --eval-split validation --baseline-only    # about a minute
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ import argparse
 import json
 import math
 import sys
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -38,51 +44,76 @@ def styled(rows, style: str | None):
     return rows if style is None else rows.filter(lambda r: r["style"] == style)
 
 
+def _baseline(rows, balanced: bool) -> Callable[[list[str]], list[str]]:
+    model = train_baseline(rows["text"], rows["label"], balanced=balanced)
+    return lambda texts: predict_baseline(model, texts)
+
+
+def report(results: dict, split: str) -> None:
+    """The table for one held-out split, and the share of the (a) -> (c) gap on banmal rows that (b) closes."""
+    engines = list(results[next(iter(results))][split]["banmal"])
+    print(f"\nscored on {split} rows")
+    print(f"{'train set':34s} {'rows':>6s} | {'test':6s} {'n':>5s} | "
+          + " | ".join(f"{engine + ' acc / F1':>21s}" for engine in engines))
+    for name, r in results.items():
+        for style, cell in r[split].items():
+            cells = " | ".join(f"{cell[e]['accuracy']:13.3f} / {cell[e]['macro_f1']:.3f}" for e in engines)
+            print(f"{name:34s} {r['train_rows']:6d} | {style:6s} {cell[engines[0]]['n']:5d} | {cells}")
+    for engine in engines:
+        a, b, c = (r[split]["banmal"][engine]["accuracy"] for r in results.values())
+        closed = (b - a) / (c - a) if c != a else float("nan")
+        print(f"{engine}: augmentation closes {closed:.0%} of the polite-only -> all-styles gap on banmal rows "
+              f"({a:.3f} -> {b:.3f}, upper bound {c:.3f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "nlu_style.json")
+    parser.add_argument("--out", type=Path,
+                        help="JSON results (default bench/out/nlu_style[_validation][_baseline].json)")
+    parser.add_argument("--eval-split", nargs="+", choices=("validation", "test"), default=["test"],
+                        help="held-out rows to score on (default test; iterate on validation; both: one training)")
+    parser.add_argument("--baseline-only", action="store_true", help="skip the transformer (seconds, not minutes)")
+    parser.add_argument("--balanced", action="store_true",
+                        help="weight every utterance type equally in training (both engines): polite rows are "
+                        "two-thirds statements, banmal rows not")
+    parser.add_argument("--threads", type=int, default=UTTERANCE_TYPE_CONFIG.threads,
+                        help="torch threads; 1 on a busy machine, where 2 threads wait on each other")
     args = parser.parse_args()
     data = utterance_type_data()
     data = DatasetDict({k: v.map(lambda r: {"style": speech_style(r["text"])}) for k, v in data.items()})
     polite_train = DatasetDict({"train": styled(data["train"], "polite")})
     sets = {
         "(a) polite only": (styled(data["train"], "polite"), styled(data["validation"], "polite")),
-        "(b) polite + banmal augmentation": (augment(polite_train, ["banmal"])["train"],
+        "(b) polite + banmal augmentation": (augment(polite_train, ["banmal_all"])["train"],
                                              styled(data["validation"], "polite")),
         "(c) all styles": (data["train"], data["validation"]),
     }
-    tests = {style: styled(data["test"], style) for style in ("banmal", "polite")}
+    tests = {(split, style): styled(data[split], style) for split in args.eval_split for style in ("banmal", "polite")}
+    suffix = (("" if "test" in args.eval_split else "_validation") + ("_baseline" if args.baseline_only else "")
+              + ("_balanced" if args.balanced else ""))
+    out = args.out or ROOT / "bench" / "out" / f"nlu_style{suffix}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     results = {}
     for name, (rows, validation) in sets.items():
         epochs = min(30, math.ceil(UTTERANCE_TYPE_CONFIG.epochs * FULL_ROWS / len(rows)))
         print(f"... {name}: {len(rows)} rows, {epochs} epochs", file=sys.stderr)
-        model = train(rows["text"], rows["label"], validation["text"], validation["label"],
-                      config=replace(UTTERANCE_TYPE_CONFIG, epochs=epochs), tokenizer_corpus=rows["text"],
-                      progress=lambda e: tqdm(e, file=sys.stderr, desc=name))
-        baseline = train_baseline(rows["text"], rows["label"])
-        results[name] = {"train_rows": len(rows)}
-        for style, test in tests.items():
-            gold = test["label"]
-            results[name][style] = {
-                "transformer": scores(gold, [p.label for p in model.predict(test["text"])]),
-                "baseline": scores(gold, predict_baseline(baseline, test["text"])),
-            }
-
-    print(f"\n{'train set':34s} {'rows':>6s} | {'test':6s} {'n':>5s} | {'transformer acc / F1':>21s} | "
-          f"{'baseline acc / F1':>18s}")
-    for name, r in results.items():
-        for style in tests:
-            t, b = r[style]["transformer"], r[style]["baseline"]
-            print(f"{name:34s} {r['train_rows']:6d} | {style:6s} {t['n']:5d} | {t['accuracy']:10.3f} / {t['macro_f1']:.3f} "
-                  f"| {b['accuracy']:7.3f} / {b['macro_f1']:.3f}")
-    names = list(results)
-    for engine in ("transformer", "baseline"):
-        a, b, c = (results[n]["banmal"][engine]["accuracy"] for n in names)
-        closed = (b - a) / (c - a) if c != a else float("nan")
-        print(f"{engine}: augmentation closes {closed:.0%} of the polite-only -> all-styles gap on banmal rows "
-              f"({a:.3f} -> {b:.3f}, upper bound {c:.3f})")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, ensure_ascii=False, indent=1), "utf-8")
+        engines = {}
+        if not args.baseline_only:
+            model = train(rows["text"], rows["label"], validation["text"], validation["label"],
+                          config=replace(UTTERANCE_TYPE_CONFIG, epochs=epochs, threads=args.threads,
+                                         balanced=args.balanced),
+                          tokenizer_corpus=rows["text"],
+                          progress=lambda e: tqdm(e, file=sys.stderr, desc=name))
+            engines["transformer"] = lambda texts, model=model: [p.label for p in model.predict(texts)]
+        engines["baseline"] = _baseline(rows, args.balanced)
+        results[name] = {"train_rows": len(rows), "epochs": epochs,
+                         "train_labels": dict(sorted(Counter(rows["label"]).items()))}
+        for (split, style), test in tests.items():
+            results[name].setdefault(split, {})[style] = {engine: scores(test["label"], predict(test["text"]))
+                                                          for engine, predict in engines.items()}
+        out.write_text(json.dumps(results, ensure_ascii=False, indent=1), "utf-8")  # a long run keeps what it has
+    for split in args.eval_split:
+        report(results, split)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ endings (합쇼체/해요체 -> 해체), the honorific pre-final ending 시, hum
 pronouns and verbs, honorific particles and nouns — and Kiwi's ``join`` puts the
 syllables back together (힘들+어 -> 힘들어, 주+어 -> 줘, 나+가 -> 내가) with the
 original spacing. Questions keep their question marks and interrogative endings;
-requests (주세요) become plain requests (줘).
+requests (주세요) become plain requests (줘). For augmentation,
+``to_banmal_variants`` also gives the other plain endings the sentence's type
+allows (먹었다 beside 먹었어, 먹냐/먹니 for a question, 먹어라 for a command).
 """
 
 from __future__ import annotations
@@ -105,13 +107,19 @@ def _is_polite_ending(tok: Token) -> bool:
                                                                                 and len(tok.form) > 1)))
 
 
-def _plain_final(tokens: list[Token], i: int, previous: Morph | None) -> str:
-    """The 해체 counterpart of the polite ending at ``i``."""
+def _final_form(tokens: list[Token], i: int) -> tuple[str, Token | None]:
+    """The ending at ``i`` with the 요 Kiwi splits off put back (있으신가요: ᆫ가 + 요); the token after it."""
     form = tokens[i].form
     following = tokens[i + 1] if i + 1 < len(tokens) else None
     if following is not None and (following.form, following.tag) == ("요", "JX"):
-        form += "요"  # Kiwi splits 있으신가요 into ᆫ가 + 요
+        form += "요"
         following = tokens[i + 2] if i + 2 < len(tokens) else None
+    return form, following
+
+
+def _plain_final(tokens: list[Token], i: int, previous: Morph | None) -> str:
+    """The 해체 counterpart of the polite ending at ``i``."""
+    form, following = _final_form(tokens, i)
     if form in POLITE_QUESTIONS and not (following is not None and following.form == "?"):
         return "냐"  # 어 would read as a statement without its question mark
     return _plain_ending(form, previous is not None and previous[1] in COPULAS)
@@ -142,7 +150,7 @@ def _eojeols(sentence: str, tokens: list[Token]) -> list[tuple[int, int, list[in
     return words
 
 
-def _convert_sentence(analyser: Kiwi, sentence: str, tokens: list[Token]) -> str:
+def _convert_sentence(analyser: Kiwi, sentence: str, tokens: list[Token], converted: list[Morph | None]) -> str:
     """Re-spell only the words that change; every other word is copied as written.
 
     Kiwi's join writes morphemes out in full (하던게 -> 하던것이), so joining the
@@ -151,7 +159,6 @@ def _convert_sentence(analyser: Kiwi, sentence: str, tokens: list[Token]) -> str
     in common with the plain one, and only the differing tail is replaced
     (사먹잖아요 -> 사먹잖아, not 사먹지않아).
     """
-    converted = _convert(tokens)
     pieces, last = [], 0
     for start, end, indices in _eojeols(sentence, tokens):
         source = sentence[start:end]
@@ -183,8 +190,116 @@ def to_banmal_many(sentences: Iterable[str]) -> list[str]:
     """Batch conversion (Kiwi analyses the batch in one call)."""
     prepared = [_phrases(s) for s in sentences]
     analyser = kiwi()
-    return [_convert_sentence(analyser, sentence, tokens) if sentence.strip() else sentence
+    return [_convert_sentence(analyser, sentence, tokens, _convert(tokens)) if sentence.strip() else sentence
             for sentence, tokens in zip(prepared, analyser.tokenize(prepared))]
+
+
+# What a sentence-final polite ending says about the sentence, for choosing other banmal endings.
+STATEMENT_ENDINGS = {"ᆸ니다", "습니다"}
+COMMAND_ENDINGS = {"십시오", "으십시오", "ᆸ시오"}
+# 해요체 uses one ending for statements and questions; 세요 also for commands (가세요: 'go', or 'are you going').
+OPEN_ENDINGS = {"어요", "아요", "여요", "요", "에요", "예요", "이에요"}
+HONORIFIC_ENDINGS = {"세요", "으세요"}
+QUESTION_WORDS = {"뭐", "무엇", "어디", "언제", "누구", "왜", "어떻", "무슨", "어떤", "어느", "몇", "얼마"}
+# After these a question word is indefinite (뭔가 'something', 누구든 'anyone', 어디나 'everywhere').
+INDEFINITE = {"ᆫ가", "든", "든지", "나", "라도", "도"}
+# Predicates whose plain statement ends in 다, not ㄴ다/는다, even after a verb (먹고 있다, 가고 싶다).
+STATIVE = {"있", "없", "싶"}
+# Verbs of seeming: 피곤해 보이세요 describes the listener, it does not tell them to look tired.
+SEEMING = {"보이", "들리"}
+PUNCTUATION = {"SF", "SP", "SS", "SE", "SO", "SW"}
+
+
+def to_banmal_variants(sentence: str) -> list[str]:
+    """Several banmal renderings of one polite sentence, ``to_banmal``'s first."""
+    return to_banmal_variants_many([sentence])[0]
+
+
+def to_banmal_variants_many(sentences: Iterable[str]) -> list[list[str]]:
+    """Each sentence in every plain ending its own sentence type allows, for augmentation.
+
+    Informal speech does not use one ending per sentence type: a statement is
+    먹어 or 먹는다 (해라체), a question 먹어? or 먹냐 or 먹니, a command 먹어 or 먹어라.
+    A model trained on the 해체 form alone learns that banmal means 어. The type
+    comes from the last polite ending itself (습니다 states, 십시오 commands, 나요
+    asks; 어요 and 세요 ask when a question word or ? goes with them, and 세요
+    after a verb otherwise commands), never from a label, so it serves any data set.
+    """
+    prepared = [_phrases(s) for s in sentences]
+    analyser = kiwi()
+    out = []
+    for sentence, tokens in zip(prepared, analyser.tokenize(prepared)):
+        if not sentence.strip():
+            out.append([sentence])
+            continue
+        converted = _convert(tokens)
+        renderings = [_convert_sentence(analyser, sentence, tokens, converted)]
+        last = _last_ending(tokens)
+        for ending in _other_endings(tokens, converted, last) if last is not None else []:
+            # Kiwi joins 먹+니 as 먹으니 ('as I eat'); the question 니 conjugates like 냐 (먹냐, 아냐 -> 먹니, 아니).
+            morph = ("냐" if ending == "니" else ending, tokens[last].tag, False)
+            text = _convert_sentence(analyser, sentence, tokens, converted[:last] + [morph] + converted[last + 1:])
+            renderings.append(re.sub(r"냐(?=\W*$)", "니", text) if ending == "니" else text)
+        out.append(list(dict.fromkeys(renderings)))
+    return out
+
+
+def _last_ending(tokens: list[Token]) -> int | None:
+    """The final ending that ends the line, if only punctuation (or its split-off 요) follows it."""
+    for i in range(len(tokens) - 1, -1, -1):
+        if _is_polite_ending(tokens[i]):
+            return i
+        if tokens[i].tag not in PUNCTUATION and (tokens[i].form, tokens[i].tag) != ("요", "JX"):
+            return None
+    return None
+
+
+def _other_endings(tokens: list[Token], converted: list[Morph | None], i: int) -> list[str]:
+    """Plain endings besides the 해체 one for the ending at ``i``.
+
+    ㄴ다/다 for a statement, 냐/니 for a question, 어라 for a command; none for
+    endings that have one plain form (ᆸ시다 -> 자, ᆯ게요 -> ᆯ게, 네요 -> 네).
+    """
+    form, following = _final_form(tokens, i)
+    before = [m for m in converted[:i] if m is not None]
+    if not before:
+        return []
+    # A question word asks only in the ending's own clause, and not when a full stop follows.
+    clause = max((j + 1 for j in range(i) if tokens[j].tag in ("EF", "SF", "SP")), default=0)
+    mark = following.form if following is not None and following.tag == "SF" else None
+    asked = mark == "?" or (mark is None and _has_question_word(tokens[clause:i]))
+    if form in POLITE_QUESTIONS or (asked and form in OPEN_ENDINGS | HONORIFIC_ENDINGS):
+        return ["냐", "니"]
+    if form in HONORIFIC_ENDINGS and before[-1][0] in SEEMING:
+        return []  # nor is 피곤해 보인다 a statement the speaker makes about themself
+    if form in COMMAND_ENDINGS or (form in HONORIFIC_ENDINGS and _is_action_verb(before)):
+        return ["어라"]
+    if form in STATEMENT_ENDINGS | OPEN_ENDINGS | HONORIFIC_ENDINGS:
+        return ["ᆫ다" if _is_action_verb(before) else "다"]  # Kiwi's join writes 먹는다 for 먹+ᆫ다
+    return []
+
+
+def _has_question_word(tokens: list[Token]) -> bool:
+    """A question word used as one (어디 가요, 뭐예요), not as an indefinite (뭔가, 누구든, 어디나)."""
+    for j, tok in enumerate(tokens):
+        if tok.form in QUESTION_WORDS and tok.tag != "IC":
+            after = [t.form for t in tokens[j + 1:j + 3]]
+            if after[:1] == ["이"]:  # 뭔가 is 뭐 + 이 + ᆫ가
+                after = after[1:]
+            if not after or after[0] not in INDEFINITE:
+                return True
+    return False
+
+
+def _is_action_verb(morphs: list[Morph]) -> bool:
+    """Whether the predicate before the ending is a verb of action (간다), not a state (좋다, 했다, 학생이다, 있다).
+
+    After 않 the predicate before its 지 decides (먹지 않는다, 좋지 않다).
+    """
+    form, tag = morphs[-1][0], morphs[-1][1].split("-")[0]
+    if (form, tag) == ("않", "VX") and len(morphs) >= 3:
+        form, tag = morphs[-3][0], morphs[-3][1].split("-")[0]
+    return tag in ("VV", "XSV", "VX") and form not in STATIVE and form != "않"
 
 
 def _phrases(sentence: str) -> str:

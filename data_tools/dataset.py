@@ -132,7 +132,10 @@ def split(examples: list[Example], validation: float = 0.1, test: float = 0.1, s
 
 def augment(data: DatasetDict, transforms: Iterable[str], seed: int = 13,
             progress: Callable[[Iterable], Iterable] = lambda rows: rows) -> DatasetDict:
-    """Add one variant per transform per train row (where it applies); other splits untouched."""
+    """Add each transform's variants of every train row (where it applies); other splits untouched.
+
+    A transform's first variant of row ``r`` is ``r#name``, further ones ``r#name2``, ``r#name3`` ...
+    """
     names = list(transforms)
     unknown = [n for n in names if n not in TRANSFORMS]
     if unknown:
@@ -142,9 +145,11 @@ def augment(data: DatasetDict, transforms: Iterable[str], seed: int = 13,
     added = []
     for row in progress([r for r in rows if r["transform"] == "original"]):
         for name in names:
-            variant = TRANSFORMS[name](row["text"], rng)
-            if variant and variant != row["text"]:
-                added.append(_row(Example(f"{row['id']}#{name}", variant, row["label"]), row["id"], name))
+            out = TRANSFORMS[name](row["text"], rng)
+            variants = [v for v in ([out] if isinstance(out, str) else out or []) if v and v != row["text"]]
+            for k, variant in enumerate(dict.fromkeys(variants), 1):
+                example = Example(f"{row['id']}#{name}{k if k > 1 else ''}", variant, row["label"])
+                added.append(_row(example, row["id"], name))
     out = DatasetDict(dict(data))
     out["train"] = _to_dataset(rows + added)
     return out

@@ -1,10 +1,10 @@
 """Casual-speech perturbations: make polite training text look like what callers say.
 
 Each transform takes a sentence and a seeded random generator and returns a new
-sentence, or None when it does not apply (a sentence with no particles cannot
-lose one). They model what live calls show: banmal, fragments that keep only the
-key phrase (카드 분실, 잔액), dropped particles, fillers, spoken contractions,
-spacing noise, and the letter-level confusions a recogniser makes.
+sentence (or several), or None when it does not apply (a sentence with no
+particles cannot lose one). They model what live calls show: banmal, fragments
+that keep only the key phrase (카드 분실, 잔액), dropped particles, fillers, spoken
+contractions, spacing noise, and the letter-level confusions a recogniser makes.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import random
 import re
 from typing import Callable
 
-from data_tools.banmal import kiwi, to_banmal
+from data_tools.banmal import kiwi, to_banmal, to_banmal_variants
 
 FILLERS = ("음", "어", "저기", "그", "아", "저기요")
 # Written forms -> how they are said (applied after banmal conversion), most specific first.
@@ -28,12 +28,18 @@ CONTRACTIONS = [(re.compile(pattern), spoken) for pattern, spoken in [
 _VOWEL_SWAPS = {1: 5, 5: 1, 11: 10, 10: 11, 16: 15, 15: 16}  # ㅐ<->ㅔ, ㅚ<->ㅙ, ㅞ<->ㅝ
 _HANGUL_BASE = 0xAC00
 
-Transform = Callable[[str, random.Random], "str | None"]
+Transform = Callable[[str, random.Random], "str | list[str] | None"]
 
 
 def banmal(text: str, rng: random.Random) -> str | None:
     out = to_banmal(text)
     return out if out != text else None
+
+
+def banmal_all(text: str, rng: random.Random) -> list[str] | None:
+    """Every banmal form its sentence type allows (먹었어/먹었다, 먹냐/먹니, 먹어/먹어라), one row each."""
+    out = [v for v in to_banmal_variants(text) if v != text]
+    return out or None
 
 
 def fragment(text: str, rng: random.Random) -> str | None:
@@ -99,6 +105,7 @@ def stt_confusion(text: str, rng: random.Random) -> str | None:
 
 TRANSFORMS: dict[str, Transform] = {
     "banmal": banmal,
+    "banmal_all": banmal_all,
     "fragment": fragment,
     "drop_particles": drop_particles,
     "filler": filler,

@@ -16,10 +16,11 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from nlu.normalize import normalize
 
 
-def train_baseline(texts: Sequence[str], labels: Sequence[str]) -> Pipeline:
+def train_baseline(texts: Sequence[str], labels: Sequence[str], balanced: bool = False) -> Pipeline:
+    """``balanced`` weights every label equally, as the transformer's ``TrainConfig.balanced``."""
     model = make_pipeline(
         TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), min_df=1, sublinear_tf=True),
-        LogisticRegression(C=10.0, max_iter=3000),
+        LogisticRegression(C=10.0, max_iter=3000, class_weight="balanced" if balanced else None),
     )
     return model.fit([normalize(t) for t in texts], list(labels))
 

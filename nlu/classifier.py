@@ -51,6 +51,7 @@ class TrainConfig:
     seed: int = 13
     threads: int = 2
     mlm_epochs: int = 0  # masked-language-model pre-training passes over the unlabelled corpus
+    balanced: bool = False  # weight the loss so that every label counts as much as the others
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,13 @@ def choose_threshold(probs: np.ndarray, gold: Sequence[str], labels: list[str]) 
     return round(best, 3)
 
 
+def class_weights(targets: Sequence[int], n_labels: int) -> torch.Tensor:
+    """n / (labels x count) per label, as scikit-learn's class_weight="balanced" (labels never seen weigh 0)."""
+    counts = np.bincount(np.asarray(targets), minlength=n_labels).astype(np.float64)
+    weights = np.divide(len(targets), n_labels * counts, out=np.zeros_like(counts), where=counts > 0)
+    return torch.tensor(weights, dtype=torch.float32)
+
+
 def train(
     train_texts: Sequence[str], train_labels: Sequence[str],
     val_texts: Sequence[str], val_labels: Sequence[str],
@@ -280,10 +288,12 @@ def train(
                         return_token_type_ids=False)["input_ids"]
     targets = [index[label] for label in train_labels]
 
+    weights = class_weights(targets, len(labels)) if config.balanced else None
+
     def step(batch: list[int]) -> torch.Tensor:
         enc = tokenizer.pad({"input_ids": [encoded[j] for j in batch]}, return_tensors="pt")
-        return model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
-                     labels=torch.tensor([targets[j] for j in batch])).loss
+        logits = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits
+        return torch.nn.functional.cross_entropy(logits, torch.tensor([targets[j] for j in batch]), weight=weights)
 
     _optimise(model, step, [len(e) for e in encoded], config.epochs, config.batch_size, learning_rate, progress)
 

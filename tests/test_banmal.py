@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from data_tools.banmal import sentence_type, to_banmal, to_banmal_many
+from data_tools.banmal import sentence_type, to_banmal, to_banmal_many, to_banmal_variants, to_banmal_variants_many
 from data_tools.metrics import chrf, normalize
 
 from .conftest import SHARED
@@ -78,3 +78,36 @@ def test_sentence_type_is_kept(smilestyle):
 ])
 def test_sentence_type(text, kind):
     assert sentence_type(text) == kind
+
+
+@pytest.mark.parametrize("polite, variants", [
+    ("카드를 잃어버렸습니다", ["카드를 잃어버렸어", "카드를 잃어버렸다"]),  # statement: 해체 and 해라체
+    ("학교에 가요", ["학교에 가", "학교에 간다"]),  # a verb's plain statement is ㄴ다/는다
+    ("오늘 점심은 김밥이에요", ["오늘 점심은 김밥이야", "오늘 점심은 김밥이다"]),
+    ("이 열차는 침대차 있나요", ["이 열차는 침대차 있냐", "이 열차는 침대차 있니"]),  # 나요 asks: 냐 and 니
+    ("어디 가세요?", ["어디 가?", "어디 가냐?", "어디 가니?"]),  # with a question word 세요 asks
+    ("뭐 먹어요", ["뭐 먹어", "뭐 먹냐", "뭐 먹니"]),  # Kiwi alone would join 먹+니 as 먹으니
+    ("여기 앉으세요", ["여기 앉아", "여기 앉아라"]),  # without one, 세요 after a verb commands
+    ("공문 보내 주십시오", ["공문 보내 줘", "공문 보내 줘라"]),
+    ("거기 가지 마세요", ["거기 가지 마", "거기 가지 마라"]),
+    ("같이 갑시다", ["같이 가자"]),  # a suggestion has one plain form
+    ("뭔가 늘어났어요", ["뭔가 늘어났어", "뭔가 늘어났다"]),  # 뭔가 is 'something', not 'what'
+    ("하지 않아요", ["하지 않아", "하지 않는다"]),  # after 않 the verb before 지 decides
+    ("좋지 않아요", ["좋지 않아", "좋지 않다"]),
+    ("엄청 피곤해 보이세요", ["엄청 피곤해 보여"]),  # describes the listener: no 보여라
+    # the question word sits in another clause, and a full stop ends a statement
+    ("몇 년이 지나야 하지만, 할 수 있는 일은 남아있어요.",
+     ["몇 년이 지나야 하지만, 할 수 있는 일은 남아있어.", "몇 년이 지나야 하지만, 할 수 있는 일은 남아있다."]),
+])
+def test_banmal_variants_follow_the_sentence_type(polite, variants):
+    assert to_banmal_variants(polite) == variants
+
+
+def test_variants_start_with_to_banmal(smilestyle):
+    pairs, converted = smilestyle
+    formal = [f for f, _ in pairs][::10]
+    variants = to_banmal_variants_many(formal)
+    assert [v[0] for v in variants] == converted[::10]
+    assert sum(len(v) > 1 for v in variants) / len(variants) > 0.5
+    assert not [v for vs in variants for v in vs if CONJOINING_JAMO.search(v)]
+    assert to_banmal_variants_many(["나는 학생이야.", ""]) == [["나는 학생이야."], [""]]

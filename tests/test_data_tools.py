@@ -31,9 +31,9 @@ def i4k_sample(tmp_path_factory):
 def test_each_transform_changes_real_sentences(name):
     rng = random.Random(0)
     outputs = [TRANSFORMS[name](s, rng) for s in POLITE]
-    changed = [o for s, o in zip(POLITE, outputs) if o is not None and o != s]
+    changed = [v for s, o in zip(POLITE, outputs) for v in ([o] if isinstance(o, str) else o or []) if v != s]
     assert changed, f"{name} changed nothing"
-    assert all(o.strip() for o in changed)
+    assert all(v.strip() for v in changed)
 
 
 @pytest.mark.parametrize("name, source, expected", [
@@ -44,6 +44,27 @@ def test_each_transform_changes_real_sentences(name):
 ])
 def test_transform_outputs(name, source, expected):
     assert TRANSFORMS[name](source, random.Random(0)) == expected
+
+
+def test_banmal_all_gives_every_form_of_the_sentence_type():
+    assert TRANSFORMS["banmal_all"]("결제일을 어떻게 변경하나요?", random.Random(0)) == [
+        "결제일을 어떻게 변경해?", "결제일을 어떻게 변경하냐?", "결제일을 어떻게 변경하니?"]
+    assert TRANSFORMS["banmal_all"]("분실 신고 해 주세요", random.Random(0)) == ["분실 신고 해 줘", "분실 신고 해 줘라"]
+    assert TRANSFORMS["banmal_all"]("나는 학생이야", random.Random(0)) is None
+
+
+def test_transforms_with_several_variants_add_one_row_each():
+    data = DatasetDict({"train": Dataset.from_dict({
+        "id": ["q", "s"], "text": ["어디 가세요?", "카드를 잃어버렸습니다"], "label": ["2", "1"],
+        "source_id": ["q", "s"], "transform": ["original", "original"]})})
+    train = augment(data, ["banmal_all"])["train"].to_list()
+    assert [(r["id"], r["text"], r["source_id"], r["transform"], r["label"]) for r in train[2:]] == [
+        ("q#banmal_all", "어디 가?", "q", "banmal_all", "2"),
+        ("q#banmal_all2", "어디 가냐?", "q", "banmal_all", "2"),
+        ("q#banmal_all3", "어디 가니?", "q", "banmal_all", "2"),
+        ("s#banmal_all", "카드를 잃어버렸어", "s", "banmal_all", "1"),
+        ("s#banmal_all2", "카드를 잃어버렸다", "s", "banmal_all", "1"),
+    ]
 
 
 def test_stt_confusion_changes_one_letter():
