@@ -6,8 +6,9 @@ The order of precedence, each rule for a reason:
 2. A form in progress owns the turn, unless the caller clearly (``switch_above``)
    asks for something else and gives no value the form could use.
 3. A pending offer or FAQ choice takes the answer to it.
-4. Otherwise the intent's own model: out-of-scope goes to fallback; a fragment
-   or an unsure intent is offered first; everything else is acted on.
+4. Otherwise the intent's own model: out-of-scope goes to fallback; an unsure
+   intent, or a fragment that would start a form, is offered first; everything
+   else is acted on.
 """
 
 from __future__ import annotations
@@ -46,7 +47,10 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         return _close(domain, session)  # "더 도와드릴 일이 있으신가요?" - "아니요"
     if route is None or intent == OUT_OF_SCOPE:
         return clarify.fallback(domain, session)
-    if route.offer and route.model in ("faq", "form") and (utterance_type == "fragment" or not sure):
+    # A fragment is offered before a transaction starts; an answer to a question costs nothing, so only an
+    # unsure intent is offered there.
+    if route.offer and ((route.model == "form" and (utterance_type == "fragment" or not sure))
+                        or (route.model == "faq" and not sure)):
         return prefix + clarify.offer(domain, session, intent, answer)
     return prefix + begin(domain, session, intent, answer.entities, answer.text)
 
