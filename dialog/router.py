@@ -32,7 +32,7 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         return hand_off(domain, session, route.reason or "requested", route.reply)
     prefix = ""
     if session.form is not None:
-        switching = (route is not None and route.model in ("faq", "form") and intent != session.intent
+        switching = (route is not None and route.model in ("faq", "form", "goodbye") and intent != session.intent
                      and confidence >= domain.policy.switch_above and not answer.affirm and not answer.deny
                      and not forms.answers_form(domain, session, answer))
         if not switching:
