@@ -2,7 +2,8 @@
 
 The order of precedence, each rule for a reason:
 
-1. A request for a person or a complaint is honoured at once, even mid-form.
+1. A request for a person or a complaint is honoured at once, even mid-form
+   (unless the turn is the value the form asked for).
 2. A form in progress owns the turn, unless the caller clearly (``switch_above``)
    asks for something else and gives no value the form could use.
 3. A pending offer or FAQ choice takes the answer to it.
@@ -27,14 +28,17 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
     """The bot's reply to one caller turn; the session is updated in place."""
     route = domain.intents.get(intent)
     sure = confidence >= domain.policy.confirm_below
-    if route is not None and route.model == "handoff" and sure:
+    # A value the form in progress asked for (a phone number, a day) settles what the turn is about,
+    # whatever the intent model makes of the words around it.
+    answers_form = session.form is not None and forms.answers_form(domain, session, answer)
+    if route is not None and route.model == "handoff" and sure and not answers_form:
         session.intent = session.intent or intent  # the summary keeps the task the caller was on
         return hand_off(domain, session, route.reason or "requested", route.reply)
     prefix = ""
     if session.form is not None:
         switching = (route is not None and route.model in ("faq", "form", "goodbye") and intent != session.intent
                      and confidence >= domain.policy.switch_above and not answer.affirm and not answer.deny
-                     and not forms.answers_form(domain, session, answer))
+                     and not answers_form)
         if not switching:
             return forms.step(domain, session, answer)
         prefix = domain.responses["switched"].format(form_title=domain.forms[session.form].title) + " "

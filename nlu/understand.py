@@ -15,11 +15,13 @@ from pathlib import Path
 import torch
 
 from kocall.settings import NluSettings
-from nlu.classifier import OUT_OF_SCOPE, TextClassifier
+from data_tools.banmal import kiwi
+from nlu.classifier import OUT_OF_SCOPE, Prediction, TextClassifier
 from nlu.entities import Entity, EntityExtractor, mask
 from nlu.normalize import MAX_CHARS, normalize
 
 INTENT, UTTERANCE_TYPE = "intent", "utterance-type"
+PREDICATE_TAGS = {"VV", "VA", "VX", "XSV", "XSA"}  # verbs, adjectives, and nouns made into them (분실하다)
 UTTERANCE_TYPES = {"0": "fragment", "1": "statement", "2": "question", "3": "command",
                    "4": "rhetorical_question", "5": "rhetorical_command", "6": "intonation_dependent"}
 
@@ -74,12 +76,26 @@ class Understander:
             # Emoji or symbols only: the models would only guess; say plainly it is out of scope.
             return Understanding(clean, OUT_OF_SCOPE, 1.0, ((OUT_OF_SCOPE, 1.0),), "fragment", 1.0, ())
         intent = self.intent.predict([clean], k=self.top_k)[0]
-        kind = self.utterance_type.predict([clean], k=1)[0]
+        kind_label, kind_confidence = _utterance_type(self.utterance_type.predict([clean], k=2)[0], clean)
         return Understanding(
             text=clean, intent=intent.label, confidence=intent.confidence, top_k=intent.top_k,
-            utterance_type=UTTERANCE_TYPES.get(kind.label, kind.label), utterance_type_confidence=kind.confidence,
+            utterance_type=kind_label, utterance_type_confidence=kind_confidence,
             entities=tuple(self.entities.extract(clean)), truncated=len(text.strip()) > MAX_CHARS,
         )
+
+
+def _utterance_type(prediction: Prediction, text: str) -> tuple[str, float]:
+    """The model's utterance type, except that a sentence with a verb or adjective is no fragment.
+
+    3i4K's fragments are phrases without a predicate (카드 분실). On short banmal the
+    model sometimes calls a full request one (한도 좀 올려 줘), and the dialog would
+    then ask before acting; Kiwi's tags settle it, and the model's next guess stands.
+    """
+    (first, p1), *rest = prediction.top_k
+    if UTTERANCE_TYPES.get(first) == "fragment" and rest and any(t.tag in PREDICATE_TAGS
+                                                                  for t in kiwi().tokenize(text)):
+        first, p1 = rest[0]
+    return UTTERANCE_TYPES.get(first, first), p1
 
 
 @functools.lru_cache(maxsize=2)

@@ -25,7 +25,7 @@ from dialog.sessions import MemoryStore, RedisStore, Session, open_store
 STORIES = {
     "polite caller reports a lost card, slot by slot": [
         ("안녕하세요", {"model": "greeting", "reply": "무엇을 도와드릴까요"}),
-        ("카드를 잃어버렸어요", {"model": "form", "state": "asking:card_type"}),
+        ("카드를 분실했어요", {"model": "form", "state": "asking:card_type"}),
         ("신용카드요", {"state": "asking:phone", "slots": {"card_type": "신용카드"}}),
         ("제 번호는 공일공 일이삼사 오육칠팔이에요",
          {"state": "confirming", "slots": {"card_type": "신용카드", "phone": "010-****-5678"}, "reply": "010-****-5678"}),
@@ -236,7 +236,7 @@ faq:
 def test_kocall_chat_scripted_prints_one_json_object_per_turn(models_dir, cache_dir, tmp_path):
     env = {"KOCALL_CACHE_DIR": str(cache_dir), "KOCALL_NLU__INTENT_MODEL": str(models_dir / "intent"),
            "KOCALL_NLU__UTTERANCE_TYPE_MODEL": str(models_dir / "utterance-type"), "PATH": "/usr/bin:/bin"}
-    lines = "카드를 잃어버렸어요\n\n체크카드요\n공일공 일이삼사 오육칠팔\n네\n"
+    lines = "카드를 분실했어요\n\n체크카드요\n공일공 일이삼사 오육칠팔\n네\n"
     result = subprocess.run([sys.executable, "-m", "kocall.cli", "chat"], input=lines, capture_output=True,
                             text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr

@@ -262,7 +262,7 @@ def test_a_caller_hanging_up_mid_utterance_leaves_nothing_behind(client):
 
 def test_chat_goes_through_a_whole_form(client, data_dir):
     session = "chat-" + uuid.uuid4().hex
-    said = ["카드를 잃어버렸어요", "체크카드요", "공일공 일이삼사 오육칠팔이에요", "네"]
+    said = ["카드를 분실했어요", "체크카드요", "공일공 일이삼사 오육칠팔이에요", "네"]
     turns = []
     for text in said:
         response = client.post("/chat", json={"session_id": session, "text": text})
