@@ -3,13 +3,14 @@
 Starts `kocall serve` in a subprocess (default models, a throw-away data folder),
 then for each N plays N simulated Twilio calls at once: each call streams real
 Korean speech from ../shared/data as 20 ms mu-law media messages in real time
-(three utterances with pauses, calls staggered by up to 2 s), and measures, per
+(three utterances with pauses; calls start within --spread seconds), and measures, per
 utterance, the time from the end of its speech (Silero VAD on the clip) to the first reply message
 (reply audio when a TTS engine is on, else the text reply). This includes the
 endpointer's 500 ms of silence: it is what a caller waits. Dropped frames are
 frames sent that the server never counted. Then /chat requests per second.
 
-    taskset -c 0,1 .venv/bin/python bench/server.py                 # N = 1 2 4 8 12
+    taskset -c 0,1 .venv/bin/python bench/server.py                 # N = 1 2 4 8 12, independent calls
+    .venv/bin/python bench/server.py --spread 2                     # turns that end together: the worst case
     .venv/bin/python bench/server.py --calls 8 --tts none
 """
 
@@ -58,10 +59,11 @@ def speech_end_frame(path: Path) -> int:
     return int(spans[-1]["end"] / audio.sample_rate / 0.02)
 
 
-async def call(port: int, n: int, clips: list[tuple[bytes, int]], pause_s: float, results: dict) -> None:
+async def call(port: int, n: int, clips: list[tuple[bytes, int]], pause_s: float, spread_s: float,
+               results: dict) -> None:
     url = f"ws://127.0.0.1:{port}/twilio/media"
     stream_sid, call_sid = f"MZ{n:04d}", f"CA-bench-{n:04d}-{random.randrange(1 << 30)}"
-    await asyncio.sleep(random.uniform(0, 2.0))  # calls do not all start at once
+    await asyncio.sleep(random.uniform(0, spread_s))
     async with websockets.connect(url, additional_headers={"X-Twilio-Signature": sign(TOKEN, url, {})},
                                   max_size=None) as ws:
         await ws.send(json.dumps({"event": "start", "sequenceNumber": "1", "streamSid": stream_sid,
@@ -110,11 +112,11 @@ def frames_counted(port: int) -> float:
                  if line.startswith("kocall_media_frames_total")), 0.0)
 
 
-async def run_calls(port: int, n: int, clips: list[tuple[bytes, int]], pause_s: float) -> dict:
+async def run_calls(port: int, n: int, clips: list[tuple[bytes, int]], pause_s: float, spread_s: float) -> dict:
     results = {"latency": [], "missing": 0, "sent": 0, "late": 0}
     before = frames_counted(port)
     began = time.perf_counter()
-    await asyncio.gather(*(call(port, i, clips, pause_s, results) for i in range(n)))
+    await asyncio.gather(*(call(port, i, clips, pause_s, spread_s, results) for i in range(n)))
     results["seconds"] = time.perf_counter() - began
     results["dropped"] = results["sent"] - (frames_counted(port) - before)
     return results
@@ -162,6 +164,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, nargs="+", default=[1, 2, 4, 8, 12])
     parser.add_argument("--tts", default="auto", help="the server's TTS engine: auto, espeak-ng, none")
     parser.add_argument("--pause", type=float, default=2.5, help="seconds of silence after each utterance")
+    parser.add_argument("--spread", type=float, default=20.0,
+                        help="calls start at random within this many seconds: about 20 (default, one script) "
+                        "makes the calls independent; 2 makes their turns end together, the worst case")
     parser.add_argument("--chat-seconds", type=float, default=10.0)
     args = parser.parse_args()
     random.seed(7)
@@ -169,11 +174,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as data_dir:
         server, port = start_server(args.tts, data_dir)
         try:
-            asyncio.run(run_calls(port, 1, clips[:1], args.pause))  # warm-up
+            asyncio.run(run_calls(port, 1, clips[:1], args.pause, 0.0))  # warm-up
             print(f"{'calls':>5s} {'utterances':>10s} {'p50 s':>6s} {'p95 s':>6s} {'max s':>6s} "
                   f"{'unanswered':>10s} {'frames sent':>11s} {'dropped':>7s} {'sent late':>9s}")
             for n in args.calls:
-                r = asyncio.run(run_calls(port, n, clips, args.pause))
+                r = asyncio.run(run_calls(port, n, clips, args.pause, args.spread))
                 lat = r["latency"]
                 print(f"{n:5d} {len(lat):10d} {statistics.median(lat):6.2f} {percentile(lat, 0.95):6.2f} "
                       f"{max(lat):6.2f} {r['missing']:10d} {r['sent']:11d} {r['dropped']:7.0f} {r['late']:9d}",
