@@ -20,7 +20,7 @@ import yaml
 MODELS = ("greeting", "goodbye", "answer", "faq", "form", "handoff")
 SLOT_ENTITIES = ("text",)  # besides the NLU's entity types: the whole utterance, checked by `pattern`
 REQUIRED_RESPONSES = ("greeting", "goodbye", "ask_what", "anything_else", "cancelled", "declined", "handoff",
-                      "after_handoff", "switched", "correct_which", "did_you_mean", "fallback")
+                      "after_handoff", "no_agent", "switched", "correct_which", "did_you_mean", "fallback")
 
 
 class DomainError(ValueError):

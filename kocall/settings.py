@@ -116,6 +116,9 @@ class ServerSettings(BaseModel):
     twilio_auth_token: SecretStr | None = Field(
         None, description="The Twilio account's auth token. Required for /twilio/*: without it every telephony "
         "request is refused, since none can be verified.")
+    agent_number: str | None = Field(
+        None, description="Where a phone hand-off is put through (a phone number or sip: URI, Twilio <Dial>). "
+        "None: the caller is told no agent is free and the call ends.")
     tts: str = Field("auto", description="Reply voice on the phone: 'auto' (espeak-ng if installed), 'espeak-ng', "
                      "or 'none' (replies go out as text / TwiML <Say>).")
     workers: int = Field(2, description="Threads for speech recognition and understanding (one per core).")

@@ -137,7 +137,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not call_sid:
             raise HTTPException(400, "CallSid is missing from the webhook form")
         url = twilio.public_url(settings.server.public_url, str(request.url))
-        xml = twilio.connect_twiml(s.bot.dialog.domain.responses["greeting"], twilio.stream_url(url), call_sid)
+        xml = twilio.connect_twiml(s.bot.dialog.domain.responses["greeting"], twilio.stream_url(url), call_sid,
+                                   twilio.next_url(url))
+        return Response(xml, media_type="application/xml")
+
+    @app.post("/twilio/next")
+    async def twilio_next(request: Request, s: Services = Depends(services)) -> Response:
+        """Where Twilio goes when the media stream closes: a hand-off is put through to a person, else hang up."""
+        params = await _twilio_form(request, s)
+        session = s.bot.dialog.store.get(params.get("CallSid", "")) if params.get("CallSid") else None
+        handoff = session is not None and session.handoff is not None
+        xml = twilio.after_stream_twiml(handoff, settings.server.agent_number,
+                                        s.bot.dialog.domain.responses["no_agent"])
         return Response(xml, media_type="application/xml")
 
     @app.post("/twilio/status")

@@ -8,7 +8,8 @@ one at a time. When the pool's queue is full a new utterance waits for a place
 (back-pressure) while frames keep being read, so no audio is dropped.
 
 Barge-in: when the caller starts speaking while a reply is playing, the
-playback is cleared. Hanging up (``stop`` or a closed socket) cancels the
+playback is cleared. After a goodbye or a hand-off has been said, the stream is
+closed, and Twilio asks ``/twilio/next`` what the call does next. Hanging up (``stop`` or a closed socket) cancels the
 call's pending work; the dialog session expires on its own.
 """
 
@@ -40,6 +41,9 @@ class Call:
         self._last_sequence: int | None = None
         self._tasks: set[asyncio.Task] = set()
         self._previous: asyncio.Task | None = None  # the last reply in the chain
+        # After a goodbye or a hand-off: the mark of the closing reply, or "said" once it is out as text.
+        # The stream is then closed and Twilio goes on to /twilio/next.
+        self._last_words: str | None = None
 
     async def handle(self, msg: twilio.Inbound) -> bool:
         """One message; False once the call is over."""
@@ -52,9 +56,11 @@ class Call:
                 await self._on_event(event)
         elif msg.event == "mark" and msg.mark == self.playing:
             self.playing = None  # the reply finished playing
+            if msg.mark == self._last_words:
+                return False
         elif msg.event == "stop":
             return False
-        return True
+        return self._last_words != "said"
 
     async def close(self) -> None:
         """The caller hung up or the socket closed: stop everything this call started."""
@@ -91,11 +97,15 @@ class Call:
         sid = self.stream_sid or ""
         if reply.mulaw is None:
             await self.send(twilio.text_message(sid, reply.turn["reply"], reply.turn))
+            if reply.turn["end"]:
+                self._last_words = "said"
             return
         for message in twilio.media_messages(sid, reply.mulaw):
             await self.send(message)
         self.playing = f"reply-{next(self._marks)}"
         await self.send(twilio.mark_message(sid, self.playing))
+        if reply.turn["end"]:
+            self._last_words = self.playing
 
     def _count_gaps(self, sequence: int | None) -> None:
         if sequence is None:

@@ -54,19 +54,45 @@ def websocket_base(http_url: str) -> str:
     return http_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
 
 
+def _base(http_url: str) -> str:
+    return http_url.split("?", 1)[0].rsplit("/twilio/", 1)[0]
+
+
 def stream_url(http_url: str) -> str:
     """The media websocket's URL beside a webhook URL: https://h/twilio/voice -> wss://h/twilio/media."""
-    return websocket_base(http_url.split("?", 1)[0].rsplit("/twilio/", 1)[0]) + "/twilio/media"
+    return websocket_base(_base(http_url)) + "/twilio/media"
 
 
-def connect_twiml(greeting: str, media_url: str, call_sid: str) -> str:
-    """Greet the caller, then stream the call's audio to us both ways."""
+def next_url(http_url: str) -> str:
+    """Where Twilio asks what follows the stream: https://h/twilio/voice -> https://h/twilio/next."""
+    return _base(http_url) + "/twilio/next"
+
+
+def connect_twiml(greeting: str, media_url: str, call_sid: str, next_url: str) -> str:
+    """Greet the caller, stream the call's audio to us both ways, then ask ``next_url`` what follows.
+
+    Twilio moves past ``<Connect>`` when we close the media stream (after a goodbye
+    or a hand-off), so the ``<Redirect>`` is how a hand-off reaches a person
+    without Twilio's REST API.
+    """
     response = VoiceResponse()
     response.say(greeting, language="ko-KR")
     connect = Connect()
     stream = connect.stream(url=media_url)
     stream.parameter(name="call_sid", value=call_sid)
     response.append(connect)
+    response.redirect(next_url, method="POST")
+    return response.to_xml()
+
+
+def after_stream_twiml(handoff: bool, agent_number: str | None, unavailable: str) -> str:
+    """What the call does once the bot is done: put a hand-off through to a person, or hang up."""
+    response = VoiceResponse()
+    if handoff and agent_number:
+        response.dial(agent_number)
+    elif handoff:
+        response.say(unavailable, language="ko-KR")
+    response.hangup()
     return response.to_xml()
 
 

@@ -217,6 +217,7 @@ responses:
   declined: 알겠습니다.
   handoff: 연결합니다.
   after_handoff: 기다려 주세요.
+  no_agent: 상담원이 없습니다.
   switched: 멈춥니다.
   correct_which: "{slot_titles}?"
   did_you_mean: "{first}? {second}?"

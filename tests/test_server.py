@@ -126,6 +126,7 @@ def test_a_signed_incoming_call_is_greeted_and_streamed(client):
     xml = response.text
     assert '<Say language="ko-KR">안녕하세요, 카드 고객센터입니다.' in xml
     assert '<Stream url="ws://testserver/twilio/media">' in xml and 'value="CA123"' in xml
+    assert xml.endswith('<Redirect method="POST">http://testserver/twilio/next</Redirect></Response>')
 
 
 @pytest.mark.parametrize("signature", ["", "forged-signature", twilio.sign("another-token", BASE + "/twilio/voice",
@@ -192,17 +193,33 @@ def test_real_speech_streamed_as_twilio_media_gets_understood_and_answered(clien
     assert turn.latency_ms["total"] >= turn.latency_ms["stt"] > 0
 
 
-def test_three_misunderstood_utterances_on_the_phone_end_with_a_person(client):
+def test_three_misunderstood_utterances_on_the_phone_end_with_a_person(settings, models_dir, tmp_path):
+    """The third miss hands off: the bot says so, closes the stream, and Twilio's next request dials an agent."""
+    app = create_app(server_settings(settings, models_dir, tmp_path, agent_number="+8215880000"))
     call = "CA" + uuid.uuid4().hex
     audio = [speech_then_silence(LEOPARD)] * 3
     states = []
-    with media_socket(client) as ws:
+    with TestClient(app) as client, media_socket(client) as ws:
         sequence = stream(ws, "MZ2", call, audio[0])
         states.append(json.loads(ws.receive_text())["turn"]["dialog"]["state"])
         for clip in audio[1:]:
             sequence = stream(ws, "MZ2", call, clip, first_sequence=sequence)
             states.append(json.loads(ws.receive_text())["turn"]["dialog"]["state"])
+        stream(ws, "MZ2", call, b"\xff" * 160, first_sequence=sequence)  # the next frame finds the bot done
+        with pytest.raises(WebSocketDisconnect):
+            ws.receive_text()
+        after = signed_post(client, "/twilio/next", {"CallSid": call})
     assert states == ["reprompt:1", "reprompt:2", "repeated_misunderstanding"]
+    assert after.status_code == 200 and "<Dial>+8215880000</Dial>" in after.text
+
+
+def test_without_an_agent_number_a_hand_off_apologises_and_a_finished_call_hangs_up(client):
+    call = "CA" + uuid.uuid4().hex
+    client.post("/chat", json={"session_id": call, "text": "상담원 연결해 주세요"})
+    handed_off = signed_post(client, "/twilio/next", {"CallSid": call})
+    assert "지금은 연결할 수 있는 상담원이 없습니다" in handed_off.text and "<Hangup />" in handed_off.text
+    finished = signed_post(client, "/twilio/next", {"CallSid": "CA-never-handed-off"})
+    assert "<Dial>" not in finished.text and "<Hangup />" in finished.text
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (.ci/run installs it)")
