@@ -22,13 +22,13 @@ import hashlib
 import json
 import re
 import secrets
-import sqlite3
 import threading
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from data_tools.sqlite import open_db
 from kocall.settings import Settings
 
 FLAGS = ("noise", "overlap", "unusable")
@@ -219,12 +219,7 @@ class LabelStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")  # a save survives a power cut, not only a crash
-        self._db.execute("PRAGMA busy_timeout=10000")  # the CLI and the server may write at once
-        self._db.executescript(SCHEMA)
+        self._db = open_db(self.path, SCHEMA)
         self._lock = threading.Lock()
 
     def close(self) -> None:

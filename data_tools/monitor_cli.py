@@ -41,8 +41,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"kocall monitor: {exc}", file=sys.stderr)
         return 2
     log = TurnLog(path)
-    result = monitor(log.read(since=args.since), intent_mix(), every=every, per=args.turns, alert=args.alert)
+    turns = list(log.read(since=args.since))
     log.close()
+    result = monitor(turns, intent_mix(), every=every, per=args.turns, alert=args.alert)
     if args.json:
         print(json.dumps([asdict(w) for w in result], ensure_ascii=False, indent=1))
         return 0
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
               f"{w.low_confidence_rate:6.0%} {w.handoff_rate:7.0%} {no_speech:>9s} {_num(p95, 0):>7s}  {top}")
         for alert in w.alerts:
             print(f"{'':24s} ALERT {alert}")
-    phone = sum(1 for t in TurnLog(path).read(since=args.since, channel="phone") if t.audio)
+    phone = sum(1 for t in turns if t.channel == "phone" and t.audio)
     if phone:
         print(f"\n{phone} phone turns recorded; queue the least sure for labeling with "
               f"`kocall label import-turns --most-informative 50`")

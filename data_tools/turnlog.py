@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 import threading
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterator
+
+from data_tools.sqlite import open_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS turns (
@@ -72,11 +73,7 @@ class TurnLog:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")  # a committed turn survives a power cut, not just a crash
-        self._db.executescript(SCHEMA)
+        self._db = open_db(self.path, SCHEMA)
         self._lock = threading.Lock()
 
     def append(self, record: TurnRecord) -> int:

@@ -55,13 +55,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="kocall", version=__version__, lifespan=lifespan,
                   description="Korean call-center voice bot: telephone (Twilio) and chat.")
     app.state.services = None
-    app.include_router(label_router(settings))
 
     def services(request: Request) -> Services:
         loaded = request.app.state.services
         if loaded is None:
             raise HTTPException(503, "models are still loading")
         return loaded
+
+    app.include_router(label_router(settings, services))
 
     @app.get("/healthz")
     def healthz(request: Request) -> dict:

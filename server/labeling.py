@@ -18,7 +18,7 @@ import functools
 import io
 import json
 from importlib import resources
-from typing import Annotated, Literal
+from typing import Annotated, Callable, Literal
 
 import soundfile
 from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Request, UploadFile
@@ -73,8 +73,8 @@ class SuggestIn(BaseModel):
     text: str = Field(..., max_length=2000)
 
 
-def label_router(settings: Settings) -> APIRouter:
-    """The routes, bound to the store the settings name; the models come from the app's loaded services."""
+def label_router(settings: Settings, services: Callable[[Request], Services]) -> APIRouter:
+    """The routes, bound to the store the settings name; ``services`` is the app's dependency for its loaded models."""
     # Opened on first use, not here: building the app (for its OpenAPI schema, say) must not create files.
     store = functools.cache(lambda: open_store(settings))
     uploads = settings.label.uploads or settings.data_dir / "label_audio"
@@ -91,12 +91,6 @@ def label_router(settings: Settings) -> APIRouter:
                                      "/label?token=TOKEN (kocall label add-labeler NAME prints one)",
                                 headers={"WWW-Authenticate": "Bearer"})
         return name
-
-    def services(request: Request) -> Services:
-        loaded = request.app.state.services
-        if loaded is None:
-            raise HTTPException(503, "models are still loading")
-        return loaded
 
     def item_or_404(item_id: int) -> Item:
         try:

@@ -78,8 +78,9 @@ def chat_turn(services: Services, session_id: str, text: str) -> dict:
     start = time.perf_counter()
     turn = services.bot.turn(session_id, text)
     latency = {"nlu": turn.nlu_ms, "dialog": turn.dialog_ms, "total": (time.perf_counter() - start) * 1000}
-    _record(services, "chat", session_id, turn, latency)
-    return {"session_id": session_id, **turn.as_json(), "latency_ms": _rounded(latency)}
+    shown = turn.as_json()
+    _record(services, "chat", session_id, turn, shown, latency)
+    return {"session_id": session_id, **shown, "latency_ms": _rounded(latency)}
 
 
 def voice_turn(services: Services, call_id: str, utterance: Utterance, ended_at: float) -> VoiceReply | None:
@@ -105,16 +106,15 @@ def voice_turn(services: Services, call_id: str, utterance: Utterance, ended_at:
     audio_path = _save_audio(services.settings.data_dir / "audio" / _safe(call_id),
                              f"{round(utterance.start_s * 1000):08d}ms.wav", utterance.audio)
     confidence, no_speech = _confidence(transcript)
-    _record(services, "phone", call_id, turn, latency, audio=str(audio_path), sample_rate=utterance.audio.sample_rate,
-            stt_confidence=confidence, no_speech_prob=no_speech)
     shown = turn.as_json()
+    _record(services, "phone", call_id, turn, shown, latency, audio=str(audio_path),
+            sample_rate=utterance.audio.sample_rate, stt_confidence=confidence, no_speech_prob=no_speech)
     shown.update(stt_confidence=confidence, latency_ms=_rounded(latency))
     return VoiceReply(shown, mulaw)
 
 
-def _record(services: Services, channel: str, session_id: str, turn: BotTurn, latency: dict[str, float],
-            **audio) -> None:
-    shown = turn.as_json()
+def _record(services: Services, channel: str, session_id: str, turn: BotTurn, shown: dict,
+            latency: dict[str, float], **audio) -> None:
     services.turn_log.append(TurnRecord(
         channel=channel, session_id=session_id, turn=turn.turn.number, transcript=shown["text"],
         intent=shown["intent"], confidence=shown["confidence"], reply=shown["reply"],
