@@ -38,7 +38,7 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
     if session.form is not None:
         switching = (route is not None and route.model in ("faq", "form", "goodbye") and intent != session.intent
                      and confidence >= domain.policy.switch_above and not answer.affirm and not answer.deny
-                     and not answers_form)
+                     and not answer.cancel and not answers_form)
         if not switching:
             return forms.step(domain, session, answer)
         prefix = domain.responses["switched"].format(form_title=domain.forms[session.form].title) + " "
