@@ -207,6 +207,8 @@ INDEFINITE = {"ᆫ가", "든", "든지", "나", "라도", "도"}
 STATIVE = {"있", "없", "싶"}
 # Verbs of seeming: 피곤해 보이세요 describes the listener, it does not tell them to look tired.
 SEEMING = {"보이", "들리"}
+# What the speaker saw or heard (더라구요); speech shortens it to 더라.
+REPORTED_ENDINGS = {"더라구요", "더라고요"}
 PUNCTUATION = {"SF", "SP", "SS", "SE", "SO", "SW"}
 
 
@@ -257,8 +259,9 @@ def _last_ending(tokens: list[Token]) -> int | None:
 def _other_endings(tokens: list[Token], converted: list[Morph | None], i: int) -> list[str]:
     """Plain endings besides the 해체 one for the ending at ``i``.
 
-    ㄴ다/다 for a statement, 냐/니 for a question, 어라 for a command; none for
-    endings that have one plain form (ᆸ시다 -> 자, ᆯ게요 -> ᆯ게, 네요 -> 네).
+    ㄴ다/다 for a statement, 냐/니 (and 지 after a question word) for a question,
+    어라 for a command (and ᆯ래 for a favour: 줄래); none for endings that have
+    one plain form (ᆸ시다 -> 자, ᆯ게요 -> ᆯ게, 네요 -> 네).
     """
     form, following = _final_form(tokens, i)
     before = [m for m in converted[:i] if m is not None]
@@ -269,14 +272,24 @@ def _other_endings(tokens: list[Token], converted: list[Morph | None], i: int) -
     mark = following.form if following is not None and following.tag == "SF" else None
     asked = mark == "?" or (mark is None and _has_question_word(tokens[clause:i]))
     if form in POLITE_QUESTIONS or (asked and form in OPEN_ENDINGS | HONORIFIC_ENDINGS):
-        return ["냐", "니"]
+        return ["냐", "니", "지"] if asked else ["냐", "니"]  # 뭐 먹었지 asks; 밥 먹었지 checks
     if form in HONORIFIC_ENDINGS and before[-1][0] in SEEMING:
         return []  # nor is 피곤해 보인다 a statement the speaker makes about themself
     if form in COMMAND_ENDINGS or (form in HONORIFIC_ENDINGS and _is_action_verb(before)):
-        return ["어라"]
-    if form in STATEMENT_ENDINGS | OPEN_ENDINGS | HONORIFIC_ENDINGS:
+        # A favour asked (해 주세요) is as often put as a question: 해 줄래.
+        return ["어라", "ᆯ래"] if _is_giving(before[-1]) else ["어라"]
+    if form in HONORIFIC_ENDINGS:
+        return ["냐", "니"]  # 세요 on a state asks after the listener's (바쁘세요, 괜찮으세요); never 바쁘다
+    if form in REPORTED_ENDINGS:
+        return ["더라"]  # 좋더라구요 -> 좋더라구, 좋더라
+    if form in STATEMENT_ENDINGS | OPEN_ENDINGS:
         return ["ᆫ다" if _is_action_verb(before) else "다"]  # Kiwi's join writes 먹는다 for 먹+ᆫ다
     return []
+
+
+def _is_giving(morph: Morph) -> bool:
+    """주 (드리 is 주 by now) as a verb or auxiliary, alone or in Kiwi's compounds (도와주, 가르쳐주)."""
+    return morph[1].split("-")[0] in ("VV", "VX") and any(morph[0].endswith(v) for v in GIVING_VERBS)
 
 
 def _has_question_word(tokens: list[Token]) -> bool:
