@@ -8,8 +8,8 @@ banmal form of each (the ``banmal_all`` transform: 먹었어/먹었다, 먹냐/�
 rows, for the transformer and the character n-gram baseline. Develop against
 the validation rows; the test rows are for the figures that get reported.
 
-    .venv/bin/python bench/nlu_style.py                       # test rows; about 10 minutes on 2 idle cores
-    .venv/bin/python bench/nlu_style.py --eval-split validation test --threads 1   # 32 minutes on a busy machine
+    .venv/bin/python bench/nlu_style.py --eval-split validation test   # about 25 minutes on 2 idle cores
+    .venv/bin/python bench/nlu_style.py --eval-split validation --mlm-epochs 3 --subwords   # the alternatives
     .venv/bin/python bench/nlu_style.py --eval-split validation --baseline-only    # about a minute
 """
 
@@ -35,7 +35,7 @@ from data_tools.dataset import augment  # noqa: E402
 from nlu.baseline import predict_baseline, train_baseline  # noqa: E402
 from nlu.classifier import train  # noqa: E402
 from nlu.evaluate import scores  # noqa: E402
-from nlu.training import UTTERANCE_TYPE_CONFIG, utterance_type_data  # noqa: E402
+from nlu.training import UTTERANCE_TYPE_CONFIG, unlabelled_corpus, utterance_type_data  # noqa: E402
 
 FULL_ROWS = 44000  # epochs are scaled so that every model gets about the same number of updates
 
@@ -76,6 +76,12 @@ def main() -> None:
     parser.add_argument("--balanced", action="store_true",
                         help="weight every utterance type equally in training (both engines): polite rows are "
                         "two-thirds statements, banmal rows not")
+    parser.add_argument("--mlm-epochs", type=int, default=UTTERANCE_TYPE_CONFIG.mlm_epochs,
+                        help="masked-language pre-training passes over unlabelled text (SmileStyle, chatbot_data) "
+                        "plus the condition's own training texts, before each transformer is fine-tuned "
+                        f"(default {UTTERANCE_TYPE_CONFIG.mlm_epochs}, the default model's)")
+    parser.add_argument("--subwords", action="store_true",
+                        help="learnt WordPiece subwords instead of the default model's syllable tokens")
     parser.add_argument("--threads", type=int, default=UTTERANCE_TYPE_CONFIG.threads,
                         help="torch threads; 1 on a busy machine, where 2 threads wait on each other")
     args = parser.parse_args()
@@ -90,9 +96,11 @@ def main() -> None:
     }
     tests = {(split, style): styled(data[split], style) for split in args.eval_split for style in ("banmal", "polite")}
     suffix = (("" if "test" in args.eval_split else "_validation") + ("_baseline" if args.baseline_only else "")
-              + ("_balanced" if args.balanced else ""))
+              + ("_balanced" if args.balanced else "") + (f"_mlm{args.mlm_epochs}" if args.mlm_epochs else "")
+              + ("_subwords" if args.subwords else ""))
     out = args.out or ROOT / "bench" / "out" / f"nlu_style{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
+    corpus = unlabelled_corpus() if args.mlm_epochs else []
     results = {}
     for name, (rows, validation) in sets.items():
         epochs = min(30, math.ceil(UTTERANCE_TYPE_CONFIG.epochs * FULL_ROWS / len(rows)))
@@ -101,8 +109,9 @@ def main() -> None:
         if not args.baseline_only:
             model = train(rows["text"], rows["label"], validation["text"], validation["label"],
                           config=replace(UTTERANCE_TYPE_CONFIG, epochs=epochs, threads=args.threads,
-                                         balanced=args.balanced),
-                          tokenizer_corpus=rows["text"],
+                                         balanced=args.balanced, mlm_epochs=args.mlm_epochs,
+                                         syllables=UTTERANCE_TYPE_CONFIG.syllables and not args.subwords),
+                          tokenizer_corpus=corpus,
                           progress=lambda e: tqdm(e, file=sys.stderr, desc=name))
             engines["transformer"] = lambda texts, model=model: [p.label for p in model.predict(texts)]
         engines["baseline"] = _baseline(rows, args.balanced)

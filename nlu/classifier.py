@@ -19,13 +19,14 @@ import json
 import math
 import random
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
-from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
 from transformers import (
     AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertForSequenceClassification,
     PreTrainedTokenizerFast,
@@ -52,6 +53,7 @@ class TrainConfig:
     threads: int = 2
     mlm_epochs: int = 0  # masked-language-model pre-training passes over the unlabelled corpus
     balanced: bool = False  # weight the loss so that every label counts as much as the others
+    syllables: bool = False  # one token per syllable instead of learnt subwords (see train_tokenizer)
 
 
 @dataclass(frozen=True)
@@ -82,13 +84,30 @@ def fingerprint(texts: Sequence[str], labels: Sequence[str]) -> str:
     return digest.hexdigest()
 
 
-def train_tokenizer(corpus: Iterable[str], vocab_size: int) -> PreTrainedTokenizerFast:
-    """WordPiece over Hangul syllables (NFC, so a syllable is one symbol, never split into jamo)."""
-    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+def train_tokenizer(corpus: Iterable[str], vocab_size: int, syllables: bool = False) -> PreTrainedTokenizerFast:
+    """WordPiece over Hangul syllables (NFC, so a syllable is one symbol, never split into jamo).
+
+    With ``syllables`` every token is one syllable, marked where a word starts
+    (먹었어요 -> ▁먹 었 어 요): a sentence ending is then the same tokens on every
+    verb, where learnt subwords make 먹었어요 and 갔어 unrelated whole-word tokens.
+    A syllable never seen becomes one [UNK], not its whole word.
+    """
+    texts = [normalize(t) for t in corpus]
+    if syllables:
+        pre_tokenizer = pre_tokenizers.Sequence([
+            pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True),
+            pre_tokenizers.Split(Regex("▁?."), behavior="isolated")])
+        counts = Counter(piece for t in texts for piece, _ in pre_tokenizer.pre_tokenize_str(t))
+        pieces = [p for p, n in counts.most_common(vocab_size - len(SPECIALS) - 1) if n >= 2 and p != "▁"]
+        tokenizer = Tokenizer(models.WordPiece({t: i for i, t in enumerate(SPECIALS + ["▁"] + pieces)},
+                                               unk_token="[UNK]"))
+        tokenizer.pre_tokenizer = pre_tokenizer
+    else:
+        tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+        tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIALS, min_frequency=2)
+        tokenizer.train_from_iterator(texts, trainer=trainer)
     tokenizer.normalizer = normalizers.NFC()
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIALS, min_frequency=2)
-    tokenizer.train_from_iterator((normalize(t) for t in corpus), trainer=trainer)
     return PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]",
                                    cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
 
@@ -271,7 +290,7 @@ def train(
         learning_rate = min(config.learning_rate, 5e-5)
     else:
         corpus = list(tokenizer_corpus)
-        tokenizer = train_tokenizer(corpus + list(train_texts), config.vocab_size)
+        tokenizer = train_tokenizer(corpus + list(train_texts), config.vocab_size, config.syllables)
         bert_config = BertConfig(
             vocab_size=len(tokenizer), hidden_size=config.hidden_size, num_hidden_layers=config.layers,
             num_attention_heads=config.heads, intermediate_size=config.hidden_size * 2,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,8 @@ from kocall.settings import Settings
 from nlu.classifier import TrainConfig
 from nlu.entities import EntityExtractor
 from nlu.training import (
-    INTENT_CONFIG, informal_test_examples, intent_corpus, intent_data, train_and_report, utterance_type_data,
+    INTENT_CONFIG, UTTERANCE_TYPE_CONFIG, informal_test_examples, intent_corpus, intent_data, train_and_report,
+    utterance_type_data,
 )
 from nlu.understand import Understander
 from stt.audio import Audio, decode_audio, to_mulaw
@@ -84,7 +86,8 @@ def utterance_type_model(models_dir):
     data["train"] = data["train"].shard(8, 0)
     data["validation"] = data["validation"].shard(4, 0)
     data["test"] = data["test"].shard(4, 0)
-    model = train_and_report(data, SMALL, tokenizer_corpus=data["train"]["text"])
+    model = train_and_report(data, replace(SMALL, syllables=UTTERANCE_TYPE_CONFIG.syllables),
+                             tokenizer_corpus=data["train"]["text"])
     model.save(models_dir / "utterance-type")
     return model
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from data_tools.banmal import to_banmal
-from nlu.classifier import OUT_OF_SCOPE, TextClassifier, fit_temperature, train
-from nlu.training import INTENT_CONFIG, intent_data
+from nlu.classifier import OUT_OF_SCOPE, TextClassifier, fit_temperature, train, train_tokenizer
+from nlu.training import INTENT_CONFIG, intent_data, utterance_type_data
 from nlu.understand import EmptyText
 
 from .conftest import SHARED
@@ -84,6 +84,17 @@ def test_bad_input_gets_a_clear_answer(understander):
     assert long.truncated and long.intent == "lost_card"
     assert understander.understand("ATM 수수료 how much?").intent in ("fees", OUT_OF_SCOPE)
     assert understander.understand("😀😀😀").intent == OUT_OF_SCOPE
+
+
+def test_syllable_tokens_share_an_ending_across_verbs():
+    texts = utterance_type_data()["train"]["text"][:3000]
+    syllables = train_tokenizer(texts, 6000, syllables=True)
+    assert syllables.tokenize("밥 먹었냐") == ["▁밥", "▁먹", "었", "냐"]
+    assert syllables.tokenize("어디 갔냐")[-1] == "냐"  # the same ending token on another verb
+    assert syllables.tokenize("밥 똵었냐") == ["▁밥", "[UNK]", "었", "냐"]  # an unseen syllable costs one token
+    assert all(len(t.removeprefix("▁")) == 1 for t in syllables.tokenize(" ".join(texts[:50])) if t != "[UNK]")
+    subwords = train_tokenizer(texts, 6000)
+    assert any(len(t.removeprefix("##")) > 1 for t in subwords.tokenize(" ".join(texts[:50])))
 
 
 def test_temperature_scaling_tames_overconfident_logits():
