@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import uuid
+from dataclasses import dataclass
 from importlib import resources
 
 import pytest
@@ -164,6 +165,29 @@ def test_unreachable_or_unknown_store_is_a_clear_error():
         open_store("redis://127.0.0.1:1/0", 60)
     with pytest.raises(ValueError, match="unknown session store"):
         open_store("postgres://x", 60)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A fixed NLU reading, so the rule is tested whatever the trained model makes of the words."""
+
+    text: str
+    intent: str
+    confidence: float = 0.9
+    utterance_type: str = "statement"
+    entities: tuple = ()
+
+
+@pytest.mark.parametrize("said, intent, state", [
+    ("그만할래", "complaint", "cancelled"),  # a cancel word the model hears as a complaint still cancels
+    ("됐어요", "complaint", "cancelled"),
+    ("그만하고 상담원 바꿔 줘", "agent", "requested"),  # a request for a person outranks the cancel word
+    ("진짜 너무하네요", "complaint", "complaint"),  # no cancel word: the complaint is honoured mid-form
+])
+def test_a_cancel_word_mid_form_cancels_unless_a_person_is_asked_for(said, intent, state):
+    dialog = Dialog(Domain.load(), MemoryStore())
+    assert dialog.respond("c", Reading("한도 좀 올려 줘", "limit_increase")).state == "asking:card_type"
+    assert dialog.respond("c", Reading(said, intent)).state == state
 
 
 @pytest.mark.parametrize("phrases, text, expected", [
