@@ -24,6 +24,10 @@ SPEECH = SHARED / "speech_ko"
 LEOPARD = SPEECH / "leopard_test_ko.wav"
 RHINO_WITHIN = SPEECH / "rhino_within_context_ko.wav"
 RHINO_OUT = SPEECH / "rhino_out_of_context_ko.wav"
+# Whisper base hears the leopard recording's first word 그는 as 끊은 or not by a hair: which one depends
+# on the CPU, the faster-whisper release, the rate and the encoder window (CER 0.105 or 0.211, both seen
+# here). Either is a working recogniser; a broken decoder or resampler reads far worse.
+LEOPARD_CER_BOUND = 0.22
 
 
 def pytest_configure(config):

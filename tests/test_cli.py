@@ -10,7 +10,7 @@ import pytest
 from data_tools.metrics import cer
 from stt.audio import decode_audio, to_mulaw, to_pcm16
 
-from .conftest import LEOPARD, RHINO_OUT, RHINO_WITHIN
+from .conftest import LEOPARD, LEOPARD_CER_BOUND, RHINO_OUT, RHINO_WITHIN
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_json_output_for_every_shared_recording(run, leopard_reference):
         for seg in r["segments"]:
             assert set(seg) == {"start", "end", "text", "avg_logprob", "no_speech_prob", "words"}
             assert set(seg["words"][0]) == {"start", "end", "word", "probability"}
-    assert cer(leopard_reference["text"], results[0]["text"]) <= 0.16
+    assert cer(leopard_reference["text"], results[0]["text"]) <= LEOPARD_CER_BOUND
 
 
 def test_headerless_mulaw_and_pcm(run, tmp_path, leopard_reference):
@@ -57,8 +57,8 @@ def test_headerless_mulaw_and_pcm(run, tmp_path, leopard_reference):
     mulaw = run("transcribe", "--mulaw", str(tmp_path / "call.ul"))
     pcm = run("transcribe", "--rate", "16000", str(tmp_path / "call.pcm"))
     assert mulaw.returncode == 0 and pcm.returncode == 0
-    assert cer(leopard_reference["text"], mulaw.stdout) <= 0.16
-    assert cer(leopard_reference["text"], pcm.stdout) <= 0.16
+    assert cer(leopard_reference["text"], mulaw.stdout) <= LEOPARD_CER_BOUND
+    assert cer(leopard_reference["text"], pcm.stdout) <= LEOPARD_CER_BOUND
 
 
 @pytest.mark.parametrize("content, reason", [

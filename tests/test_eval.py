@@ -127,7 +127,11 @@ def test_eval_end_to_end_on_real_speech_at_16_and_8_khz(env, tmp_path, leopard_r
     assert main(["eval", str(manifest), "--out", str(out), "--report", str(report)]) == 0
     results = json.loads(out.read_text("utf-8"))
     assert len(results["items"]) == 3 and not results["problems"]
-    assert 0 < results["cer"] <= 0.2 and 0 < results["wer"] <= 0.5
+    # Cut at the reference timestamps the leopard segments may come out word-perfect; the whole files
+    # never do (이리저리 is always heard 이리절이), so the whole-file rates show the errors are counted.
+    assert 0 <= results["cer"] <= 0.2 and 0 <= results["wer"] <= 0.5
+    whole = results["summary"]["stt"]["whole_file"]
+    assert 0 < whole["cer"] <= 0.35 and 0 < whole["wer"] <= 0.6
     by_rate = results["summary"]["by"]["sample_rate"]
     assert set(by_rate) == {"8000", "16000"} and all(r["cer"] is not None for r in by_rate.values())
     assert set(results["summary"]["by"]["metadata"]["channel"]) == {"phone", "studio", "None"}
