@@ -5,8 +5,12 @@ ending, banmal = another final ending, none = no final ending). Utterance-type
 models are trained on (a) polite training rows only, (b) those rows plus every
 banmal form of each (the ``banmal_all`` transform: 먹었어/먹었다, 먹냐/먹니,
 먹어/먹어라), (c) all training rows; all are tested on held-out banmal and polite
-rows, for the transformer and the character n-gram baseline. Develop against
-the validation rows; the test rows are for the figures that get reported.
+rows, for the transformer and the character n-gram baseline. On banmal rows
+each engine is also scored "+ label shift" (``nlu/priors.py``): its
+probabilities re-weighed to the banmal label mix, which EM estimates from the
+unlabelled text of the banmal training rows (polite rows are two-thirds
+statements; banmal rows mostly questions and commands). Develop against the
+validation rows; the test rows are for the figures that get reported.
 
     .venv/bin/python bench/nlu_style.py --eval-split validation test   # about 25 minutes on 2 idle cores
     .venv/bin/python bench/nlu_style.py --eval-split validation --mlm-epochs 3 --subwords   # the alternatives
@@ -27,38 +31,62 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
 from datasets import DatasetDict  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from data_tools.banmal import speech_style  # noqa: E402
 from data_tools.dataset import augment  # noqa: E402
-from nlu.baseline import predict_baseline, train_baseline  # noqa: E402
+from nlu.baseline import baseline_probabilities, train_baseline  # noqa: E402
 from nlu.classifier import train  # noqa: E402
 from nlu.evaluate import scores  # noqa: E402
+from nlu.priors import estimate_priors, label_priors, shift  # noqa: E402
 from nlu.training import UTTERANCE_TYPE_CONFIG, unlabelled_corpus, utterance_type_data  # noqa: E402
 
 FULL_ROWS = 44000  # epochs are scaled so that every model gets about the same number of updates
+LABEL_SHIFT = " + label shift"
 
 
 def styled(rows, style: str | None):
     return rows if style is None else rows.filter(lambda r: r["style"] == style)
 
 
-def _baseline(rows, balanced: bool) -> Callable[[list[str]], list[str]]:
+def _baseline(rows, balanced: bool) -> tuple[list[str], Callable[[list[str]], np.ndarray]]:
     model = train_baseline(rows["text"], rows["label"], balanced=balanced)
-    return lambda texts: predict_baseline(model, texts)
+    return list(model.classes_), lambda texts: baseline_probabilities(model, texts)
+
+
+def _score(rows, engines: dict, tests: dict, unlabelled: list[str]) -> dict:
+    """Each engine's scores on each test set; on banmal rows also after label-shift correction, with the
+    banmal label mix estimated from ``unlabelled`` banmal text (no labels read)."""
+    result: dict = {"estimated_banmal_priors": {}}
+    for engine, (labels, probabilities) in engines.items():
+        train_priors = label_priors(rows["label"], labels)
+        banmal_priors = estimate_priors(probabilities(unlabelled), train_priors)
+        result["estimated_banmal_priors"][engine] = dict(zip(labels, banmal_priors.round(3).tolist()))
+        for (split, style), test in tests.items():
+            probs = probabilities(test["text"])
+            cell = result.setdefault(split, {}).setdefault(style, {})
+            cell[engine] = scores(test["label"], [labels[i] for i in probs.argmax(axis=1)])
+            if style == "banmal":
+                shifted = shift(probs, train_priors, banmal_priors)
+                cell[engine + LABEL_SHIFT] = scores(test["label"], [labels[i] for i in shifted.argmax(axis=1)])
+    return result
 
 
 def report(results: dict, split: str) -> None:
     """The table for one held-out split, and the share of the (a) -> (c) gap on banmal rows that (b) closes."""
     engines = list(results[next(iter(results))][split]["banmal"])
-    print(f"\nscored on {split} rows")
+    print(f"\nscored on {split} rows (label shift: the banmal label mix estimated from unlabelled banmal "
+          "training text and applied to banmal rows)")
     print(f"{'train set':34s} {'rows':>6s} | {'test':6s} {'n':>5s} | "
-          + " | ".join(f"{engine + ' acc / F1':>21s}" for engine in engines))
+          + " | ".join(f"{engine + ' acc / F1':>30s}" for engine in engines))
     for name, r in results.items():
         for style, cell in r[split].items():
-            cells = " | ".join(f"{cell[e]['accuracy']:13.3f} / {cell[e]['macro_f1']:.3f}" for e in engines)
-            print(f"{name:34s} {r['train_rows']:6d} | {style:6s} {cell[engines[0]]['n']:5d} | {cells}")
+            n = next(iter(cell.values()))["n"]
+            cells = " | ".join(f"{cell[e]['accuracy']:22.3f} / {cell[e]['macro_f1']:.3f}" if e in cell
+                               else f"{'-':>30s}" for e in engines)
+            print(f"{name:34s} {r['train_rows']:6d} | {style:6s} {n:5d} | {cells}")
     for engine in engines:
         a, b, c = (r[split]["banmal"][engine]["accuracy"] for r in results.values())
         closed = (b - a) / (c - a) if c != a else float("nan")
@@ -94,6 +122,7 @@ def main() -> None:
                                              styled(data["validation"], "polite")),
         "(c) all styles": (data["train"], data["validation"]),
     }
+    unlabelled_banmal = styled(data["train"], "banmal")["text"]  # text only: what a day of calls would give
     tests = {(split, style): styled(data[split], style) for split in args.eval_split for style in ("banmal", "polite")}
     suffix = (("" if "test" in args.eval_split else "_validation") + ("_baseline" if args.baseline_only else "")
               + ("_balanced" if args.balanced else "") + (f"_mlm{args.mlm_epochs}" if args.mlm_epochs else "")
@@ -113,13 +142,11 @@ def main() -> None:
                                          syllables=UTTERANCE_TYPE_CONFIG.syllables and not args.subwords),
                           tokenizer_corpus=corpus,
                           progress=lambda e: tqdm(e, file=sys.stderr, desc=name))
-            engines["transformer"] = lambda texts, model=model: [p.label for p in model.predict(texts)]
+            engines["transformer"] = (model.labels, model.probabilities)
         engines["baseline"] = _baseline(rows, args.balanced)
         results[name] = {"train_rows": len(rows), "epochs": epochs,
-                         "train_labels": dict(sorted(Counter(rows["label"]).items()))}
-        for (split, style), test in tests.items():
-            results[name].setdefault(split, {})[style] = {engine: scores(test["label"], predict(test["text"]))
-                                                          for engine, predict in engines.items()}
+                         "train_labels": dict(sorted(Counter(rows["label"]).items())),
+                         **_score(rows, engines, tests, unlabelled_banmal)}
         out.write_text(json.dumps(results, ensure_ascii=False, indent=1), "utf-8")  # a long run keeps what it has
     for split in args.eval_split:
         report(results, split)

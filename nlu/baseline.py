@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -27,3 +28,8 @@ def train_baseline(texts: Sequence[str], labels: Sequence[str], balanced: bool =
 
 def predict_baseline(model: Pipeline, texts: Sequence[str]) -> list[str]:
     return list(model.predict([normalize(t) for t in texts]))
+
+
+def baseline_probabilities(model: Pipeline, texts: Sequence[str]) -> np.ndarray:
+    """One row per text, one column per label in ``model.classes_`` order."""
+    return model.predict_proba([normalize(t) for t in texts])

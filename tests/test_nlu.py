@@ -11,6 +11,7 @@ import pytest
 
 from data_tools.banmal import to_banmal
 from nlu.classifier import OUT_OF_SCOPE, TextClassifier, fit_temperature, train, train_tokenizer
+from nlu.priors import estimate_priors, label_priors, shift
 from nlu.training import INTENT_CONFIG, intent_data, utterance_type_data
 from nlu.understand import EmptyText
 
@@ -103,6 +104,24 @@ def test_temperature_scaling_tames_overconfident_logits():
     logits = rng.normal(0, 1, (500, 3))
     logits[np.arange(500), gold] += 1.0
     assert fit_temperature(logits * 8, gold) > 4  # confidence 8x too sharp -> a large temperature
+
+
+def test_label_shift_recovers_the_label_mix_of_unlabelled_text():
+    """Exact posteriors under a 80/20 training mix, on texts drawn 30/70: EM finds 30/70 without labels,
+    and re-weighing the posteriors to it makes fewer mistakes than the training mix does."""
+    rng = np.random.default_rng(0)
+    gold = (rng.random(4000) < 0.7).astype(int)
+    x = rng.normal(np.where(gold == 1, 1.0, -1.0), 1.0)
+    train_priors = label_priors(["a"] * 80 + ["b"] * 20, ["a", "b"])
+    likelihood = np.stack([np.exp(-(x + 1) ** 2 / 2), np.exp(-(x - 1) ** 2 / 2)], axis=1)
+    probs = likelihood * train_priors
+    probs /= probs.sum(axis=1, keepdims=True)
+    estimated = estimate_priors(probs, train_priors)
+    assert abs(estimated[1] - gold.mean()) < 0.03
+    shifted = shift(probs, train_priors, estimated)
+    assert (shifted.argmax(1) == gold).mean() > (probs.argmax(1) == gold).mean() + 0.05
+    with pytest.raises(ValueError, match="do not match"):
+        estimate_priors(probs[:, :1], train_priors)
 
 
 def test_cli_predict_and_eval(models_dir, intent_model, utterance_type_model, tmp_path):
