@@ -84,15 +84,17 @@ def fingerprint(texts: Sequence[str], labels: Sequence[str]) -> str:
     return digest.hexdigest()
 
 
-def train_tokenizer(corpus: Iterable[str], vocab_size: int, syllables: bool = False) -> PreTrainedTokenizerFast:
+def train_tokenizer(texts: Iterable[str], vocab_size: int, syllables: bool = False) -> PreTrainedTokenizerFast:
     """WordPiece over Hangul syllables (NFC, so a syllable is one symbol, never split into jamo).
+
+    ``texts`` are as :func:`normalize` returns them (``train`` normalises each once).
 
     With ``syllables`` every token is one syllable, marked where a word starts
     (먹었어요 -> ▁먹 었 어 요): a sentence ending is then the same tokens on every
     verb, where learnt subwords make 먹었어요 and 갔어 unrelated whole-word tokens.
     A syllable never seen becomes one [UNK], not its whole word.
     """
-    texts = [normalize(t) for t in corpus]
+    texts = list(texts)
     if syllables:
         pre_tokenizer = pre_tokenizers.Sequence([
             pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True),
@@ -145,20 +147,22 @@ class TextClassifier:
         (path / META_FILE).write_text(json.dumps(asdict(self.meta), ensure_ascii=False, indent=1), "utf-8")
 
     @torch.inference_mode()
-    def logits(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
+    def logits(self, texts: Sequence[str], batch_size: int = 256, normalized: bool = False) -> np.ndarray:
+        """``normalized``: the texts are already as :func:`normalize` returns them (skips Kiwi)."""
         out = []
         for start in range(0, len(texts), batch_size):
-            batch = [normalize(t) for t in texts[start:start + batch_size]]
+            batch = texts[start:start + batch_size]
+            batch = list(batch) if normalized else [normalize(t) for t in batch]
             enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
                                  return_tensors="pt", return_token_type_ids=False)
             out.append(self.model(**enc).logits.float().numpy())
         return np.concatenate(out) if out else np.zeros((0, len(self.labels)), dtype=np.float32)
 
-    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        return _softmax(self.logits(texts) / self.meta.temperature)
+    def probabilities(self, texts: Sequence[str], normalized: bool = False) -> np.ndarray:
+        return _softmax(self.logits(texts, normalized=normalized) / self.meta.temperature)
 
-    def predict(self, texts: Sequence[str], k: int = 3) -> list[Prediction]:
-        return [self._prediction(p, k) for p in self.probabilities(texts)]
+    def predict(self, texts: Sequence[str], k: int = 3, normalized: bool = False) -> list[Prediction]:
+        return [self._prediction(p, k) for p in self.probabilities(texts, normalized)]
 
     def _prediction(self, probs: np.ndarray, k: int) -> Prediction:
         order = np.argsort(-probs)
@@ -199,12 +203,12 @@ def _optimise(model, loss_of: Callable[[list[int]], torch.Tensor], lengths: Sequ
     model.eval()
 
 
-def _pretrain_mlm(tokenizer, corpus: Sequence[str], bert_config: BertConfig, config: TrainConfig,
+def _pretrain_mlm(tokenizer, texts: Sequence[str], bert_config: BertConfig, config: TrainConfig,
                   progress: Callable[[Iterable], Iterable]) -> dict:
-    """Masked-language-model pre-training of the encoder on unlabelled text; returns its weights."""
+    """Masked-language-model pre-training of the encoder on normalised unlabelled text; returns its weights."""
     from transformers import BertForMaskedLM, DataCollatorForLanguageModeling
 
-    texts = list(dict.fromkeys(normalize(t) for t in corpus if t.strip()))
+    texts = list(dict.fromkeys(t for t in texts if t))
     encoded = tokenizer(texts, truncation=True, max_length=config.max_length,
                         return_token_type_ids=False)["input_ids"]
     mlm = BertForMaskedLM(bert_config)
@@ -281,6 +285,9 @@ def train(
     torch.set_num_threads(config.threads)
     labels = sorted(set(train_labels) | set(val_labels))
     index = {label: i for i, label in enumerate(labels)}
+    corpus = [] if base_model else list(tokenizer_corpus)
+    # Normalising runs Kiwi (about 0.5 ms a text): once per distinct text, though the corpus may repeat them.
+    normal = {t: normalize(t) for t in dict.fromkeys([*corpus, *train_texts])}
 
     if base_model:
         tokenizer = AutoTokenizer.from_pretrained(base_model, local_files_only=True)
@@ -289,8 +296,8 @@ def train(
             id2label=dict(enumerate(labels)), label2id=index)
         learning_rate = min(config.learning_rate, 5e-5)
     else:
-        corpus = list(tokenizer_corpus)
-        tokenizer = train_tokenizer(corpus + list(train_texts), config.vocab_size, config.syllables)
+        texts = [normal[t] for t in [*corpus, *train_texts]]
+        tokenizer = train_tokenizer(texts, config.vocab_size, config.syllables)
         bert_config = BertConfig(
             vocab_size=len(tokenizer), hidden_size=config.hidden_size, num_hidden_layers=config.layers,
             num_attention_heads=config.heads, intermediate_size=config.hidden_size * 2,
@@ -299,11 +306,10 @@ def train(
             attention_probs_dropout_prob=0.1)
         model = BertForSequenceClassification(bert_config)
         if config.mlm_epochs:
-            model.bert.load_state_dict(_pretrain_mlm(tokenizer, corpus + list(train_texts), bert_config, config,
-                                                     progress), strict=False)
+            model.bert.load_state_dict(_pretrain_mlm(tokenizer, texts, bert_config, config, progress), strict=False)
         learning_rate = config.learning_rate
 
-    encoded = tokenizer([normalize(t) for t in train_texts], truncation=True, max_length=config.max_length,
+    encoded = tokenizer([normal[t] for t in train_texts], truncation=True, max_length=config.max_length,
                         return_token_type_ids=False)["input_ids"]
     targets = [index[label] for label in train_labels]
 

@@ -75,8 +75,9 @@ class Understander:
         if not re.search(r"[^\W_]", clean):
             # Emoji or symbols only: the models would only guess; say plainly it is out of scope.
             return Understanding(clean, OUT_OF_SCOPE, 1.0, ((OUT_OF_SCOPE, 1.0),), "fragment", 1.0, ())
-        intent = self.intent.predict([clean], k=self.top_k)[0]
-        kind_label, kind_confidence = _utterance_type(self.utterance_type.predict([clean], k=2)[0], clean)
+        intent = self.intent.predict([clean], k=self.top_k, normalized=True)[0]
+        kind = self.utterance_type.predict([clean], k=2, normalized=True)[0]
+        kind_label, kind_confidence = _utterance_type(kind, clean)
         return Understanding(
             text=clean, intent=intent.label, confidence=intent.confidence, top_k=intent.top_k,
             utterance_type=kind_label, utterance_type_confidence=kind_confidence,

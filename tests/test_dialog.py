@@ -60,7 +60,7 @@ STORIES = {
     "repeated misunderstanding ends with a person": [
         ("오늘 날씨 어때", {"model": "fallback", "state": "reprompt:1"}),
         ("내일 비 온대", {"model": "fallback", "state": "reprompt:2", "reply": "카드 분실 신고, 결제일 변경"}),
-        ("주말에 영화 볼까", {"model": "handoff", "handoff": "repeated_misunderstanding", "end": True}),
+        ("노래 틀어줘", {"model": "handoff", "handoff": "repeated_misunderstanding", "end": True}),
         ("여보세요", {"model": "handoff", "reply": "상담원 연결을 기다리고", "end": True}),
     ],
     "asking for a person mid-form hands off with what was collected": [

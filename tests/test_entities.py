@@ -76,6 +76,10 @@ def test_gazetteer_file_errors_are_clear(tmp_path):
     ("어", "어"),  # a filler alone is what was said
     ("…", ""),
     ("😀 안녕", "😀 안녕"),
+    ("상담원 바꿔 줘", "상담원 바꿔줘"),  # an auxiliary verb (Kiwi: VX) joins its verb, as typists often write it
+    ("한도 좀 올려 주세요", "한도 좀 올려주세요"),
+    ("주소 바꾸고 싶어", "주소 바꾸고싶어"),
+    ("사과 주스 주세요", "사과 주스 주세요"),  # 주다 as the main verb stays apart
 ])
 def test_normalisation(raw, clean):
     assert normalize(raw) == clean

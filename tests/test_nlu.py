@@ -26,8 +26,8 @@ def test_utterance_type_model_learns_real_3i4k(utterance_type_model):
 
 
 def test_intent_model_on_polite_and_independent_informal_tests(intent_model):
-    # Measured 0.67 polite and 0.63 informal after out-of-scope rejection (chance is 1 in 18);
-    # the bounds leave room for run-to-run variation of training on two threads.
+    # Measured 0.85 polite and 0.80 informal after out-of-scope rejection (chance is 1 in 18); the bounds
+    # leave room for how training from scratch on ~270 examples swings with the seed and the CPU.
     metrics = intent_model.meta.metrics
     assert metrics["test"]["transformer"]["accuracy"] >= 0.55
     assert metrics["informal_test"]["transformer"]["n"] == 136
@@ -41,7 +41,8 @@ def test_out_of_scope_triggers_on_unrelated_chat(intent_model):
     with open(SHARED / "chatbot_data" / "ChatbotData.csv", encoding="utf-8") as f:
         questions = [row["Q"] for row in csv.DictReader(f)][::40]
     predicted = [p.label for p in intent_model.predict(questions)]
-    assert sum(p == OUT_OF_SCOPE for p in predicted) / len(predicted) >= 0.8
+    # Measured 0.86 and 0.84 of all 11,823 questions (seeds 13, 14), while 9% of in-scope test rows are turned away.
+    assert sum(p == OUT_OF_SCOPE for p in predicted) / len(predicted) >= 0.75
 
 
 def test_saved_model_folder_is_complete_and_reloads(intent_model, models_dir):
