@@ -19,6 +19,7 @@ import json
 import math
 import random
 import time
+import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,7 +33,7 @@ from transformers import (
     PreTrainedTokenizerFast,
 )
 
-from nlu.normalize import normalize
+from nlu.normalize import NORMALISATION, normalize
 
 OUT_OF_SCOPE = "out_of_scope"
 META_FILE = "kocall_classifier.json"
@@ -73,6 +74,7 @@ class Meta:
     train_rows: int = 0
     train_seconds: float = 0.0
     config: dict = field(default_factory=dict)
+    normalisation: int = 1  # the NORMALISATION it was trained under (folders from before it was recorded: 1)
     metrics: dict = field(default_factory=dict)
 
 
@@ -114,6 +116,15 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, syllables: bool = Fal
                                    cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
 
 
+def read_meta(path: Path) -> Meta:
+    """What a saved model folder says of itself, without loading its weights."""
+    meta_path = Path(path) / META_FILE
+    if not meta_path.is_file():
+        raise FileNotFoundError(f"{path} is not a kocall classifier folder (no {META_FILE}); "
+                                "train one with `kocall train`")
+    return Meta(**json.loads(meta_path.read_text("utf-8")))
+
+
 class TextClassifier:
     """A trained model folder, loaded once and used for many predictions."""
 
@@ -130,11 +141,11 @@ class TextClassifier:
     @classmethod
     def load(cls, path: Path | str) -> TextClassifier:
         path = Path(path)
-        meta_path = path / META_FILE
-        if not meta_path.is_file():
-            raise FileNotFoundError(f"{path} is not a kocall classifier folder (no {META_FILE}); "
-                                    "train one with `kocall train`")
-        meta = Meta(**json.loads(meta_path.read_text("utf-8")))
+        meta = read_meta(path)
+        if meta.normalisation != NORMALISATION:
+            warnings.warn(f"{path} was trained on text normalised another way (version {meta.normalisation}, "
+                          f"this code: {NORMALISATION}); its answers may be off: retrain it with `kocall train`",
+                          stacklevel=2)
         model = AutoModelForSequenceClassification.from_pretrained(path, local_files_only=True)
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         return cls(model, tokenizer, meta, meta.config.get("max_length", TrainConfig.max_length))
@@ -323,7 +334,7 @@ def train(
     _optimise(model, step, [len(e) for e in encoded], config.epochs, config.batch_size, learning_rate, progress)
 
     meta = Meta(labels=labels, base_model=base_model, fingerprint=fingerprint(train_texts, train_labels),
-                train_rows=len(train_texts), config=asdict(config))
+                train_rows=len(train_texts), config=asdict(config), normalisation=NORMALISATION)
     classifier = TextClassifier(model, tokenizer, meta, config.max_length)
     if val_texts:
         logits = classifier.logits(val_texts)

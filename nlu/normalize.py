@@ -20,6 +20,7 @@ import unicodedata
 
 from data_tools.banmal import kiwi
 
+NORMALISATION = 2  # raised whenever normalize() changes what a model sees (2: auxiliaries joined)
 MAX_CHARS = 256  # longer input is cut (a caller turn is a sentence or two)
 FILLERS = ("음", "으음", "어", "어어", "아", "저기", "저기요", "그", "그러니까", "뭐지")
 _FILLER_RUN = re.compile(r"^(?:(?:%s)[\s,.~…]+)+" % "|".join(sorted(map(re.escape, FILLERS), key=len, reverse=True)))

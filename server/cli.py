@@ -28,6 +28,8 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from kocall.settings import Settings
+    from nlu.classifier import META_FILE, read_meta
+    from nlu.normalize import NORMALISATION
     from nlu.training import SHARED_DATA, train_default_models
     from nlu.understand import INTENT, UTTERANCE_TYPE, model_dir
     from server.app import create_app
@@ -35,11 +37,17 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings()
     server = settings.server.model_copy(update={k: v for k, v in {"host": args.host, "port": args.port}.items()
                                                 if v is not None})
-    missing = [name for name, configured in ((INTENT, settings.nlu.intent_model),
-                                             (UTTERANCE_TYPE, settings.nlu.utterance_type_model))
-               if configured is None and not (model_dir(settings.cache_dir, name) / "config.json").is_file()]
-    for name in missing:
-        print(f"kocall serve: first start, training the default {name} model (once; `kocall train` does the same)",
+    for name, configured in ((INTENT, settings.nlu.intent_model), (UTTERANCE_TYPE, settings.nlu.utterance_type_model)):
+        folder = model_dir(settings.cache_dir, name)
+        if configured is not None:
+            continue
+        if not (folder / META_FILE).is_file():
+            why = "first start"
+        elif read_meta(folder).normalisation != NORMALISATION:
+            why = "its text normalisation changed with this version"
+        else:
+            continue
+        print(f"kocall serve: {why}, training the default {name} model (once; `kocall train` does the same)",
               file=sys.stderr)
         for _ in train_default_models(model_dir(settings.cache_dir, ""), SHARED_DATA, only=name):
             pass

@@ -11,6 +11,7 @@ import pytest
 
 from data_tools.banmal import to_banmal
 from nlu.classifier import OUT_OF_SCOPE, TextClassifier, fit_temperature, train, train_tokenizer
+from nlu.normalize import NORMALISATION
 from nlu.priors import estimate_priors, shift
 from nlu.training import INTENT_CONFIG, intent_data, utterance_type_data
 from nlu.understand import EmptyText
@@ -55,6 +56,18 @@ def test_saved_model_folder_is_complete_and_reloads(intent_model, models_dir):
     reloaded = TextClassifier.load(folder)
     text = ["카드 분실 신고할래"]
     assert reloaded.predict(text)[0] == intent_model.predict(text)[0]
+
+
+def test_a_model_trained_under_older_normalisation_warns_on_load(intent_model, models_dir, tmp_path):
+    import shutil
+
+    assert intent_model.meta.normalisation == NORMALISATION
+    old = shutil.copytree(models_dir / "intent", tmp_path / "intent")
+    meta = json.loads((old / "kocall_classifier.json").read_text("utf-8"))
+    del meta["normalisation"]  # as folders saved before the version was recorded
+    (old / "kocall_classifier.json").write_text(json.dumps(meta), "utf-8")
+    with pytest.warns(UserWarning, match="retrain it with `kocall train`"):
+        TextClassifier.load(old)
 
 
 @pytest.mark.parametrize("text, intent", [
