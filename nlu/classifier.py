@@ -77,6 +77,11 @@ class Meta:
     normalisation: int = 1  # the NORMALISATION it was trained under (folders from before it was recorded: 1)
     metrics: dict = field(default_factory=dict)
 
+    @property
+    def outdated(self) -> bool:
+        """Trained on text normalised otherwise than this code normalises it: its answers may be off."""
+        return self.normalisation != NORMALISATION
+
 
 def fingerprint(texts: Sequence[str], labels: Sequence[str]) -> str:
     """sha256 of the training rows: which data a saved model was trained on."""
@@ -142,7 +147,7 @@ class TextClassifier:
     def load(cls, path: Path | str) -> TextClassifier:
         path = Path(path)
         meta = read_meta(path)
-        if meta.normalisation != NORMALISATION:
+        if meta.outdated:
             warnings.warn(f"{path} was trained on text normalised another way (version {meta.normalisation}, "
                           f"this code: {NORMALISATION}); its answers may be off: retrain it with `kocall train`",
                           stacklevel=2)

@@ -29,7 +29,6 @@ def run(args: argparse.Namespace) -> int:
 
     from kocall.settings import Settings
     from nlu.classifier import META_FILE, read_meta
-    from nlu.normalize import NORMALISATION
     from nlu.training import SHARED_DATA, train_default_models
     from nlu.understand import INTENT, UTTERANCE_TYPE, model_dir
     from server.app import create_app
@@ -39,14 +38,10 @@ def run(args: argparse.Namespace) -> int:
                                                 if v is not None})
     for name, configured in ((INTENT, settings.nlu.intent_model), (UTTERANCE_TYPE, settings.nlu.utterance_type_model)):
         folder = model_dir(settings.cache_dir, name)
-        if configured is not None:
+        saved = (folder / META_FILE).is_file()
+        if configured is not None or (saved and not read_meta(folder).outdated):
             continue
-        if not (folder / META_FILE).is_file():
-            why = "first start"
-        elif read_meta(folder).normalisation != NORMALISATION:
-            why = "its text normalisation changed with this version"
-        else:
-            continue
+        why = "its text normalisation changed with this version" if saved else "first start"
         print(f"kocall serve: {why}, training the default {name} model (once; `kocall train` does the same)",
               file=sys.stderr)
         for _ in train_default_models(model_dir(settings.cache_dir, ""), SHARED_DATA, only=name):
