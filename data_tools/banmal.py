@@ -56,7 +56,7 @@ LEXICAL = {
 # Greetings and thanks that are one polite phrase rather than a plain verb.
 PHRASES = [
     (re.compile(r"안녕하(세요|십니까|셨어요)"), "안녕"),
-    (re.compile(r"감사(합니다|해요|드립니다)"), "고마워"),
+    (re.compile(r"감사 ?(합니다|해요|드립니다)"), "고마워"),
     (re.compile(r"고맙습니다"), "고마워"),
     (re.compile(r"죄송(합니다|해요)"), "미안해"),
 ]
@@ -96,6 +96,9 @@ def _plain_word(tokens: list[Token], i: int) -> tuple[str, str]:
     if (tok.form, base) == ("것", "NNB") and after == ("이", "VCP") and i + 2 < len(tokens) \
             and tokens[i + 2].tag == "EF":
         return "거", tok.tag  # speech contracts a final 것이야 to 거야 (not 것일 수도)
+    if (tok.form, base) == ("드리", "VV") and i > 0 and tokens[i - 1].tag.startswith("NNG") \
+            and tokens[i - 1].end == tok.start:
+        return "하", "XSV"  # 축하드리다, 부탁드리다: the humble 하다 of a noun (축하해), not 주다 (축하줘)
     if tok.form == "제" and base in ("MM", "XPN") and following is not None and following.start > tok.start + 1:
         return "내", "MM"  # a free-standing 제 before a noun is 'my' (제 일), not the prefix of 제1회
     return LEXICAL.get((tok.form, base), (tok.form, tok.tag))
@@ -122,6 +125,8 @@ def _plain_final(tokens: list[Token], i: int, previous: Morph | None) -> str:
     form, following = _final_form(tokens, i)
     if form in POLITE_QUESTIONS and not (following is not None and following.form == "?"):
         return "냐"  # 어 would read as a statement without its question mark
+    if form in STATEMENT_ENDINGS and previous is not None and _is_giving(previous):
+        return "ᆫ다"  # 알려 드립니다 states; 알려 줘 would ask for it: 알려 준다
     return _plain_ending(form, previous is not None and previous[1] in COPULAS)
 
 
@@ -325,6 +330,9 @@ QUESTION_ENDINGS = {"ᆸ니까", "습니까", "나요", "가요", "ᆫ가요", "
                     "을까", "을까요", "나", "가", "ᆫ가", "은가", "는가"}
 REQUEST_ENDINGS = {"십시오", "으십시오", "ᆸ시오", "어라", "아라", "라", "자", "ᆸ시다", "읍시다"}
 GIVING_VERBS = {"주", "드리"}
+# Endings that state or promise, never ask, even after a giving verb (알려 드립니다, 알려 준다, 해 줄게),
+# unlike 줘 or 주세요.
+DECLARATIVE_ENDINGS = {"ᆸ니다", "습니다", "ᆫ다", "는다", "다", "ᆯ게", "ᆯ게요", "을게", "을게요"}
 
 
 def sentence_type(text: str) -> str:
@@ -349,7 +357,8 @@ def sentence_type(text: str) -> str:
     if ending in REQUEST_ENDINGS:
         return "request"
     previous = [t for t in tokens[:last] if t.form not in ("시", "으시")]
-    if previous and previous[-1].form in GIVING_VERBS and previous[-1].tag.startswith(("VX", "VV")):
+    if (ending not in DECLARATIVE_ENDINGS and previous and previous[-1].form in GIVING_VERBS
+            and previous[-1].tag.startswith(("VX", "VV"))):
         return "request"
     return "statement"
 

@@ -32,6 +32,8 @@ def smilestyle():
     ("카드 분실 신고 해 주세요.", "카드 분실 신고 해 줘."),  # request stays a request
     ("잔액을 여쭤봐도 될까요?", "잔액을 물어봐도 될까?"),  # 여쭙다 -> 묻다 (irregular 물어)
     ("제가 확인해 드릴게요.", "내가 확인해 줄게."),  # 드리다 -> 주다
+    ("잔액 조회 부탁드려요.", "잔액 조회 부탁해."),  # after a noun 드리다 is a humble 하다: not 부탁줘
+    ("다음에 다시 연락드릴게요.", "다음에 다시 연락할게."),
     ("지금 어디 계세요?", "지금 어디 있어?"),  # 계시다 -> 있다
     ("선생님께서 말씀하셨어요.", "선생님이 말했어."),  # 께서, 말씀, 시
     ("그럼 고양이들끼리 안 싸우나요?", "그럼 고양이들끼리 안 싸워?"),
@@ -75,6 +77,7 @@ def test_sentence_type_is_kept(smilestyle):
     ("잔액이 얼마예요?", "question"), ("결제일을 바꿀 수 있나요", "question"),
     ("분실 신고 해 주세요.", "request"), ("같이 갑시다.", "request"),
     ("카드를 잃어버렸어요.", "statement"), ("도와줬습니다.", "statement"),
+    ("결과를 알려 드립니다.", "statement"), ("제가 확인해 드릴게요.", "statement"),  # giving, but stated or promised
 ])
 def test_sentence_type(text, kind):
     assert sentence_type(text) == kind
@@ -90,6 +93,7 @@ def test_sentence_type(text, kind):
     ("여기 앉으세요", ["여기 앉아", "여기 앉아라"]),  # without one, 세요 after a verb commands
     ("공문 보내 주십시오", ["공문 보내 줘", "공문 보내 줘라", "공문 보내 줄래"]),  # a favour is also asked: 줄래
     ("물 좀 주세요", ["물 좀 줘", "물 좀 줘라", "물 좀 줄래"]),
+    ("결과를 알려 드립니다", ["결과를 알려 준다"]),  # a giving verb stated: 알려 줘 would ask for the results
     ("요즘 많이 바쁘세요", ["요즘 많이 바빠", "요즘 많이 바쁘냐", "요즘 많이 바쁘니"]),  # 세요 on a state asks
     ("날씨 좋더라구요", ["날씨 좋더라구", "날씨 좋더라"]),
     ("거기 가지 마세요", ["거기 가지 마", "거기 가지 마라"]),
