@@ -15,6 +15,7 @@ validation rows; the test rows are for the figures that get reported.
 
     .venv/bin/python bench/nlu_style.py --eval-split validation test   # about 25 minutes on 2 idle cores
     .venv/bin/python bench/nlu_style.py --eval-split validation --mlm-epochs 3 --subwords   # the alternatives
+    .venv/bin/python bench/nlu_style.py --eval-split validation test --epochs 6   # every model with the default 6 epochs
     .venv/bin/python bench/nlu_style.py --eval-split validation --baseline-only    # about a minute
 """
 
@@ -113,6 +114,9 @@ def main() -> None:
                         f"(default {UTTERANCE_TYPE_CONFIG.mlm_epochs}, the default model's)")
     parser.add_argument("--subwords", action="store_true",
                         help="learnt WordPiece subwords instead of the default model's syllable tokens")
+    parser.add_argument("--epochs", type=int,
+                        help="the same passes for every model (default: scaled so that every model gets about "
+                        "as many updates as the all-styles one)")
     parser.add_argument("--threads", type=int, default=UTTERANCE_TYPE_CONFIG.threads,
                         help="torch threads; 1 on a busy machine, where 2 threads wait on each other")
     args = parser.parse_args()
@@ -129,13 +133,13 @@ def main() -> None:
     tests = {(split, style): styled(data[split], style) for split in args.eval_split for style in ("banmal", "polite")}
     suffix = (("" if "test" in args.eval_split else "_validation") + ("_baseline" if args.baseline_only else "")
               + ("_balanced" if args.balanced else "") + (f"_mlm{args.mlm_epochs}" if args.mlm_epochs else "")
-              + ("_subwords" if args.subwords else ""))
+              + ("_subwords" if args.subwords else "") + (f"_epochs{args.epochs}" if args.epochs else ""))
     out = args.out or ROOT / "bench" / "out" / f"nlu_style{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     corpus = unlabelled_corpus() if args.mlm_epochs else []
     results = {}
     for name, (rows, validation) in sets.items():
-        epochs = min(30, math.ceil(UTTERANCE_TYPE_CONFIG.epochs * FULL_ROWS / len(rows)))
+        epochs = args.epochs or min(30, math.ceil(UTTERANCE_TYPE_CONFIG.epochs * FULL_ROWS / len(rows)))
         print(f"... {name}: {len(rows)} rows, {epochs} epochs", file=sys.stderr)
         engines = {}
         if not args.baseline_only:
