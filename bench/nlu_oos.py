@@ -12,7 +12,6 @@ were chat; the in-scope rows wrongly turned away are printed beside them.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
@@ -21,8 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 from kocall.settings import Settings  # noqa: E402
 from nlu.classifier import OUT_OF_SCOPE, TextClassifier  # noqa: E402
-from nlu.training import SHARED_DATA, informal_test_examples, intent_data  # noqa: E402
-from nlu.understand import INTENT, model_dir  # noqa: E402
+from nlu.training import chat_questions, informal_test_examples, intent_data  # noqa: E402
+from nlu.understand import INTENT, model_path  # noqa: E402
 
 
 def main() -> None:
@@ -30,10 +29,8 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="intent model folder (default: the one `kocall train` made)")
     args = parser.parse_args()
     settings = Settings()
-    model = TextClassifier.load(args.model or settings.nlu.intent_model or model_dir(settings.cache_dir, INTENT))
-
-    with open(SHARED_DATA / "chatbot_data" / "ChatbotData.csv", encoding="utf-8", newline="") as f:
-        chat = [row["Q"] for row in csv.DictReader(f)]
+    model = TextClassifier.load(args.model or model_path(settings.nlu, settings.cache_dir, INTENT))
+    chat = chat_questions()
     in_scope = {"polite test": intent_data()["test"]["text"],  # the split `kocall train` holds out
                 "informal test": [e.text for e in informal_test_examples()]}
 

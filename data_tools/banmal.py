@@ -332,7 +332,7 @@ REQUEST_ENDINGS = {"십시오", "으십시오", "ᆸ시오", "어라", "아라",
 GIVING_VERBS = {"주", "드리"}
 # Endings that state or promise, never ask, even after a giving verb (알려 드립니다, 알려 준다, 해 줄게),
 # unlike 줘 or 주세요.
-DECLARATIVE_ENDINGS = {"ᆸ니다", "습니다", "ᆫ다", "는다", "다", "ᆯ게", "ᆯ게요", "을게", "을게요"}
+DECLARATIVE_ENDINGS = STATEMENT_ENDINGS | {"ᆫ다", "는다", "다", "ᆯ게", "ᆯ게요", "을게", "을게요"}
 
 
 def sentence_type(text: str) -> str:

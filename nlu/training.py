@@ -129,10 +129,20 @@ def unlabelled_corpus(data_dir: Path = SHARED_DATA, include_chat: bool = True) -
         for row in csv.DictReader(f, delimiter="\t"):
             texts += [v.strip() for v in row.values() if v and v.strip()]
     if include_chat:
-        with open(data_dir / "chatbot_data" / "ChatbotData.csv", encoding="utf-8", newline="") as f:
-            for row in csv.DictReader(f):
-                texts += [row["Q"], row["A"]]
+        texts += [text for row in _chat_rows(data_dir) for text in (row["Q"], row["A"])]
     return texts
+
+
+def chat_questions(data_dir: Path = SHARED_DATA) -> list[str]:
+    """chatbot_data's questions: casual chat that no intent model trains on, to judge out-of-scope."""
+    return [row["Q"] for row in _chat_rows(data_dir)]
+
+
+def _chat_rows(data_dir: Path) -> list[dict[str, str]]:
+    import csv
+
+    with open(data_dir / "chatbot_data" / "ChatbotData.csv", encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def train_default_models(out: Path, data_dir: Path = SHARED_DATA, only: str | None = None,

@@ -99,10 +99,16 @@ def _utterance_type(prediction: Prediction, text: str) -> tuple[str, float]:
     return UTTERANCE_TYPES.get(first, first), p1
 
 
+def model_path(settings: NluSettings, cache_dir: Path, name: str) -> Path:
+    """The folder of model ``name``: the one configured, else the default ``kocall train`` makes."""
+    configured = {INTENT: settings.intent_model, UTTERANCE_TYPE: settings.utterance_type_model}[name]
+    return Path(configured) if configured else model_dir(cache_dir, name)
+
+
 @functools.lru_cache(maxsize=2)
 def get_understander(settings: NluSettings, cache_dir: Path) -> Understander:
     """The process-wide understander (models loaded once)."""
     torch.set_num_threads(settings.threads)
-    intent = TextClassifier.load(settings.intent_model or model_dir(cache_dir, INTENT))
-    kind = TextClassifier.load(settings.utterance_type_model or model_dir(cache_dir, UTTERANCE_TYPE))
+    intent = TextClassifier.load(model_path(settings, cache_dir, INTENT))
+    kind = TextClassifier.load(model_path(settings, cache_dir, UTTERANCE_TYPE))
     return Understander(intent, kind, EntityExtractor.load(settings.gazetteer), settings.top_k)
