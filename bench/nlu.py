@@ -37,6 +37,7 @@ def main() -> None:
         ("understand (intent + type + entities)", nlu.understand),
         ("intent classifier only", lambda t: nlu.intent.predict([t])),
         ("utterance-type classifier only", lambda t: nlu.utterance_type.predict([t])),
+        ("  its transformer without the n-gram mix", lambda t: nlu.utterance_type.probabilities([t], with_ngram=False)),
         ("entities only", nlu.entities.extract),
     ]:
         samples = []

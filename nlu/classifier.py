@@ -6,6 +6,11 @@ corpus, and a compact BERT (3 layers, 192 wide) trained from scratch for the
 task. Given ``base_model`` (any Hugging Face checkpoint folder or cached name,
 such as a KLUE model) that model and its tokenizer are fine-tuned instead.
 
+With ``TrainConfig.ngram_weight`` the model carries the character n-gram
+baseline as a second opinion and answers with the weighted geometric mean of
+the two: they err on different rows, and on 3i4K the mix beats either alone
+(README, "Utterance type").
+
 Confidence is calibrated by temperature scaling fitted on validation data, so a
 0.8 means right about 80% of the time; where the label set has an
 ``out_of_scope`` class, a confidence threshold chosen on validation data turns
@@ -27,16 +32,19 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
+from sklearn.pipeline import Pipeline
 from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
 from transformers import (
     AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertForSequenceClassification,
     PreTrainedTokenizerFast,
 )
 
+from nlu.baseline import load_baseline, save_baseline, train_baseline
 from nlu.normalize import NORMALISATION, normalize
 
 OUT_OF_SCOPE = "out_of_scope"
 META_FILE = "kocall_classifier.json"
+NGRAM_FILE = "ngram_baseline.npz"
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
@@ -55,6 +63,7 @@ class TrainConfig:
     mlm_epochs: int = 0  # masked-language-model pre-training passes over the unlabelled corpus
     balanced: bool = False  # weight the loss so that every label counts as much as the others
     syllables: bool = False  # one token per syllable instead of learnt subwords (see train_tokenizer)
+    ngram_weight: float = 0.0  # share of the character n-gram model in the answer; 0: the transformer alone
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,7 @@ class Prediction:
 class Meta:
     labels: list[str]
     temperature: float = 1.0
+    mix_temperature: float = 1.0  # calibrates the transformer + n-gram mix (with ngram_weight)
     threshold: float = 0.0
     base_model: str | None = None
     fingerprint: str = ""
@@ -133,11 +143,13 @@ def read_meta(path: Path) -> Meta:
 class TextClassifier:
     """A trained model folder, loaded once and used for many predictions."""
 
-    def __init__(self, model, tokenizer, meta: Meta, max_length: int) -> None:
+    def __init__(self, model, tokenizer, meta: Meta, max_length: int, ngram: Pipeline | None = None) -> None:
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.meta = meta
         self.max_length = max_length
+        self.ngram = ngram
+        self._ngram_columns = [meta.labels.index(label) for label in ngram.classes_] if ngram else []
 
     @property
     def labels(self) -> list[str]:
@@ -151,15 +163,23 @@ class TextClassifier:
             warnings.warn(f"{path} was trained on text normalised another way (version {meta.normalisation}, "
                           f"this code: {NORMALISATION}); its answers may be off: retrain it with `kocall train`",
                           stacklevel=2)
+        ngram = None
+        if meta.config.get("ngram_weight"):
+            if not (path / NGRAM_FILE).is_file():
+                raise FileNotFoundError(f"{path} has no {NGRAM_FILE}, which its config asks for; retrain it "
+                                        "with `kocall train`")
+            ngram = load_baseline(path / NGRAM_FILE)
         model = AutoModelForSequenceClassification.from_pretrained(path, local_files_only=True)
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        return cls(model, tokenizer, meta, meta.config.get("max_length", TrainConfig.max_length))
+        return cls(model, tokenizer, meta, meta.config.get("max_length", TrainConfig.max_length), ngram)
 
     def save(self, path: Path | str) -> None:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         self.model.save_pretrained(path)
         self.tokenizer.save_pretrained(path)
+        if self.ngram is not None:
+            save_baseline(self.ngram, path / NGRAM_FILE)
         (path / META_FILE).write_text(json.dumps(asdict(self.meta), ensure_ascii=False, indent=1), "utf-8")
 
     @torch.inference_mode()
@@ -174,13 +194,29 @@ class TextClassifier:
             out.append(self.model(**enc).logits.float().numpy())
         return np.concatenate(out) if out else np.zeros((0, len(self.labels)), dtype=np.float32)
 
-    def probabilities(self, texts: Sequence[str], normalized: bool = False) -> np.ndarray:
-        return _softmax(self.logits(texts, normalized=normalized) / self.meta.temperature)
+    def probabilities(self, texts: Sequence[str], normalized: bool = False, with_ngram: bool = True) -> np.ndarray:
+        """Calibrated probabilities, one row per text: the transformer's mix with the n-gram model it carries,
+        if any, unless ``with_ngram`` is false (the transformer alone, for comparison)."""
+        texts = list(texts) if normalized else [normalize(t) for t in texts]
+        probs = _softmax(self.logits(texts, normalized=True) / self.meta.temperature)
+        if self.ngram is None or not with_ngram:
+            return probs
+        return _softmax(self._mix(probs, texts) / self.meta.mix_temperature)
+
+    def _mix(self, probs: np.ndarray, texts: list[str]) -> np.ndarray:
+        """Log-scores of the weighted geometric mean of the transformer's ``probs`` and the n-gram model's
+        probabilities on the same (normalised) ``texts``; a label the n-gram model never saw gets none."""
+        ngram = np.zeros_like(probs)
+        if texts:
+            ngram[:, self._ngram_columns] = self.ngram.predict_proba(texts)
+        weight = self.meta.config["ngram_weight"]
+        return (1 - weight) * np.log(probs + 1e-9) + weight * np.log(ngram + 1e-9)
 
     def predict(self, texts: Sequence[str], k: int = 3, normalized: bool = False) -> list[Prediction]:
-        return [self._prediction(p, k) for p in self.probabilities(texts, normalized)]
+        return [self.answer(p, k) for p in self.probabilities(texts, normalized)]
 
-    def _prediction(self, probs: np.ndarray, k: int) -> Prediction:
+    def answer(self, probs: np.ndarray, k: int = 3) -> Prediction:
+        """The prediction one row of :meth:`probabilities` makes: top ``k``, out-of-scope threshold applied."""
         order = np.argsort(-probs)
         top = tuple((self.labels[i], round(float(probs[i]), 4)) for i in order[:k])
         label, confidence = top[0]
@@ -258,6 +294,23 @@ def fit_temperature(logits: np.ndarray, gold: np.ndarray) -> float:
         else:
             lo = a
     return round(math.exp((lo + hi) / 2), 4)
+
+
+def _calibrate(classifier: TextClassifier, texts: list[str], gold: np.ndarray) -> np.ndarray:
+    """Fit the classifier's temperatures on normalised validation ``texts``; their calibrated probabilities.
+
+    The transformer is calibrated first, so that ``ngram_weight`` weighs two calibrated opinions; the mix
+    then gets its own temperature, since a geometric mean of two is sharper or flatter than either.
+    """
+    meta = classifier.meta
+    logits = classifier.logits(texts, normalized=True)
+    meta.temperature = fit_temperature(logits, gold)
+    probs = _softmax(logits / meta.temperature)
+    if classifier.ngram is None:
+        return probs
+    mixed = classifier._mix(probs, texts)
+    meta.mix_temperature = fit_temperature(mixed, gold)
+    return _softmax(mixed / meta.mix_temperature)
 
 
 def choose_threshold(probs: np.ndarray, gold: Sequence[str], labels: list[str]) -> float:
@@ -340,11 +393,12 @@ def train(
 
     meta = Meta(labels=labels, base_model=base_model, fingerprint=fingerprint(train_texts, train_labels),
                 train_rows=len(train_texts), config=asdict(config), normalisation=NORMALISATION)
-    classifier = TextClassifier(model, tokenizer, meta, config.max_length)
+    ngram = train_baseline(train_texts, train_labels, config.balanced) if config.ngram_weight else None
+    classifier = TextClassifier(model, tokenizer, meta, config.max_length, ngram)
     if val_texts:
-        logits = classifier.logits(val_texts)
-        meta.temperature = fit_temperature(logits, np.array([index[label] for label in val_labels]))
+        probs = _calibrate(classifier, [normalize(t) for t in val_texts],
+                           np.array([index[label] for label in val_labels]))
         if OUT_OF_SCOPE in labels:
-            meta.threshold = choose_threshold(_softmax(logits / meta.temperature), val_labels, labels)
+            meta.threshold = choose_threshold(probs, val_labels, labels)
     meta.train_seconds = round(time.perf_counter() - started, 1)
     return classifier

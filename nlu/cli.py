@@ -56,7 +56,8 @@ def run_train(args: argparse.Namespace) -> int:
     for name, model in training.train_default_models(args.out or model_dir(settings.cache_dir, ""), data_dir,
                                                      only=args.only, base_model=args.base_model, epochs=args.epochs):
         print(json.dumps({"model": name, "train_seconds": model.meta.train_seconds,
-                          "temperature": model.meta.temperature, "threshold": model.meta.threshold,
+                          "temperature": model.meta.temperature, "mix_temperature": model.meta.mix_temperature,
+                          "threshold": model.meta.threshold,
                           "metrics": model.meta.metrics}, ensure_ascii=False))
     return 0
 
