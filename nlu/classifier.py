@@ -149,7 +149,7 @@ class TextClassifier:
         self.meta = meta
         self.max_length = max_length
         self.ngram = ngram
-        self._ngram_columns = [meta.labels.index(label) for label in ngram.classes_] if ngram else []
+        self._ngram_columns = [meta.labels.index(label) for label in ngram.classes_] if ngram is not None else []
 
     @property
     def labels(self) -> list[str]:
