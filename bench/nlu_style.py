@@ -68,7 +68,7 @@ def _baseline(rows, balanced: bool, model: Pipeline | None = None
 
 
 def _label_mixes(probabilities: Callable[[list[str]], np.ndarray], validation, unlabelled: list[str]
-           ) -> tuple[np.ndarray, np.ndarray]:
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """A model's training label mix and the banmal mix EM estimates from ``unlabelled`` banmal text (no labels
     read). The training mix is the model's mean probability on its own validation rows, not the label counts:
     a type with 6 training rows gets far more than 6/6,866 of the calibrated probability, and EM then runs

@@ -393,7 +393,8 @@ def train(
 
     meta = Meta(labels=labels, base_model=base_model, fingerprint=fingerprint(train_texts, train_labels),
                 train_rows=len(train_texts), config=asdict(config), normalisation=NORMALISATION)
-    ngram = train_baseline(train_texts, train_labels, config.balanced) if config.ngram_weight else None
+    ngram = (train_baseline([normal[t] for t in train_texts], train_labels, config.balanced, normalized=True)
+             if config.ngram_weight else None)
     classifier = TextClassifier(model, tokenizer, meta, config.max_length, ngram)
     if val_texts:
         probs = _calibrate(classifier, [normalize(t) for t in val_texts],
