@@ -85,6 +85,7 @@ class Meta:
     train_seconds: float = 0.0
     config: dict = field(default_factory=dict)
     normalisation: int = 1  # the NORMALISATION it was trained under (folders from before it was recorded: 1)
+    recipe: int = 1  # for a default model, the version of `kocall train`'s recipe (nlu.training.RECIPES)
     metrics: dict = field(default_factory=dict)
 
     @property

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from data_tools.banmal import speech_style
 from data_tools.dataset import Example, augment, load_examples, split
 from nlu.baseline import predict_baseline, train_baseline
-from nlu.classifier import OUT_OF_SCOPE, TextClassifier, TrainConfig, train
+from nlu.classifier import META_FILE, OUT_OF_SCOPE, TextClassifier, TrainConfig, read_meta, train
 from nlu.evaluate import scores
 from nlu.understand import INTENT, UTTERANCE_TYPE
 from stt.lexicon import Lexicon
@@ -46,6 +46,10 @@ INTENT_CONFIG = TrainConfig(epochs=40, batch_size=32, learning_rate=1e-3, hidden
 # Mixed with the n-gram baseline it carries, it reads 0.856 of the banmal test rows (alone 0.837, baseline 0.850).
 UTTERANCE_TYPE_CONFIG = TrainConfig(epochs=6, syllables=True, ngram_weight=0.5)
 TRANSFORMER_NGRAM = "transformer + n-gram"  # the metrics of a model that carries an n-gram model (ngram_weight)
+# The version of each default model's recipe (data, config, what the folder holds), raised when a change makes
+# folders trained before worth replacing: `kocall serve` retrains a default folder with a lower one (folders
+# from before it was recorded: 1). Utterance type 2: it carries its n-gram model.
+RECIPES = {INTENT: 1, UTTERANCE_TYPE: 2}
 
 
 def intent_examples() -> list[Example]:
@@ -189,5 +193,18 @@ def train_default_models(out: Path, data_dir: Path = SHARED_DATA, only: str | No
             data, config, base_model=base_model, tokenizer_corpus=corpus(data),
             progress=lambda steps, name=name: tqdm(steps, desc=f"{name} epochs", file=sys.stderr),
             extra_tests=extra(data))
+        model.meta.recipe = RECIPES[name]
         model.save(Path(out) / name)
         yield name, model
+
+
+def why_retrain(folder: Path, name: str) -> str | None:
+    """Why the default ``name`` model saved in ``folder`` must be trained (again) before it serves; None if not."""
+    if not (folder / META_FILE).is_file():
+        return "first start"
+    meta = read_meta(folder)
+    if meta.outdated:
+        return "its text normalisation changed with this version"
+    if meta.recipe < RECIPES[name]:
+        return "its training recipe changed with this version"
+    return None

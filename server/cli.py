@@ -28,8 +28,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from kocall.settings import Settings
-    from nlu.classifier import META_FILE, read_meta
-    from nlu.training import SHARED_DATA, train_default_models
+    from nlu.training import SHARED_DATA, train_default_models, why_retrain
     from nlu.understand import INTENT, UTTERANCE_TYPE, model_dir
     from server.app import create_app
 
@@ -37,11 +36,9 @@ def run(args: argparse.Namespace) -> int:
     server = settings.server.model_copy(update={k: v for k, v in {"host": args.host, "port": args.port}.items()
                                                 if v is not None})
     for name, configured in ((INTENT, settings.nlu.intent_model), (UTTERANCE_TYPE, settings.nlu.utterance_type_model)):
-        folder = model_dir(settings.cache_dir, name)
-        saved = (folder / META_FILE).is_file()
-        if configured is not None or (saved and not read_meta(folder).outdated):
+        why = None if configured is not None else why_retrain(model_dir(settings.cache_dir, name), name)
+        if why is None:
             continue
-        why = "its text normalisation changed with this version" if saved else "first start"
         print(f"kocall serve: {why}, training the default {name} model (once; `kocall train` does the same)",
               file=sys.stderr)
         for _ in train_default_models(model_dir(settings.cache_dir, ""), SHARED_DATA, only=name):

@@ -13,8 +13,10 @@ from data_tools.banmal import to_banmal
 from nlu.classifier import NGRAM_FILE, OUT_OF_SCOPE, TextClassifier, fit_temperature, train, train_tokenizer
 from nlu.normalize import NORMALISATION
 from nlu.priors import estimate_priors, shift
-from nlu.training import INTENT_CONFIG, TRANSFORMER_NGRAM, chat_questions, intent_data, utterance_type_data
-from nlu.understand import EmptyText
+from nlu.training import (
+    INTENT_CONFIG, RECIPES, TRANSFORMER_NGRAM, chat_questions, intent_data, utterance_type_data, why_retrain,
+)
+from nlu.understand import UTTERANCE_TYPE, EmptyText
 
 from .conftest import SHARED
 
@@ -89,6 +91,20 @@ def test_a_model_trained_under_older_normalisation_warns_on_load(intent_model, m
     (old / "kocall_classifier.json").write_text(json.dumps(meta), "utf-8")
     with pytest.warns(UserWarning, match="retrain it with `kocall train`"):
         TextClassifier.load(old)
+
+
+def test_serve_retrains_a_default_folder_from_an_older_recipe(utterance_type_model, models_dir, tmp_path):
+    import shutil
+
+    assert why_retrain(tmp_path / UTTERANCE_TYPE, UTTERANCE_TYPE) == "first start"
+    old = shutil.copytree(models_dir / UTTERANCE_TYPE, tmp_path / UTTERANCE_TYPE)
+    meta = json.loads((old / "kocall_classifier.json").read_text("utf-8"))
+    del meta["recipe"]  # as folders saved before the recipe was recorded, which lack the n-gram model
+    (old / "kocall_classifier.json").write_text(json.dumps(meta), "utf-8")
+    assert "recipe" in why_retrain(old, UTTERANCE_TYPE)
+    meta["recipe"] = RECIPES[UTTERANCE_TYPE]  # what `kocall train` writes
+    (old / "kocall_classifier.json").write_text(json.dumps(meta), "utf-8")
+    assert why_retrain(old, UTTERANCE_TYPE) is None
 
 
 @pytest.mark.parametrize("text, intent", [
