@@ -38,6 +38,7 @@ from transformers import (
     AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertForSequenceClassification,
     PreTrainedTokenizerFast,
 )
+from transformers.utils import logging as hf_logging
 
 from nlu.baseline import load_baseline, save_baseline, train_baseline
 from nlu.normalize import NORMALISATION, normalize
@@ -170,7 +171,13 @@ class TextClassifier:
                 raise FileNotFoundError(f"{path} has no {NGRAM_FILE}, which its config asks for; retrain it "
                                         "with `kocall train`")
             ngram = load_baseline(path / NGRAM_FILE)
-        model = AutoModelForSequenceClassification.from_pretrained(path, local_files_only=True)
+        shown = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # its "Loading weights" bar for a few MB is noise in CLI and server output
+        try:
+            model = AutoModelForSequenceClassification.from_pretrained(path, local_files_only=True)
+        finally:
+            if shown:
+                hf_logging.enable_progress_bar()
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         return cls(model, tokenizer, meta, meta.config.get("max_length", TrainConfig.max_length), ngram)
 
