@@ -57,10 +57,12 @@ STORIES = {
         ("응", {"model": "form", "state": "asking:card_type"}),
         ("체크카드", {"state": "asking:phone", "slots": {"card_type": "체크카드"}}),
     ],
+    # Chat of six or more characters: the intent model turns away 85-89% of such chat questions, of shorter
+    # ones 68-79% (seeds 13, 14, 16; README), and the model CI trained read 노래 틀어줘 as a greeting (0.59).
     "repeated misunderstanding ends with a person": [
         ("오늘 날씨 어때", {"model": "fallback", "state": "reprompt:1"}),
         ("내일 비 온대", {"model": "fallback", "state": "reprompt:2", "reply": "카드 분실 신고, 결제일 변경"}),
-        ("노래 틀어줘", {"model": "handoff", "handoff": "repeated_misunderstanding", "end": True}),
+        ("요즘 볼만한 드라마 추천해 줘", {"model": "handoff", "handoff": "repeated_misunderstanding", "end": True}),
         ("여보세요", {"model": "handoff", "reply": "상담원 연결을 기다리고", "end": True}),
     ],
     "asking for a person mid-form hands off with what was collected": [
