@@ -48,8 +48,9 @@ UTTERANCE_TYPE_CONFIG = TrainConfig(epochs=6, syllables=True, ngram_weight=0.5)
 TRANSFORMER_NGRAM = "transformer + n-gram"  # the metrics of a model that carries an n-gram model (ngram_weight)
 # The version of each default model's recipe (data, config, what the folder holds), raised when a change makes
 # folders trained before worth replacing: `kocall serve` retrains a default folder with a lower one (folders
-# from before it was recorded: 1). Utterance type 2: it carries its n-gram model.
-RECIPES = {INTENT: 1, UTTERANCE_TYPE: 2}
+# from before it was recorded: 1). Utterance type 2: it carries its n-gram model. Intent 2: its out-of-scope
+# threshold balances callers answered against chat turned away (classifier.choose_threshold).
+RECIPES = {INTENT: 2, UTTERANCE_TYPE: 2}
 
 
 def intent_examples() -> list[Example]:

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from data_tools.banmal import to_banmal
-from nlu.classifier import NGRAM_FILE, OUT_OF_SCOPE, TextClassifier, fit_temperature, train, train_tokenizer
+from nlu.classifier import (
+    NGRAM_FILE, OUT_OF_SCOPE, TextClassifier, choose_threshold, fit_temperature, train, train_tokenizer,
+)
 from nlu.normalize import NORMALISATION
 from nlu.priors import estimate_priors, shift
 from nlu.training import (
@@ -147,6 +149,18 @@ def test_syllable_tokens_share_an_ending_across_verbs():
     assert all(len(t.removeprefix("▁")) == 1 for t in syllables.tokenize(" ".join(texts[:50])) if t != "[UNK]")
     subwords = train_tokenizer(texts, 6000)
     assert any(len(t.removeprefix("##")) > 1 for t in subwords.tokenize(" ".join(texts[:50])))
+
+
+def test_out_of_scope_threshold_weighs_turning_chat_away_as_much_as_answering_callers():
+    # 100 in-scope rows answered right with confidence spread over 0.30-0.69, and 10 chat rows answered
+    # "balance" with 0.5: turning the chat away costs the least sure callers. Best macro-F1 keeps the chat
+    # (a threshold of 0.3 or under); the balanced rule turns it away at the first step over 0.5.
+    labels = ["balance", *(f"other_{i}" for i in range(9)), OUT_OF_SCOPE]
+    conf = np.concatenate([np.linspace(0.30, 0.69, 100), np.full(10, 0.5)])
+    probs = np.column_stack([conf, *[(1 - conf) / 10] * 10])  # "balance" first on every row
+    gold = ["balance"] * 100 + [OUT_OF_SCOPE] * 10
+    assert choose_threshold(probs, gold, labels) == 0.525
+    assert choose_threshold(probs[:100], gold[:100], labels) == 0.0  # no chat to turn away: keep every answer
 
 
 def test_temperature_scaling_tames_overconfident_logits():
