@@ -331,18 +331,16 @@ def choose_threshold(probs: np.ndarray, gold: Sequence[str], labels: list[str]) 
     where it read 0.765 at this rule's 0.425 (README, "Intent").
     """
     gold = np.asarray(gold, dtype=object)
-    answered = np.asarray(labels, dtype=object)[probs.argmax(axis=1)]
-    conf = probs.max(axis=1)
-    oos = gold == OUT_OF_SCOPE
-    best, best_score = 0.0, -1.0
-    for threshold in np.arange(0.0, 0.96, 0.025):
+    right = np.asarray(labels, dtype=object)[probs.argmax(axis=1)] == gold
+    conf, oos = probs.max(axis=1), gold == OUT_OF_SCOPE
+
+    def score(threshold: float) -> float:
         kept = conf >= threshold
-        shares = [np.mean(kept[~oos] & (answered[~oos] == gold[~oos])) if (~oos).any() else None,
-                  np.mean(~kept[oos] | (answered[oos] == OUT_OF_SCOPE)) if oos.any() else None]
-        score = float(np.mean([x for x in shares if x is not None]))
-        if score > best_score + 1e-9:
-            best, best_score = float(threshold), score
-    return round(best, 3)
+        # in scope: kept and right; out of scope: turned away, or answered out_of_scope (right) anyway
+        shares = [(kept & right)[~oos], (~kept | right)[oos]]
+        return float(np.mean([share.mean() for share in shares if share.size]))
+
+    return round(float(max(np.arange(0.0, 0.96, 0.025), key=score)), 3)  # max keeps the first, lowest, best
 
 
 def class_weights(targets: Sequence[int], n_labels: int) -> torch.Tensor:
