@@ -92,11 +92,13 @@ class FaqEntry:
 
 @dataclass(frozen=True)
 class Words:
-    """Short answers recognised by their words, before any model: 응, 아니, 취소."""
+    """Short answers recognised by their words, before any model: 응, 아니, 취소; and the words that name a
+    person (상담원), which tell a request for one from a cancel word a model misread."""
 
     affirm: tuple[str, ...]
     deny: tuple[str, ...]
     cancel: tuple[str, ...]
+    person: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ def _parse(data: dict, where: str) -> Domain:
     except TypeError as e:
         raise fail("policy", str(e)) from e
     words = data.get("words", {})
-    words = Words(*(tuple(str(w) for w in words.get(k, ())) for k in ("affirm", "deny", "cancel")))
+    words = Words(*(tuple(str(w) for w in words.get(k, ())) for k in ("affirm", "deny", "cancel", "person")))
     responses = need(data, "responses", "responses")
     for key in REQUIRED_RESPONSES:
         need(responses, key, "responses")

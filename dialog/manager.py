@@ -88,6 +88,7 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float) -> Ans
         affirm=says(words.affirm, text) or (understood.intent == "affirm" and confident),
         deny=says(words.deny, text) or (understood.intent == "deny" and confident),
         cancel=says(words.cancel, text),
+        names_person=any(w in text for w in words.person),
     )
 
 

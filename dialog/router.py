@@ -3,7 +3,7 @@
 The order of precedence, each rule for a reason:
 
 1. A request for a person or a complaint is honoured at once, even mid-form
-   (unless the turn is the value the form asked for, or a complaint read into a cancel word).
+   (unless the turn is the value the form asked for, or a cancel word that names no person).
 2. A form in progress owns the turn, unless the caller clearly (``switch_above``)
    asks for something else and gives no value the form could use.
 3. A pending offer or FAQ choice takes the answer to it.
@@ -31,10 +31,10 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
     # A value the form in progress asked for (a phone number, a day) settles what the turn is about,
     # whatever the intent model makes of the words around it.
     answers_form = session.form is not None and forms.answers_form(domain, session, answer)
-    # A cancel word in a form (그만할래, 됐어) ends the form; a model that hears a complaint in it must not
-    # send the caller to an agent. Only a request for a person outranks it.
-    cancels_form = (session.form is not None and answer.cancel and route is not None
-                    and (route.reason or "requested") != "requested")
+    # A cancel word in a form (그만할래, 됐어) ends the form; a model that hears a complaint or a request for a
+    # person in it (CI's model read 그만할래 as `agent`, 0.62) must not send the caller to an agent. Only a
+    # person named beside it outranks it (그만하고 상담원 바꿔 줘).
+    cancels_form = session.form is not None and answer.cancel and not answer.names_person
     if route is not None and route.model == "handoff" and sure and not answers_form and not cancels_form:
         session.intent = session.intent or intent  # the summary keeps the task the caller was on
         return hand_off(domain, session, route.reason or "requested", route.reply)
