@@ -3,8 +3,8 @@
 Trains the default intent model once per seed (about 6 min each on 2 cores), then applies both rules to
 the same validation probabilities and prints, for each, the threshold, the polite and the independently
 written informal test accuracy, and the share of chatbot_data's questions (every fourth) turned away;
-then the median over the seeds. A seed is not repeatable run to run (README, "Intent"), so figures move
-a little between runs; the comparison within a run is what counts.
+then the median over the seeds. Training repeats (README, "Training repeats"), so a seed gives the same
+figures on every run on one machine.
 
     .venv/bin/python bench/nlu_threshold.py --seeds 13 14 15 16
 """

@@ -124,10 +124,20 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, syllables: bool = Fal
                                                unk_token="[UNK]"))
         tokenizer.pre_tokenizer = pre_tokenizer
     else:
-        tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-        tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIALS, min_frequency=2)
-        tokenizer.train_from_iterator(texts, trainer=trainer)
+        pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        # The trainer numbers the `##` pieces of single syllables in hash-map order, and ties between merges go
+        # by number, so two runs learnt different vocabularies (huggingface/tokenizers#1794). Declared up front,
+        # sorted, as special tokens, they are numbered alike on every run; the tokenizer is then rebuilt from
+        # the learnt vocabulary with only the real special tokens.
+        inner = sorted({"##" + c for t in texts for word, _ in pre_tokenizer.pre_tokenize_str(t) for c in word[1:]})
+        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIALS + inner,
+                                            min_frequency=2)
+        learnt = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+        learnt.pre_tokenizer = pre_tokenizer
+        learnt.train_from_iterator(texts, trainer=trainer)
+        tokenizer = Tokenizer(models.WordPiece(learnt.get_vocab(), unk_token="[UNK]"))
+        tokenizer.pre_tokenizer = pre_tokenizer
+        tokenizer.add_special_tokens(SPECIALS)
     tokenizer.normalizer = normalizers.NFC()
     return PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]",
                                    cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")

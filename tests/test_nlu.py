@@ -11,12 +11,13 @@ import pytest
 
 from data_tools.banmal import to_banmal
 from nlu.classifier import (
-    NGRAM_FILE, OUT_OF_SCOPE, TextClassifier, choose_threshold, fit_temperature, train, train_tokenizer,
+    NGRAM_FILE, OUT_OF_SCOPE, SPECIALS, TextClassifier, choose_threshold, fit_temperature, train, train_tokenizer,
 )
-from nlu.normalize import NORMALISATION
+from nlu.normalize import NORMALISATION, normalize
 from nlu.priors import estimate_priors, shift
 from nlu.training import (
-    INTENT_CONFIG, RECIPES, TRANSFORMER_NGRAM, chat_questions, intent_data, utterance_type_data, why_retrain,
+    INTENT_CONFIG, RECIPES, TRANSFORMER_NGRAM, chat_questions, intent_corpus, intent_data, utterance_type_data,
+    why_retrain,
 )
 from nlu.understand import UTTERANCE_TYPE, EmptyText
 
@@ -149,6 +150,17 @@ def test_syllable_tokens_share_an_ending_across_verbs():
     assert all(len(t.removeprefix("▁")) == 1 for t in syllables.tokenize(" ".join(texts[:50])) if t != "[UNK]")
     subwords = train_tokenizer(texts, 6000)
     assert any(len(t.removeprefix("##")) > 1 for t in subwords.tokenize(" ".join(texts[:50])))
+
+
+def test_subword_vocabulary_is_the_same_on_every_training():
+    """Left to itself the tokenizers trainer numbers its ## pieces in hash-map order, which differs from run
+    to run even in one process, and so learns different vocabularies (huggingface/tokenizers#1794)."""
+    texts = [normalize(t) for t in intent_corpus()]
+    runs = [train_tokenizer(texts, 8000) for _ in range(2)]
+    vocabularies = [sorted(t.get_vocab().items()) for t in runs]
+    assert vocabularies[0] == vocabularies[1] and len(vocabularies[0]) == 8000
+    assert set(runs[0].all_special_tokens) == set(SPECIALS)  # the ## pieces declared to the trainer are not
+    assert runs[0].tokenize("[CLS] 카드 [MASK]") == ["[CLS]", "카드", "[MASK]"]
 
 
 def test_out_of_scope_threshold_weighs_turning_chat_away_as_much_as_answering_callers():
