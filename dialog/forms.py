@@ -38,7 +38,7 @@ class Answer:
     affirm: bool
     deny: bool
     cancel: bool
-    names_person: bool = False  # 상담원, 직원: a hand-off the caller asked for in words
+    names_person: bool  # 상담원, 직원: a hand-off the caller asked for in words
 
 
 def start(domain: Domain, session: Session, form_name: str, entities: Iterable[Value]) -> str:
