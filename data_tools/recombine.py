@@ -1,0 +1,70 @@
+"""Recombined sentences: one sentence's content before another's predicate.
+
+Whether a sentence states, asks or commands is mostly said by its last words,
+the predicate and its ending (…켜 줘, …먹었니, …봤어); what comes before is
+content. Polite training rows tie the two together: 3i4K's polite rows are
+chat, two-thirds statements, so a model trained on them (and on their banmal
+forms) learns that unfamiliar content means a statement, and calls a banmal
+request to an assistant (정원에 있는 모든 불들을 켜 줘) a statement too. Giving each
+predicate the content of other rows, keeping its label, unties them.
+
+Only for labels the predicate decides (a statement, a question, a command):
+a rhetorical question or an intonation-dependent sentence needs its content,
+and intents are all content. Content with a question word (뭐, 어디 …) is
+neither lent nor replaced, since the word can make a statement a question.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Iterable, Sequence
+
+from data_tools.banmal import QUESTION_WORDS, kiwi
+
+# 3i4K's statement, question and command: the types a sentence's predicate decides.
+PREDICATE_TYPES = frozenset({"1", "2", "3"})
+_QUESTION_WORDS = tuple(QUESTION_WORDS)
+
+
+def predicate_split(text: str) -> tuple[str, str, bool]:
+    """(content, predicate, content has a question word).
+
+    The predicate is the last word, with the words before it while it starts
+    with an auxiliary verb (Kiwi's VX: 꺼 줘, 가고 싶어) or is only punctuation.
+    A one-word sentence is all predicate.
+    """
+    words = [m.start() for m in re.finditer(r"\S+", text)]
+    if len(words) < 2:
+        return "", text, False
+    tokens = kiwi().tokenize(text)
+    first_tags = {}
+    for token in tokens:
+        word = sum(start <= token.start for start in words) - 1
+        first_tags.setdefault(word, token.tag)
+    k = len(words) - 1
+    while k > 0 and first_tags.get(k, "S").startswith(("VX", "S")):
+        k -= 1
+    cut = words[k]
+    asks = any(t.form.startswith(_QUESTION_WORDS) for t in tokens if t.start < cut)  # 어떻게 is one adverb
+    return text[:cut].strip(), text[cut:], asks
+
+
+def recombine(texts: Sequence[str], labels: Sequence[str], per_row: int = 1, seed: int = 13,
+              types: Iterable[str] = PREDICATE_TYPES,
+              progress=lambda rows: rows) -> tuple[list[str], list[str]]:
+    """New rows (texts, labels): each row of ``types`` whose content has no question word gets
+    ``per_row`` copies of its predicate after the content of random other rows."""
+    rng = random.Random(seed)
+    types = set(types)
+    parts = [predicate_split(t) for t in progress(texts)]
+    contents = [content for content, _, asks in parts if content and not asks]
+    new_texts, new_labels = [], []
+    if not contents:
+        return new_texts, new_labels
+    for (_, predicate, asks), label in zip(parts, labels):
+        if label in types and not asks:
+            for _ in range(per_row):
+                new_texts.append(f"{rng.choice(contents)} {predicate}")
+                new_labels.append(label)
+    return new_texts, new_labels
