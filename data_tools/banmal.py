@@ -215,6 +215,8 @@ SEEMING = {"보이", "들리"}
 # What the speaker saw or heard (더라구요); speech shortens it to 더라.
 REPORTED_ENDINGS = {"더라구요", "더라고요"}
 PUNCTUATION = {"SF", "SP", "SS", "SE", "SO", "SW"}
+# A question put as a request for its answer (내일 비가 오는지 알려줘): how people ask an assistant or an agent.
+INDIRECT, TELL_ME = "는지", "알려줘"
 
 
 def to_banmal_variants(sentence: str) -> list[str]:
@@ -243,12 +245,25 @@ def to_banmal_variants_many(sentences: Iterable[str]) -> list[list[str]]:
         renderings = [_convert_sentence(analyser, sentence, tokens, converted)]
         last = _last_ending(tokens)
         for ending in _other_endings(tokens, converted, last) if last is not None else []:
+            if ending == INDIRECT:
+                renderings.append(_indirect_question(analyser, sentence, tokens, converted, last))
+                continue
             # Kiwi joins 먹+니 as 먹으니 ('as I eat'); the question 니 conjugates like 냐 (먹냐, 아냐 -> 먹니, 아니).
             morph = ("냐" if ending == "니" else ending, tokens[last].tag, False)
             text = _convert_sentence(analyser, sentence, tokens, converted[:last] + [morph] + converted[last + 1:])
             renderings.append(re.sub(r"냐(?=\W*$)", "니", text) if ending == "니" else text)
         out.append(list(dict.fromkeys(renderings)))
     return out
+
+
+def _indirect_question(analyser: Kiwi, sentence: str, tokens: list[Token], converted: list[Morph | None],
+                       i: int) -> str:
+    """The question ending at ``i`` as 는지/ᆫ지 before 알려줘, its question mark dropped (와요? -> 오는지 알려줘)."""
+    before = next(m for m in reversed(converted[:i]) if m is not None)
+    stative = before[1].split("-")[0] in ("VA", "VCP") and before[0] not in STATIVE  # 바쁜지, 학생인지; 있는지
+    morph = ("ᆫ지" if stative else "는지", "EC", False)
+    text = _convert_sentence(analyser, sentence, tokens, converted[:i] + [morph] + [None] * (len(tokens) - i - 1))
+    return f"{text.rstrip()} {TELL_ME}"
 
 
 def _last_ending(tokens: list[Token]) -> int | None:
@@ -264,7 +279,8 @@ def _last_ending(tokens: list[Token]) -> int | None:
 def _other_endings(tokens: list[Token], converted: list[Morph | None], i: int) -> list[str]:
     """Plain endings besides the 해체 one for the ending at ``i``.
 
-    ㄴ다/다 for a statement, 냐/니 (and 지 after a question word) for a question,
+    ㄴ다/다 for a statement, 냐/니 (and 지 after a question word) and the indirect
+    는지 알려줘 for a question,
     어라 for a command (and ᆯ래 for a favour: 줄래); none for endings that have
     one plain form (ᆸ시다 -> 자, ᆯ게요 -> ᆯ게, 네요 -> 네).
     """
@@ -277,7 +293,7 @@ def _other_endings(tokens: list[Token], converted: list[Morph | None], i: int) -
     mark = following.form if following is not None and following.tag == "SF" else None
     asked = mark == "?" or (mark is None and _has_question_word(tokens[clause:i]))
     if form in POLITE_QUESTIONS or (asked and form in OPEN_ENDINGS | HONORIFIC_ENDINGS):
-        return ["냐", "니", "지"] if asked else ["냐", "니"]  # 뭐 먹었지 asks; 밥 먹었지 checks
+        return ["냐", "니", "지", INDIRECT] if asked else ["냐", "니", INDIRECT]  # 뭐 먹었지 asks; 밥 먹었지 checks
     if form in HONORIFIC_ENDINGS and before[-1][0] in SEEMING:
         return []  # nor is 피곤해 보인다 a statement the speaker makes about themself
     if form in COMMAND_ENDINGS or (form in HONORIFIC_ENDINGS and _is_action_verb(before)):

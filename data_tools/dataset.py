@@ -28,6 +28,7 @@ from datasets import Dataset, DatasetDict
 
 from data_tools.metrics import normalize
 from data_tools.perturb import TRANSFORMS
+from data_tools.recombine import recombine
 
 TEXT_KEYS = ("text", "question", "Q", "utterance")
 LABEL_KEYS = ("label", "intent", "answer", "A")
@@ -150,6 +151,19 @@ def augment(data: DatasetDict, transforms: Iterable[str], seed: int = 13,
             for k, variant in enumerate(dict.fromkeys(variants), 1):
                 example = Example(f"{row['id']}#{name}{k if k > 1 else ''}", variant, row["label"])
                 added.append(_row(example, row["id"], name))
+    out = DatasetDict(dict(data))
+    out["train"] = _to_dataset(rows + added)
+    return out
+
+
+def add_recombined(data: DatasetDict, labels: Iterable[str], seed: int = 13,
+                   progress: Callable[[Iterable], Iterable] = lambda rows: rows) -> DatasetDict:
+    """Add a recombined row (``data_tools/recombine.py``) for every train row of ``labels`` (the labels a
+    sentence's predicate decides), ``r#recombine`` for the row ``r`` whose predicate and label it keeps."""
+    rows = data["train"].to_list()
+    made = recombine([r["text"] for r in rows], [r["label"] for r in rows], seed, labels, progress)
+    added = [_row(Example(f"{rows[i]['id']}#recombine", text, rows[i]["label"]), rows[i]["source_id"], "recombine")
+             for i, text in made]
     out = DatasetDict(dict(data))
     out["train"] = _to_dataset(rows + added)
     return out

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from data_tools.banmal import QUESTION_WORDS, kiwi
 
@@ -31,40 +31,45 @@ def predicate_split(text: str) -> tuple[str, str, bool]:
     """(content, predicate, content has a question word).
 
     The predicate is the last word, with the words before it while it starts
-    with an auxiliary verb (Kiwi's VX: 꺼 줘, 가고 싶어) or is only punctuation.
-    A one-word sentence is all predicate.
+    with an auxiliary verb (Kiwi's VX: 꺼 줘, 가고 싶어) or is only punctuation,
+    and the clause of an indirect question (비가 오는지 알려줘: 오는지 goes with
+    알려줘, which asks only after it). A one-word sentence is all predicate.
     """
     words = [m.start() for m in re.finditer(r"\S+", text)]
     if len(words) < 2:
         return "", text, False
     tokens = kiwi().tokenize(text)
-    first_tags = {}
+    first, last = {}, {}
     for token in tokens:
         word = sum(start <= token.start for start in words) - 1
-        first_tags.setdefault(word, token.tag)
-    k = len(words) - 1
-    while k > 0 and first_tags.get(k, "S").startswith(("VX", "S")):
-        k -= 1
+        first.setdefault(word, token)
+        last[word] = token
+    k, indirect = len(words) - 1, False
+    while k > 0:
+        if k not in first or first[k].tag.startswith(("VX", "S")):
+            k -= 1
+        elif not indirect and last[k - 1].tag == "EC" and last[k - 1].form.endswith("지"):
+            k, indirect = k - 1, True
+        else:
+            break
     cut = words[k]
     asks = any(t.form.startswith(_QUESTION_WORDS) for t in tokens if t.start < cut)  # 어떻게 is one adverb
     return text[:cut].strip(), text[cut:], asks
 
 
-def recombine(texts: Sequence[str], labels: Sequence[str], per_row: int = 1, seed: int = 13,
-              types: Iterable[str] = PREDICATE_TYPES,
-              progress=lambda rows: rows) -> tuple[list[str], list[str]]:
-    """New rows (texts, labels): each row of ``types`` whose content has no question word gets
-    ``per_row`` copies of its predicate after the content of random other rows."""
+def recombine(texts: Sequence[str], labels: Sequence[str], seed: int = 13, types: Iterable[str] = PREDICATE_TYPES,
+              progress: Callable[[Sequence[str]], Iterable[str]] = lambda rows: rows) -> list[tuple[int, str]]:
+    """New rows as (index of the row whose predicate, and so label, the row keeps; its text): one for each
+    row of ``types`` whose content has no question word, its predicate after the content of a random other row.
+
+    One per row: two (51,324 rows against 35,761 for the bench's (b2)) read banmal validation rows 0.673
+    against 0.666, within the seeds' spread, for half again the training time.
+    """
     rng = random.Random(seed)
     types = set(types)
     parts = [predicate_split(t) for t in progress(texts)]
     contents = [content for content, _, asks in parts if content and not asks]
-    new_texts, new_labels = [], []
     if not contents:
-        return new_texts, new_labels
-    for (_, predicate, asks), label in zip(parts, labels):
-        if label in types and not asks:
-            for _ in range(per_row):
-                new_texts.append(f"{rng.choice(contents)} {predicate}")
-                new_labels.append(label)
-    return new_texts, new_labels
+        return []
+    return [(i, f"{rng.choice(contents)} {predicate}") for i, ((_, predicate, asks), label)
+            in enumerate(zip(parts, labels)) if label in types and not asks]

@@ -6,6 +6,8 @@ import sys
 
 from datasets import DatasetDict
 
+from data_tools.recombine import predicate_split
+
 from .conftest import SHARED
 
 
@@ -50,6 +52,23 @@ def test_build_augment_and_check(tmp_path):
     summary = json.loads(checked.stdout)
     assert set(summary["rows"]) == {"train", "validation", "test"}
     assert summary["leaks"] < 5
+
+
+def test_augment_with_recombined_rows(tmp_path):
+    lines = (SHARED / "3i4k" / "fci_train_val.txt").read_text("utf-8").splitlines()[::200]
+    source = tmp_path / "i4k.txt"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = kocall("data", "augment", str(source), str(tmp_path / "aug.jsonl"), "--transforms", "banmal_all",
+                 "--recombine", "1,2,3")
+    assert out.returncode == 0, out.stderr.decode()
+    rows = {r["id"]: r for r in map(json.loads, (tmp_path / "aug.jsonl").read_text("utf-8").splitlines())}
+    made = [r for r in rows.values() if r["transform"] == "recombine"]
+    assert f"recombine {len(made)}" in out.stderr.decode() and len(made) > 0.3 * len(lines)
+    for row in made:
+        lender = rows[row["id"].removesuffix("#recombine")]  # the row whose predicate and label it keeps
+        assert row["label"] == lender["label"] in {"1", "2", "3"}
+        assert row["source_id"] == lender["source_id"]
+        assert row["text"].endswith(" " + predicate_split(lender["text"])[1]) and row["text"] != lender["text"]
 
 
 def test_augment_a_file_to_jsonl(tmp_path):

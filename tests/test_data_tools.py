@@ -49,7 +49,7 @@ def test_transform_outputs(name, source, expected):
 def test_banmal_all_gives_every_form_of_the_sentence_type():
     assert TRANSFORMS["banmal_all"]("결제일을 어떻게 변경하나요?", random.Random(0)) == [
         "결제일을 어떻게 변경해?", "결제일을 어떻게 변경하냐?", "결제일을 어떻게 변경하니?",
-        "결제일을 어떻게 변경하지?"]
+        "결제일을 어떻게 변경하지?", "결제일을 어떻게 변경하는지 알려줘"]
     assert TRANSFORMS["banmal_all"]("분실 신고 해 주세요", random.Random(0)) == [
         "분실 신고 해 줘", "분실 신고 해 줘라", "분실 신고 해 줄래"]
     assert TRANSFORMS["banmal_all"]("나는 학생이야", random.Random(0)) is None
@@ -65,6 +65,7 @@ def test_transforms_with_several_variants_add_one_row_each():
         ("q#banmal_all2", "어디 가냐?", "q", "banmal_all", "2"),
         ("q#banmal_all3", "어디 가니?", "q", "banmal_all", "2"),
         ("q#banmal_all4", "어디 가지?", "q", "banmal_all", "2"),
+        ("q#banmal_all5", "어디 가는지 알려줘", "q", "banmal_all", "2"),
         ("s#banmal_all", "카드를 잃어버렸어", "s", "banmal_all", "1"),
         ("s#banmal_all2", "카드를 잃어버렸다", "s", "banmal_all", "1"),
     ]

@@ -14,6 +14,8 @@ from .conftest import SHARED
     ("나 오늘 학교 가고 싶어", "나 오늘 학교", "가고 싶어"),
     ("내일 날씨 알려줘 ?", "내일 날씨", "알려줘 ?"),
     ("배고파", "", "배고파"),
+    ("내일 비가 오는지 알려줘", "내일 비가", "오는지 알려줘"),  # an indirect question: 알려줘 asks only after 는지
+    ("잔액이 얼마인지 알려줘", "잔액이", "얼마인지 알려줘"),
 ])
 def test_the_predicate_keeps_its_auxiliary_and_punctuation(text, content, predicate):
     assert predicate_split(text)[:2] == (content, predicate)
@@ -35,17 +37,19 @@ def i4k_rows():
 def test_recombined_rows_pair_a_predicate_with_other_content(i4k_rows):
     texts, labels = i4k_rows
     parts = [predicate_split(t) for t in texts]
-    lenders = [(p, label) for (_, p, asks), label in zip(parts, labels) if label in PREDICATE_TYPES and not asks]
+    lenders = [i for i, ((_, _, asks), label) in enumerate(zip(parts, labels))
+               if label in PREDICATE_TYPES and not asks]
     contents = {c for c, _, asks in parts if c and not asks}
-    new_texts, new_labels = recombine(texts, labels, per_row=2)
-    assert new_labels == [label for _, label in lenders for _ in range(2)]
-    assert set(new_labels) == PREDICATE_TYPES
-    for text, (predicate, _) in zip(new_texts, [lender for lender in lenders for _ in range(2)]):
+    made = recombine(texts, labels)
+    assert [i for i, _ in made] == lenders
+    assert {labels[i] for i, _ in made} == PREDICATE_TYPES
+    for i, text in made:
+        predicate = parts[i][1]
         assert text.endswith(" " + predicate)
         content = text[:-len(predicate) - 1]
         assert content in contents
         assert not any(t.form.startswith(tuple(QUESTION_WORDS)) for t in kiwi().tokenize(content))
-    assert len(set(new_texts) - set(texts)) > 0.9 * len(new_texts)  # new sentences, not copies
+    assert len({text for _, text in made} - set(texts)) > 0.9 * len(made)  # new sentences, not copies
 
 
 def test_recombination_repeats_with_its_seed(i4k_rows):
