@@ -3,21 +3,24 @@
 3i4K rows are sorted by speech style with Kiwi (polite = 해요체/합쇼체 final
 ending, banmal = another final ending, none = no final ending). Utterance-type
 models are trained on (a) polite training rows only, (b) those rows plus every
-banmal form of each (the ``banmal_all`` transform: 먹었어/먹었다, 먹냐/먹니,
-먹어/먹어라), (c) all training rows; all are tested on held-out banmal and polite
+banmal form of each (the ``banmal_all`` transform: 먹었어/먹었다, 먹냐/먹니/먹는지
+알려줘, 먹어/먹어라), (c) all training rows; all are tested on held-out banmal and polite
 rows, for the transformer, the character n-gram baseline, and the two mixed as
-the default model mixes them (``ngram_weight``). On banmal rows
+the default model mixes them (``ngram_weight``). (b2) adds to (b) one recombined row
+for each statement, question and command (``data_tools/recombine.py``: its
+predicate after another row's content), so that content stops standing for a
+type the predicate decides. On banmal rows
 each engine is also scored "+ label shift" (``nlu/priors.py``): its
 probabilities re-weighed from its training mix (its mean probabilities on its
 validation rows) to the banmal label mix, which EM estimates from the
 unlabelled text of the banmal training rows (polite rows are two-thirds
-statements; banmal rows mostly questions and commands). A fourth model,
+statements; banmal rows mostly questions and commands). A fifth model,
 (b+), adds self-training: the unlabelled banmal training texts, labelled by
 the (b) baseline after label shift (the best reading of banmal that needs no
 banmal label), are added to (b)'s rows. Develop against the validation rows;
 the test rows are for the figures that get reported.
 
-    .venv/bin/python bench/nlu_style.py --eval-split validation test   # about 35 minutes on 2 idle cores
+    .venv/bin/python bench/nlu_style.py --eval-split validation test   # about 45 minutes on 2 idle cores
     .venv/bin/python bench/nlu_style.py --eval-split validation --mlm-epochs 3 --subwords   # the alternatives
     .venv/bin/python bench/nlu_style.py --eval-split validation test --epochs 6   # every model with the default 6 epochs
     .venv/bin/python bench/nlu_style.py --eval-split validation --baseline-only    # about a minute
@@ -43,7 +46,8 @@ from sklearn.pipeline import Pipeline  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from data_tools.banmal import speech_style  # noqa: E402
-from data_tools.dataset import augment  # noqa: E402
+from data_tools.dataset import add_recombined, augment  # noqa: E402
+from data_tools.recombine import PREDICATE_TYPES  # noqa: E402
 from nlu.baseline import baseline_probabilities, train_baseline  # noqa: E402
 from nlu.classifier import train  # noqa: E402
 from nlu.evaluate import scores  # noqa: E402
@@ -154,10 +158,13 @@ def main() -> None:
     polite_train = DatasetDict({"train": styled(data["train"], "polite")})
     polite_validation = styled(data["validation"], "polite")
     augmented = augment(polite_train, ["banmal_all"])["train"]
+    recombined = add_recombined(DatasetDict({"train": augmented}), PREDICATE_TYPES,
+                                progress=lambda t: tqdm(t, file=sys.stderr, desc="recombining"))["train"]
     unlabelled_banmal = styled(data["train"], "banmal")["text"]  # text only: what a day of calls would give
     sets = {
         "(a) polite only": (styled(data["train"], "polite"), polite_validation),
         "(b) polite + banmal augmentation": (augmented, polite_validation),
+        "(b2) (b) + recombined": (recombined, polite_validation),
         "(b+) (b) + self-training": (
             _self_training_rows(augmented, polite_validation, unlabelled_banmal, args.balanced), polite_validation),
         "(c) all styles": (data["train"], data["validation"]),
