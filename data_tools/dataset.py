@@ -158,8 +158,9 @@ def augment(data: DatasetDict, transforms: Iterable[str], seed: int = 13,
 
 def add_recombined(data: DatasetDict, labels: Iterable[str], seed: int = 13,
                    progress: Callable[[Iterable], Iterable] = lambda rows: rows) -> DatasetDict:
-    """Add a recombined row (``data_tools/recombine.py``) for every train row of ``labels`` (the labels a
-    sentence's predicate decides), ``r#recombine`` for the row ``r`` whose predicate and label it keeps."""
+    """Add a recombined row (``data_tools/recombine.py``) for each train row of ``labels`` (the labels a
+    sentence's predicate decides) without a question word, ``r#recombine`` for the row ``r`` whose predicate
+    and label it keeps."""
     rows = data["train"].to_list()
     made = recombine([r["text"] for r in rows], [r["label"] for r in rows], seed, labels, progress)
     added = [_row(Example(f"{rows[i]['id']}#recombine", text, rows[i]["label"]), rows[i]["source_id"], "recombine")

@@ -20,7 +20,7 @@ import random
 import re
 from typing import Callable, Iterable, Sequence
 
-from data_tools.banmal import QUESTION_WORDS, kiwi
+from data_tools.banmal import PUNCTUATION, QUESTION_WORDS, kiwi
 
 # 3i4K's statement, question and command: the types a sentence's predicate decides.
 PREDICATE_TYPES = frozenset({"1", "2", "3"})
@@ -46,9 +46,9 @@ def predicate_split(text: str) -> tuple[str, str, bool]:
         last[word] = token
     k, indirect = len(words) - 1, False
     while k > 0:
-        if k not in first or first[k].tag.startswith(("VX", "S")):
+        if k not in first or first[k].tag.startswith("VX") or first[k].tag in PUNCTUATION:
             k -= 1
-        elif not indirect and last[k - 1].tag == "EC" and last[k - 1].form.endswith("지"):
+        elif not indirect and k - 1 in last and last[k - 1].tag == "EC" and last[k - 1].form.endswith("지"):
             k, indirect = k - 1, True
         else:
             break

@@ -16,6 +16,7 @@ from .conftest import SHARED
     ("배고파", "", "배고파"),
     ("내일 비가 오는지 알려줘", "내일 비가", "오는지 알려줘"),  # an indirect question: 알려줘 asks only after 는지
     ("잔액이 얼마인지 알려줘", "잔액이", "얼마인지 알려줘"),
+    ("영화는 바로 블루 라군 이다", "영화는 바로 블루 라군", "이다"),  # Kiwi reads 블루 라군 as one noun
 ])
 def test_the_predicate_keeps_its_auxiliary_and_punctuation(text, content, predicate):
     assert predicate_split(text)[:2] == (content, predicate)
