@@ -20,7 +20,7 @@ the (b) baseline after label shift (the best reading of banmal that needs no
 banmal label), are added to (b)'s rows. Develop against the validation rows;
 the test rows are for the figures that get reported.
 
-    .venv/bin/python bench/nlu_style.py --eval-split validation test   # about 45 minutes on 2 idle cores
+    .venv/bin/python bench/nlu_style.py --eval-split validation test   # about 30 minutes on 2 idle cores
     .venv/bin/python bench/nlu_style.py --eval-split validation --mlm-epochs 3 --subwords   # the alternatives
     .venv/bin/python bench/nlu_style.py --eval-split validation test --epochs 6   # every model with the default 6 epochs
     .venv/bin/python bench/nlu_style.py --eval-split validation --baseline-only    # about a minute
