@@ -151,9 +151,7 @@ def augment(data: DatasetDict, transforms: Iterable[str], seed: int = 13,
             for k, variant in enumerate(dict.fromkeys(variants), 1):
                 example = Example(f"{row['id']}#{name}{k if k > 1 else ''}", variant, row["label"])
                 added.append(_row(example, row["id"], name))
-    out = DatasetDict(dict(data))
-    out["train"] = _to_dataset(rows + added)
-    return out
+    return _with_train(data, rows + added)
 
 
 def add_recombined(data: DatasetDict, labels: Iterable[str], seed: int = 13,
@@ -165,8 +163,13 @@ def add_recombined(data: DatasetDict, labels: Iterable[str], seed: int = 13,
     made = recombine([r["text"] for r in rows], [r["label"] for r in rows], seed, labels, progress)
     added = [_row(Example(f"{rows[i]['id']}#recombine", text, rows[i]["label"]), rows[i]["source_id"], "recombine")
              for i, text in made]
+    return _with_train(data, rows + added)
+
+
+def _with_train(data: DatasetDict, rows: list[dict]) -> DatasetDict:
+    """``data`` with its train split replaced by ``rows``; the other splits are untouched."""
     out = DatasetDict(dict(data))
-    out["train"] = _to_dataset(rows + added)
+    out["train"] = _to_dataset(rows)
     return out
 
 
