@@ -24,6 +24,8 @@ the test rows are for the figures that get reported.
     .venv/bin/python bench/nlu_style.py --eval-split validation --mlm-epochs 3 --subwords   # the alternatives
     .venv/bin/python bench/nlu_style.py --eval-split validation test --epochs 6   # every model with the default 6 epochs
     .venv/bin/python bench/nlu_style.py --eval-split validation --baseline-only    # about a minute
+    .venv/bin/python bench/nlu_style.py --eval-split validation test --sets a b2 c --seed 14   # another draw, 15 min
+    .venv/bin/python bench/nlu_style.py --eval-split validation test --no-end-positions   # positions from the start
 """
 
 from __future__ import annotations
@@ -121,7 +123,10 @@ def report(results: dict, split: str) -> None:
             cells = " | ".join(f"{cell[e]['accuracy']:22.3f} / {cell[e]['macro_f1']:.3f}" if e in cell
                                else f"{'-':>30s}" for e in engines)
             print(f"{name:34s} {r['train_rows']:6d} | {style:6s} {n:5d} | {cells}")
-    first, *middle, last = results
+    names = list(results)
+    if len(names) < 2 or not (names[0].startswith("(a)") and names[-1].startswith("(c)")):
+        return  # a share of the gap needs both of its ends
+    first, *middle, last = names
     for engine in engines:
         a, c = (results[name][split]["banmal"][engine]["accuracy"] for name in (first, last))
         for name in middle:
@@ -150,6 +155,14 @@ def main() -> None:
     parser.add_argument("--epochs", type=int,
                         help="the same passes for every model (default: scaled so that every model gets about "
                         "as many updates as the all-styles one)")
+    parser.add_argument("--end-positions", action=argparse.BooleanOptionalAction,
+                        default=UTTERANCE_TYPE_CONFIG.end_positions,
+                        help="a [CLS] token first and positions counted back from the last token "
+                        f"(default {UTTERANCE_TYPE_CONFIG.end_positions}, the default model's)")
+    parser.add_argument("--sets", nargs="+", choices=("a", "b", "b2", "b+", "c"),
+                        help="train only these conditions (default all; the gap needs a and c)")
+    parser.add_argument("--seed", type=int, default=UTTERANCE_TYPE_CONFIG.seed,
+                        help=f"seed of the recombination and of training (default {UTTERANCE_TYPE_CONFIG.seed})")
     parser.add_argument("--threads", type=int, default=UTTERANCE_TYPE_CONFIG.threads,
                         help="torch threads; 1 on a busy machine, where 2 threads wait on each other")
     args = parser.parse_args()
@@ -158,26 +171,30 @@ def main() -> None:
     polite_train = DatasetDict({"train": styled(data["train"], "polite")})
     polite_validation = styled(data["validation"], "polite")
     augmented = augment(polite_train, ["banmal_all"])["train"]
-    recombined = add_recombined(DatasetDict({"train": augmented}), PREDICATE_TYPES,
+    recombined = add_recombined(DatasetDict({"train": augmented}), PREDICATE_TYPES, args.seed,
                                 progress=lambda t: tqdm(t, file=sys.stderr, desc="recombining"))["train"]
     unlabelled_banmal = styled(data["train"], "banmal")["text"]  # text only: what a day of calls would give
     sets = {
-        "(a) polite only": (styled(data["train"], "polite"), polite_validation),
-        "(b) polite + banmal augmentation": (augmented, polite_validation),
-        "(b2) (b) + recombined": (recombined, polite_validation),
-        "(b+) (b) + self-training": (
+        "(a) polite only": lambda: (styled(data["train"], "polite"), polite_validation),
+        "(b) polite + banmal augmentation": lambda: (augmented, polite_validation),
+        "(b2) (b) + recombined": lambda: (recombined, polite_validation),
+        "(b+) (b) + self-training": lambda: (
             _self_training_rows(augmented, polite_validation, unlabelled_banmal, args.balanced), polite_validation),
-        "(c) all styles": (data["train"], data["validation"]),
+        "(c) all styles": lambda: (data["train"], data["validation"]),
     }
+    sets = {name: rows for name, rows in sets.items() if not args.sets or name[1:name.index(")")] in args.sets}
     tests = {(split, style): styled(data[split], style) for split in args.eval_split for style in ("banmal", "polite")}
     suffix = (("" if "test" in args.eval_split else "_validation") + ("_baseline" if args.baseline_only else "")
               + ("_balanced" if args.balanced else "") + (f"_mlm{args.mlm_epochs}" if args.mlm_epochs else "")
-              + ("_subwords" if args.subwords else "") + (f"_epochs{args.epochs}" if args.epochs else ""))
+              + ("_subwords" if args.subwords else "") + (f"_epochs{args.epochs}" if args.epochs else "")
+              + ("" if args.end_positions else "_absolute_positions")
+              + ("" if args.seed == UTTERANCE_TYPE_CONFIG.seed else f"_seed{args.seed}"))
     out = args.out or ROOT / "bench" / "out" / f"nlu_style{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     corpus = unlabelled_corpus() if args.mlm_epochs else []
     results = {}
-    for name, (rows, validation) in sets.items():
+    for name, rows_of in sets.items():
+        rows, validation = rows_of()
         epochs = args.epochs or min(30, math.ceil(UTTERANCE_TYPE_CONFIG.epochs * FULL_ROWS / len(rows)))
         print(f"... {name}: {len(rows)} rows, {epochs} epochs", file=sys.stderr)
         engines = {}
@@ -185,6 +202,7 @@ def main() -> None:
             model = train(rows["text"], rows["label"], validation["text"], validation["label"],
                           config=replace(UTTERANCE_TYPE_CONFIG, epochs=epochs, threads=args.threads,
                                          balanced=args.balanced, mlm_epochs=args.mlm_epochs,
+                                         end_positions=args.end_positions, seed=args.seed,
                                          syllables=UTTERANCE_TYPE_CONFIG.syllables and not args.subwords),
                           tokenizer_corpus=corpus,
                           progress=lambda e: tqdm(e, file=sys.stderr, desc=name))

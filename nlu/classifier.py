@@ -26,14 +26,14 @@ import random
 import time
 import warnings
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
 from sklearn.pipeline import Pipeline
-from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
+from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import (
     AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertForSequenceClassification,
     PreTrainedTokenizerFast,
@@ -65,6 +65,7 @@ class TrainConfig:
     balanced: bool = False  # weight the loss so that every label counts as much as the others
     syllables: bool = False  # one token per syllable instead of learnt subwords (see train_tokenizer)
     ngram_weight: float = 0.0  # share of the character n-gram model in the answer; 0: the transformer alone
+    end_positions: bool = False  # a [CLS] first, and positions counted back from the last token (see model_inputs)
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,8 @@ def fingerprint(texts: Sequence[str], labels: Sequence[str]) -> str:
     return digest.hexdigest()
 
 
-def train_tokenizer(texts: Iterable[str], vocab_size: int, syllables: bool = False) -> PreTrainedTokenizerFast:
+def train_tokenizer(texts: Iterable[str], vocab_size: int, syllables: bool = False, cls: bool = False
+                    ) -> PreTrainedTokenizerFast:
     """WordPiece over Hangul syllables (NFC, so a syllable is one symbol, never split into jamo).
 
     ``texts`` are as :func:`normalize` returns them (``train`` normalises each once).
@@ -112,6 +114,8 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, syllables: bool = Fal
     (먹었어요 -> ▁먹 었 어 요): a sentence ending is then the same tokens on every
     verb, where learnt subwords make 먹었어요 and 갔어 unrelated whole-word tokens.
     A syllable never seen becomes one [UNK], not its whole word.
+
+    With ``cls`` every text starts with [CLS], the token the classifier reads.
     """
     texts = list(texts)
     if syllables:
@@ -139,6 +143,9 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, syllables: bool = Fal
         tokenizer.pre_tokenizer = pre_tokenizer
         tokenizer.add_special_tokens(SPECIALS)
     tokenizer.normalizer = normalizers.NFC()
+    if cls:
+        tokenizer.post_processor = processors.TemplateProcessing(
+            single="[CLS] $A", special_tokens=[("[CLS]", tokenizer.token_to_id("[CLS]"))])
     return PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]",
                                    cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
 
@@ -150,6 +157,23 @@ def read_meta(path: Path) -> Meta:
         raise FileNotFoundError(f"{path} is not a kocall classifier folder (no {META_FILE}); "
                                 "train one with `kocall train`")
     return Meta(**json.loads(meta_path.read_text("utf-8")))
+
+
+def model_inputs(input_ids: torch.Tensor, attention_mask: torch.Tensor, end_positions: bool
+                 ) -> dict[str, torch.Tensor]:
+    """The encoder's inputs for a right-padded batch.
+
+    With ``end_positions`` the [CLS] token, first, has position 0 and the
+    others count back from the last token (1, 2, ...). Korean puts what makes
+    a sentence a question or a command, its predicate, last: at a fixed
+    distance from the end, at any distance from the start.
+    """
+    inputs = {"input_ids": input_ids, "attention_mask": attention_mask}
+    if end_positions:
+        positions = (attention_mask.sum(dim=1, keepdim=True) - torch.arange(input_ids.shape[1])).clamp(min=0)
+        positions[:, 0] = 0
+        inputs["position_ids"] = positions
+    return inputs
 
 
 class TextClassifier:
@@ -209,7 +233,8 @@ class TextClassifier:
             batch = list(batch) if normalized else [normalize(t) for t in batch]
             enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
                                  return_tensors="pt", return_token_type_ids=False)
-            out.append(self.model(**enc).logits.float().numpy())
+            inputs = model_inputs(enc["input_ids"], enc["attention_mask"], self.meta.config.get("end_positions", False))
+            out.append(self.model(**inputs).logits.float().numpy())
         return np.concatenate(out) if out else np.zeros((0, len(self.labels)), dtype=np.float32)
 
     def probabilities(self, texts: Sequence[str], normalized: bool = False, with_ngram: bool = True) -> np.ndarray:
@@ -285,7 +310,9 @@ def _pretrain_mlm(tokenizer, texts: Sequence[str], bert_config: BertConfig, conf
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15)
 
     def step(batch: list[int]) -> torch.Tensor:
-        return mlm(**collator([{"input_ids": encoded[j]} for j in batch])).loss
+        enc = collator([{"input_ids": encoded[j]} for j in batch])
+        return mlm(**model_inputs(enc["input_ids"], enc["attention_mask"], config.end_positions),
+                   labels=enc["labels"]).loss
 
     _optimise(mlm, step, [len(e) for e in encoded], config.mlm_epochs, config.batch_size * 2,
               config.learning_rate, progress)
@@ -375,6 +402,8 @@ def train(
     if not train_texts:
         raise ValueError("no training rows")
     started = time.perf_counter()
+    if base_model:  # a checkpoint brings its own [CLS] and positions
+        config = replace(config, end_positions=False)
     torch.manual_seed(config.seed)
     random.seed(config.seed)
     torch.set_num_threads(config.threads)
@@ -392,7 +421,7 @@ def train(
         learning_rate = min(config.learning_rate, 5e-5)
     else:
         texts = [normal[t] for t in [*corpus, *train_texts]]
-        tokenizer = train_tokenizer(texts, config.vocab_size, config.syllables)
+        tokenizer = train_tokenizer(texts, config.vocab_size, config.syllables, cls=config.end_positions)
         bert_config = BertConfig(
             vocab_size=len(tokenizer), hidden_size=config.hidden_size, num_hidden_layers=config.layers,
             num_attention_heads=config.heads, intermediate_size=config.hidden_size * 2,
@@ -412,7 +441,7 @@ def train(
 
     def step(batch: list[int]) -> torch.Tensor:
         enc = tokenizer.pad({"input_ids": [encoded[j] for j in batch]}, return_tensors="pt")
-        logits = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits
+        logits = model(**model_inputs(enc["input_ids"], enc["attention_mask"], config.end_positions)).logits
         return torch.nn.functional.cross_entropy(logits, torch.tensor([targets[j] for j in batch]), weight=weights)
 
     _optimise(model, step, [len(e) for e in encoded], config.epochs, config.batch_size, learning_rate, progress)

@@ -92,7 +92,8 @@ def utterance_type_model(models_dir):
     data["validation"] = data["validation"].shard(4, 0, contiguous=False)
     data["test"] = data["test"].shard(4, 0, contiguous=False)
     model = train_and_report(data, replace(SMALL, syllables=UTTERANCE_TYPE_CONFIG.syllables,
-                                           ngram_weight=UTTERANCE_TYPE_CONFIG.ngram_weight),
+                                           ngram_weight=UTTERANCE_TYPE_CONFIG.ngram_weight,
+                                           end_positions=UTTERANCE_TYPE_CONFIG.end_positions),
                              tokenizer_corpus=data["train"]["text"], extra_tests=tests_by_style(data["test"]))
     model.save(models_dir / "utterance-type")
     return model
