@@ -28,7 +28,7 @@ import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -159,15 +159,15 @@ def read_meta(path: Path) -> Meta:
     return Meta(**json.loads(meta_path.read_text("utf-8")))
 
 
-def model_inputs(input_ids: torch.Tensor, attention_mask: torch.Tensor, end_positions: bool
-                 ) -> dict[str, torch.Tensor]:
-    """The encoder's inputs for a right-padded batch.
+def model_inputs(batch: Mapping[str, torch.Tensor], end_positions: bool) -> dict[str, torch.Tensor]:
+    """The encoder's inputs for a right-padded, tokenized ``batch``.
 
     With ``end_positions`` the [CLS] token, first, has position 0 and the
     others count back from the last token (1, 2, ...). Korean puts what makes
     a sentence a question or a command, its predicate, last: at a fixed
     distance from the end, at any distance from the start.
     """
+    input_ids, attention_mask = batch["input_ids"], batch["attention_mask"]
     inputs = {"input_ids": input_ids, "attention_mask": attention_mask}
     if end_positions:
         positions = (attention_mask.sum(dim=1, keepdim=True) - torch.arange(input_ids.shape[1])).clamp(min=0)
@@ -185,6 +185,7 @@ class TextClassifier:
         self.meta = meta
         self.max_length = max_length
         self.ngram = ngram
+        self.end_positions = bool(meta.config.get("end_positions"))  # folders from before it: positions from the start
         self._ngram_columns = [meta.labels.index(label) for label in ngram.classes_] if ngram is not None else []
 
     @property
@@ -233,8 +234,7 @@ class TextClassifier:
             batch = list(batch) if normalized else [normalize(t) for t in batch]
             enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
                                  return_tensors="pt", return_token_type_ids=False)
-            inputs = model_inputs(enc["input_ids"], enc["attention_mask"], self.meta.config.get("end_positions", False))
-            out.append(self.model(**inputs).logits.float().numpy())
+            out.append(self.model(**model_inputs(enc, self.end_positions)).logits.float().numpy())
         return np.concatenate(out) if out else np.zeros((0, len(self.labels)), dtype=np.float32)
 
     def probabilities(self, texts: Sequence[str], normalized: bool = False, with_ngram: bool = True) -> np.ndarray:
@@ -311,8 +311,7 @@ def _pretrain_mlm(tokenizer, texts: Sequence[str], bert_config: BertConfig, conf
 
     def step(batch: list[int]) -> torch.Tensor:
         enc = collator([{"input_ids": encoded[j]} for j in batch])
-        return mlm(**model_inputs(enc["input_ids"], enc["attention_mask"], config.end_positions),
-                   labels=enc["labels"]).loss
+        return mlm(**model_inputs(enc, config.end_positions), labels=enc["labels"]).loss
 
     _optimise(mlm, step, [len(e) for e in encoded], config.mlm_epochs, config.batch_size * 2,
               config.learning_rate, progress)
@@ -441,7 +440,7 @@ def train(
 
     def step(batch: list[int]) -> torch.Tensor:
         enc = tokenizer.pad({"input_ids": [encoded[j] for j in batch]}, return_tensors="pt")
-        logits = model(**model_inputs(enc["input_ids"], enc["attention_mask"], config.end_positions)).logits
+        logits = model(**model_inputs(enc, config.end_positions)).logits
         return torch.nn.functional.cross_entropy(logits, torch.tensor([targets[j] for j in batch]), weight=weights)
 
     _optimise(model, step, [len(e) for e in encoded], config.epochs, config.batch_size, learning_rate, progress)

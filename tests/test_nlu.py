@@ -158,13 +158,13 @@ def test_end_positions_put_a_sentence_ending_at_one_position_whatever_the_length
     tokenizer = train_tokenizer(texts, 6000, syllables=True, cls=True)
     enc = tokenizer(["밥 먹었냐", "오늘 저녁에 친구랑 밥 먹었냐"], padding=True, return_tensors="pt",
                     return_token_type_ids=False)
-    inputs = model_inputs(enc["input_ids"], enc["attention_mask"], end_positions=True)
+    inputs = model_inputs(enc, end_positions=True)
     ids, positions = inputs["input_ids"], inputs["position_ids"]
     assert (ids[:, 0] == tokenizer.cls_token_id).all()  # the token the classifier reads
     assert positions[0].tolist() == [0, 4, 3, 2, 1] + [0] * 8  # [CLS] ▁밥 ▁먹 었 냐, then padding
     ending = tokenizer.convert_tokens_to_ids("냐")
     assert [positions[i][ids[i] == ending].tolist() for i in range(2)] == [[1], [1]]
-    assert "position_ids" not in model_inputs(enc["input_ids"], enc["attention_mask"], end_positions=False)
+    assert "position_ids" not in model_inputs(enc, end_positions=False)
     assert train_tokenizer(texts, 6000, syllables=True)("밥 먹었냐")["input_ids"][0] != tokenizer.cls_token_id
 
 
