@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from data_tools.banmal import sentence_type, to_banmal_many  # noqa: E402
-from data_tools.metrics import chrf, normalize  # noqa: E402
+from data_tools.augment.banmal import sentence_type, to_banmal_many  # noqa: E402
+from data_tools.evaluation.metrics import chrf, normalize  # noqa: E402
 
 SMILESTYLE = ROOT.parent / "shared" / "data" / "smilestyle" / "smilestyle_dev.tsv"
 

@@ -1,12 +1,12 @@
 """The HTTP API fuzzed from its OpenAPI schema, longer than tests/test_fuzz.py: status codes and every 5xx.
 
 Starts the app in-process through FastAPI's test client (lifespan included, so
-the real models are loaded): the default models (`kocall train`'s, in
-~/.cache/kocall/models/nlu, or KOCALL_NLU__* folders), a throw-away data
+the real models are loaded): the default models (the shipped ones, those
+`kocall train` made, or KOCALL_NLU__* folders), a throw-away data
 folder, no TTS, the test suite's Twilio token so that generated webhooks can be
 signed, and a labeler's token for the labeling API. For each operation it sends
 N requests that fit the schema and N that break it (schemathesis, with the
-request bodies tests/test_fuzz.py adds to the schema), then prints per
+schema and signed requests of bench/fuzzing.py), then prints per
 operation the status codes seen, the codes the schema does not document, the
 slowest request, and for each 5xx (or exception out of the app) a curl line
 that reproduces it and the traceback. The curl lines target `kocall serve` on
@@ -37,10 +37,10 @@ from fastapi.testclient import TestClient  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 
-from data_tools.label_store import open_store  # noqa: E402
-from kocall.settings import Settings  # noqa: E402
+from bench.fuzzing import TWILIO_TOKEN, fuzz_schema, request_for  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from data_tools.labeling.store import open_store  # noqa: E402
 from server.app import create_app  # noqa: E402
-from tests.test_fuzz import TOKEN, request_for, schema  # noqa: E402
 
 QUIET_HEADERS = {"host", "accept", "accept-encoding", "connection", "user-agent", "content-length",
                  "x-schemathesis-testcaseid"}
@@ -108,13 +108,13 @@ def main() -> None:
               "sent": collections.defaultdict(collections.Counter),
               "slowest": collections.defaultdict(lambda: (0.0, "")), "errors": []}
     with tempfile.TemporaryDirectory(prefix="kocall-fuzz-") as data_dir:
-        settings = Settings(data_dir=Path(data_dir), server={"twilio_auth_token": TOKEN, "tts": "none"})
+        settings = Settings(data_dir=Path(data_dir), server={"twilio_auth_token": TWILIO_TOKEN, "tts": "none"})
         label_token = open_store(settings).add_labeler("fuzzer")
         app = create_app(settings)
         start = time.perf_counter()
         with TestClient(app) as client:
             print(f"models loaded in {time.perf_counter() - start:.1f} s", flush=True)
-            operations = [result.ok() for result in schema.get_all_operations()]
+            operations = [result.ok() for result in fuzz_schema().get_all_operations()]
             for operation in operations:
                 for mode in GenerationMode:
                     begun = time.perf_counter()

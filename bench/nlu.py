@@ -15,8 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kocall.settings import Settings  # noqa: E402
-from nlu.training import informal_test_examples, utterance_type_data  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from data_tools.training.recipes import informal_test_examples, utterance_type_data  # noqa: E402
 from nlu.understand import get_understander  # noqa: E402
 
 
@@ -27,7 +27,7 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 def main() -> None:
     settings = Settings()
-    nlu = get_understander(settings.nlu, settings.cache_dir)
+    nlu = get_understander(settings.nlu, settings.cache_dir, settings.pack())
     utterances = [e.text for e in informal_test_examples()] + utterance_type_data()["test"]["text"][:364]
     for text in utterances[:20]:
         nlu.understand(text)  # warm-up

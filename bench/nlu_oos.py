@@ -18,9 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kocall.settings import Settings  # noqa: E402
+from core.settings import Settings  # noqa: E402
 from nlu.classifier import OUT_OF_SCOPE, TextClassifier  # noqa: E402
-from nlu.training import chat_questions, informal_test_examples, intent_data  # noqa: E402
+from data_tools.training.recipes import chat_questions, informal_test_examples, intent_data  # noqa: E402
 from nlu.understand import INTENT, model_path  # noqa: E402
 
 
@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="intent model folder (default: the one `kocall train` made)")
     args = parser.parse_args()
     settings = Settings()
-    model = TextClassifier.load(args.model or model_path(settings.nlu, settings.cache_dir, INTENT))
+    model = TextClassifier.load(args.model or model_path(settings.nlu, settings.cache_dir, settings.pack(), INTENT))
     chat = chat_questions()
     in_scope = {"polite test": intent_data()["test"]["text"],  # the split `kocall train` holds out
                 "informal test": [e.text for e in informal_test_examples()]}

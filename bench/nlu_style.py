@@ -47,14 +47,14 @@ from datasets import Dataset, DatasetDict  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from data_tools.banmal import speech_style  # noqa: E402
-from data_tools.dataset import add_recombined, augment  # noqa: E402
-from data_tools.recombine import PREDICATE_TYPES  # noqa: E402
+from data_tools.augment.banmal import speech_style  # noqa: E402
+from data_tools.augment.dataset import add_recombined, augment  # noqa: E402
+from data_tools.augment.recombine import PREDICATE_TYPES  # noqa: E402
 from nlu.baseline import baseline_probabilities, train_baseline  # noqa: E402
-from nlu.classifier import train  # noqa: E402
-from nlu.evaluate import scores  # noqa: E402
-from nlu.priors import estimate_priors, shift  # noqa: E402
-from nlu.training import (  # noqa: E402
+from data_tools.training.classifier import train  # noqa: E402
+from data_tools.evaluation.accuracy import scores  # noqa: E402
+from data_tools.evaluation.priors import estimate_priors, shift  # noqa: E402
+from data_tools.training.recipes import (  # noqa: E402
     TRANSFORMER_NGRAM, UTTERANCE_TYPE_CONFIG, unlabelled_corpus, utterance_type_data,
 )
 

@@ -22,8 +22,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nlu.classifier import OUT_OF_SCOPE, TextClassifier, choose_threshold, train  # noqa: E402
-from nlu.training import INTENT_CONFIG, chat_questions, informal_test_examples, intent_corpus, intent_data  # noqa: E402
+from data_tools.training.classifier import choose_threshold, train  # noqa: E402
+from nlu.classifier import OUT_OF_SCOPE, TextClassifier  # noqa: E402
+from data_tools.training.recipes import INTENT_CONFIG, chat_questions, informal_test_examples, intent_corpus, intent_data  # noqa: E402
 
 
 def macro_f1_threshold(probs: np.ndarray, gold: list[str], labels: list[str]) -> float:

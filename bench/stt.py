@@ -26,11 +26,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from data_tools.metrics import cer, normalize  # noqa: E402
-from kocall.settings import EndpointSettings, SttSettings  # noqa: E402
+from data_tools.evaluation.metrics import cer, normalize  # noqa: E402
+from core.settings import EndpointSettings, SttSettings  # noqa: E402
 from stt.audio import Audio, decode_audio, to_mulaw, to_pcm16  # noqa: E402
 from stt.endpoint import Endpointer, Utterance  # noqa: E402
 from stt.transcribe import get_transcriber  # noqa: E402
+from core.domain_pack import DEFAULT_PACK, find_pack  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "data" / "speech_ko"
 
@@ -66,7 +67,7 @@ def timed(fn, runs: int):
 
 
 def bench_whisper(name: str, settings: SttSettings, cache: Path, recordings, runs: int) -> list[dict]:
-    transcriber = get_transcriber(settings, cache)
+    transcriber = get_transcriber(settings, cache, find_pack(DEFAULT_PACK).lexicon)
     transcriber.transcribe(recordings[0][1])  # warm-up
     rows = []
     for file, audio, reference in recordings:
@@ -101,7 +102,7 @@ def bench_vosk(recordings, runs: int) -> list[dict]:
 
 def bench_live_call(cache: Path, audio: Audio, reference: str, runs: int) -> dict:
     """A caller says one sentence over the phone: time from the end of speech to the transcript."""
-    transcriber = get_transcriber(SttSettings(), cache)
+    transcriber = get_transcriber(SttSettings(), cache, find_pack(DEFAULT_PACK).lexicon)
     endpoint = EndpointSettings()
     call = Audio(np.concatenate([np.zeros(8000, np.float32), audio.samples, np.zeros(32000, np.float32)]), 16000)
     data = to_mulaw(call)

@@ -1,1 +1,1 @@
-"""Choosing the bot's next move per intent, with per-call state (issue 5)."""
+"""Choosing the bot's next move per intent, with per-call state. Sees an understood utterance, never a model."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -112,16 +111,12 @@ class Domain:
     faq: tuple[FaqEntry, ...]
 
     @classmethod
-    def load(cls, path: Path | None = None) -> Domain:
-        """Read and check a domain YAML file; None reads the bundled card/bank domain."""
-        if path is None:
-            source = resources.files("dialog.resources").joinpath("card_bank.yaml")
-            text, where = source.read_text("utf-8"), "card_bank.yaml (bundled)"
-        else:
-            try:
-                text, where = Path(path).read_text("utf-8"), str(path)
-            except (OSError, UnicodeDecodeError) as e:
-                raise DomainError(f"{path}: cannot read the domain file ({e})") from e
+    def load(cls, path: Path) -> Domain:
+        """Read and check a domain YAML file (a domain pack's ``domain.yaml``)."""
+        try:
+            text, where = Path(path).read_text("utf-8"), str(path)
+        except (OSError, UnicodeDecodeError) as e:
+            raise DomainError(f"{path}: cannot read the domain file ({e})") from e
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as e:

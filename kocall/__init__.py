@@ -1,3 +1,1 @@
-"""kocall: the command line and the one settings object shared by every stage."""
-
-__version__ = "0.1.0"
+"""kocall: the roof of the project, the ``kocall`` command. Nothing imports it."""

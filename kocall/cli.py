@@ -1,4 +1,4 @@
-"""The ``kocall`` command. Each stage adds its own subcommands through ``register``.
+"""The ``kocall`` command: each module of ``kocall.commands`` adds its subcommands through ``register``.
 
 Heavy libraries (faster-whisper, torch) are imported inside the commands, so
 ``kocall --help`` answers at once.
@@ -10,13 +10,8 @@ import argparse
 import logging
 import sys
 
-from data_tools import cli as data_cli
-from data_tools import eval_cli, label_cli, monitor_cli
-from dialog import cli as dialog_cli
-from kocall import __version__
-from nlu import cli as nlu_cli
-from server import cli as server_cli
-from stt import cli as stt_cli
+from core import __version__
+from kocall.commands import chat, data, evaluate, label, monitor, nlu, serve, stt
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,14 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kocall {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is being done")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    stt_cli.register(commands)
-    server_cli.register(commands)
-    data_cli.register(commands)
-    nlu_cli.register(commands)
-    dialog_cli.register(commands)
-    monitor_cli.register(commands)
-    eval_cli.register(commands)
-    label_cli.register(commands)
+    for command in (stt, serve, data, nlu, chat, monitor, evaluate, label):
+        command.register(commands)
     return parser
 
 

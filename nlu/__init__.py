@@ -1,1 +1,4 @@
-"""Understanding what a caller wants: intents, utterance types, entities (issue 4)."""
+"""Understanding what a caller wants (intent, utterance type, entities), for serving only.
+
+Models are trained by ``data_tools.training``; this package loads and runs them.
+"""

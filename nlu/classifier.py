@@ -1,71 +1,40 @@
-"""Transformer text classifiers: train, save, load, predict with calibrated confidence.
+"""Transformer text classifiers as served: load a trained folder, predict with calibrated confidence.
 
-No pretrained Korean encoder can be downloaded here, so by default the project
-trains its own: a WordPiece tokenizer over Hangul syllables learnt from our
-corpus, and a compact BERT (3 layers, 192 wide) trained from scratch for the
-task. Given ``base_model`` (any Hugging Face checkpoint folder or cached name,
-such as a KLUE model) that model and its tokenizer are fine-tuned instead.
-
-With ``TrainConfig.ngram_weight`` the model carries the character n-gram
-baseline as a second opinion and answers with the weighted geometric mean of
-the two: they err on different rows, and on 3i4K the mix beats either alone
-(README, "Utterance type").
+A folder holds a compact BERT (or a fine-tuned checkpoint), its tokenizer,
+``kocall_classifier.json`` (:class:`Meta`: labels, calibration temperatures,
+out-of-scope threshold, the label mix it was trained on, recipe and
+normalisation versions) and, where the config asks for it, the character n-gram
+model it carries as a second opinion: it then answers with the weighted
+geometric mean of the two, which err on different rows (docs/understanding.md,
+"Utterance type"). ``data_tools.training`` trains such folders.
 
 Confidence is calibrated by temperature scaling fitted on validation data, so a
 0.8 means right about 80% of the time; where the label set has an
-``out_of_scope`` class, a confidence threshold chosen on validation data turns
-unsure answers into ``out_of_scope`` as well.
+``out_of_scope`` class, answers under the folder's confidence threshold become
+``out_of_scope``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
-import random
-import time
 import warnings
-from collections import Counter
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import torch
 from sklearn.pipeline import Pipeline
-from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
-from transformers import (
-    AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertForSequenceClassification,
-    PreTrainedTokenizerFast,
-)
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from transformers.utils import logging as hf_logging
 
-from nlu.baseline import load_baseline, save_baseline, train_baseline
+from nlu.baseline import load_baseline, save_baseline
 from nlu.normalize import NORMALISATION, normalize
 
 OUT_OF_SCOPE = "out_of_scope"
 META_FILE = "kocall_classifier.json"
 NGRAM_FILE = "ngram_baseline.npz"
-SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    epochs: int = 6
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    max_length: int = 48
-    vocab_size: int = 6000
-    hidden_size: int = 192
-    layers: int = 3
-    heads: int = 4
-    seed: int = 13
-    threads: int = 2
-    mlm_epochs: int = 0  # masked-language-model pre-training passes over the unlabelled corpus
-    balanced: bool = False  # weight the loss so that every label counts as much as the others
-    syllables: bool = False  # one token per syllable instead of learnt subwords (see train_tokenizer)
-    ngram_weight: float = 0.0  # share of the character n-gram model in the answer; 0: the transformer alone
-    end_positions: bool = False  # a [CLS] first, and positions counted back from the last token (see model_inputs)
+MAX_LENGTH = 48  # tokens a text is cut to, unless the folder's config says otherwise
 
 
 @dataclass(frozen=True)
@@ -87,67 +56,14 @@ class Meta:
     train_seconds: float = 0.0
     config: dict = field(default_factory=dict)
     normalisation: int = 1  # the NORMALISATION it was trained under (folders from before it was recorded: 1)
-    recipe: int = 1  # for a default model, the version of `kocall train`'s recipe (nlu.training.RECIPES)
+    recipe: int = 1  # for a default model, the version of `kocall train`'s recipe (data_tools.training.recipes)
+    label_mix: dict[str, int] = field(default_factory=dict)  # training rows per label: monitoring's reference
     metrics: dict = field(default_factory=dict)
 
     @property
     def outdated(self) -> bool:
         """Trained on text normalised otherwise than this code normalises it: its answers may be off."""
         return self.normalisation != NORMALISATION
-
-
-def fingerprint(texts: Sequence[str], labels: Sequence[str]) -> str:
-    """sha256 of the training rows: which data a saved model was trained on."""
-    digest = hashlib.sha256()
-    for text, label in zip(texts, labels):
-        digest.update(f"{label}\t{text}\n".encode("utf-8"))
-    return digest.hexdigest()
-
-
-def train_tokenizer(texts: Iterable[str], vocab_size: int, syllables: bool = False, cls: bool = False
-                    ) -> PreTrainedTokenizerFast:
-    """WordPiece over Hangul syllables (NFC, so a syllable is one symbol, never split into jamo).
-
-    ``texts`` are as :func:`normalize` returns them (``train`` normalises each once).
-
-    With ``syllables`` every token is one syllable, marked where a word starts
-    (먹었어요 -> ▁먹 었 어 요): a sentence ending is then the same tokens on every
-    verb, where learnt subwords make 먹었어요 and 갔어 unrelated whole-word tokens.
-    A syllable never seen becomes one [UNK], not its whole word.
-
-    With ``cls`` every text starts with [CLS], the token the classifier reads.
-    """
-    texts = list(texts)
-    if syllables:
-        pre_tokenizer = pre_tokenizers.Sequence([
-            pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True),
-            pre_tokenizers.Split(Regex("▁?."), behavior="isolated")])
-        counts = Counter(piece for t in texts for piece, _ in pre_tokenizer.pre_tokenize_str(t))
-        pieces = [p for p, n in counts.most_common(vocab_size - len(SPECIALS) - 1) if n >= 2 and p != "▁"]
-        tokenizer = Tokenizer(models.WordPiece({t: i for i, t in enumerate(SPECIALS + ["▁"] + pieces)},
-                                               unk_token="[UNK]"))
-        tokenizer.pre_tokenizer = pre_tokenizer
-    else:
-        pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-        # The trainer numbers the `##` pieces of single syllables in hash-map order, and ties between merges go
-        # by number, so two runs learnt different vocabularies (huggingface/tokenizers#1794). Declared up front,
-        # sorted, as special tokens, they are numbered alike on every run; the tokenizer is then rebuilt from
-        # the learnt vocabulary with only the real special tokens.
-        inner = sorted({"##" + c for t in texts for word, _ in pre_tokenizer.pre_tokenize_str(t) for c in word[1:]})
-        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIALS + inner,
-                                            min_frequency=2)
-        learnt = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-        learnt.pre_tokenizer = pre_tokenizer
-        learnt.train_from_iterator(texts, trainer=trainer)
-        tokenizer = Tokenizer(models.WordPiece(learnt.get_vocab(), unk_token="[UNK]"))
-        tokenizer.pre_tokenizer = pre_tokenizer
-        tokenizer.add_special_tokens(SPECIALS)
-    tokenizer.normalizer = normalizers.NFC()
-    if cls:
-        tokenizer.post_processor = processors.TemplateProcessing(
-            single="[CLS] $A", special_tokens=[("[CLS]", tokenizer.token_to_id("[CLS]"))])
-    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]",
-                                   cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
 
 
 def read_meta(path: Path) -> Meta:
@@ -214,7 +130,7 @@ class TextClassifier:
             if shown:
                 hf_logging.enable_progress_bar()
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        return cls(model, tokenizer, meta, meta.config.get("max_length", TrainConfig.max_length), ngram)
+        return cls(model, tokenizer, meta, meta.config.get("max_length", MAX_LENGTH), ngram)
 
     def save(self, path: Path | str) -> None:
         path = Path(path)
@@ -241,12 +157,12 @@ class TextClassifier:
         """Calibrated probabilities, one row per text: the transformer's mix with the n-gram model it carries,
         if any, unless ``with_ngram`` is false (the transformer alone, for comparison)."""
         texts = list(texts) if normalized else [normalize(t) for t in texts]
-        probs = _softmax(self.logits(texts, normalized=True) / self.meta.temperature)
+        probs = softmax(self.logits(texts, normalized=True) / self.meta.temperature)
         if self.ngram is None or not with_ngram:
             return probs
-        return _softmax(self._mix(probs, texts) / self.meta.mix_temperature)
+        return softmax(self.mix(probs, texts) / self.meta.mix_temperature)
 
-    def _mix(self, probs: np.ndarray, texts: list[str]) -> np.ndarray:
+    def mix(self, probs: np.ndarray, texts: list[str]) -> np.ndarray:
         """Log-scores of the weighted geometric mean of the transformer's ``probs`` and the n-gram model's
         probabilities on the same (normalised) ``texts``; a label the n-gram model never saw gets none."""
         ngram = np.zeros_like(probs)
@@ -268,192 +184,7 @@ class TextClassifier:
         return Prediction(label, confidence, top)
 
 
-def _length_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
-    """Shuffled batches of rows of similar length, so little work goes into padding."""
-    order = list(range(len(lengths)))
-    random.shuffle(order)
-    chunks = [order[i:i + batch_size * 20] for i in range(0, len(order), batch_size * 20)]
-    batches = [sorted(c, key=lambda j: lengths[j])[k:k + batch_size]
-               for c in chunks for k in range(0, len(c), batch_size)]
-    random.shuffle(batches)
-    return batches
-
-
-def _optimise(model, loss_of: Callable[[list[int]], torch.Tensor], lengths: Sequence[int], epochs: int,
-              batch_size: int, learning_rate: float, progress: Callable[[Iterable], Iterable]) -> None:
-    """AdamW with linear warm-up and decay over ``epochs`` passes of length-bucketed batches."""
-    total = math.ceil(len(lengths) / batch_size) * epochs
-    optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, (s + 1) / max(1, total // 10)) * max(0.0, 1 - s / total))
-    model.train()
-    for _ in progress(range(epochs)):
-        for batch in _length_batches(lengths, batch_size):
-            loss = loss_of(batch)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
-    model.eval()
-
-
-def _pretrain_mlm(tokenizer, texts: Sequence[str], bert_config: BertConfig, config: TrainConfig,
-                  progress: Callable[[Iterable], Iterable]) -> dict:
-    """Masked-language-model pre-training of the encoder on normalised unlabelled text; returns its weights."""
-    from transformers import BertForMaskedLM, DataCollatorForLanguageModeling
-
-    texts = list(dict.fromkeys(t for t in texts if t))
-    encoded = tokenizer(texts, truncation=True, max_length=config.max_length,
-                        return_token_type_ids=False)["input_ids"]
-    mlm = BertForMaskedLM(bert_config)
-    collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15)
-
-    def step(batch: list[int]) -> torch.Tensor:
-        enc = collator([{"input_ids": encoded[j]} for j in batch])
-        return mlm(**model_inputs(enc, config.end_positions), labels=enc["labels"]).loss
-
-    _optimise(mlm, step, [len(e) for e in encoded], config.mlm_epochs, config.batch_size * 2,
-              config.learning_rate, progress)
-    return mlm.bert.state_dict()
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
+def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
-
-
-def fit_temperature(logits: np.ndarray, gold: np.ndarray) -> float:
-    """Temperature minimising validation negative log-likelihood (golden-section search on log T)."""
-    def nll(log_t: float) -> float:
-        p = _softmax(logits / math.exp(log_t))
-        return -float(np.mean(np.log(p[np.arange(len(gold)), gold] + 1e-12)))
-    lo, hi = math.log(0.05), math.log(20.0)
-    ratio = (math.sqrt(5) - 1) / 2
-    for _ in range(60):
-        a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-        if nll(a) < nll(b):
-            hi = b
-        else:
-            lo = a
-    return round(math.exp((lo + hi) / 2), 4)
-
-
-def _calibrate(classifier: TextClassifier, texts: list[str], gold: np.ndarray) -> np.ndarray:
-    """Fit the classifier's temperatures on normalised validation ``texts``; their calibrated probabilities.
-
-    The transformer is calibrated first, so that ``ngram_weight`` weighs two calibrated opinions; the mix
-    then gets its own temperature, since a geometric mean of two is sharper or flatter than either.
-    """
-    meta = classifier.meta
-    logits = classifier.logits(texts, normalized=True)
-    meta.temperature = fit_temperature(logits, gold)
-    probs = _softmax(logits / meta.temperature)
-    if classifier.ngram is None:
-        return probs
-    mixed = classifier._mix(probs, texts)
-    meta.mix_temperature = fit_temperature(mixed, gold)
-    return _softmax(mixed / meta.mix_temperature)
-
-
-def choose_threshold(probs: np.ndarray, gold: Sequence[str], labels: list[str]) -> float:
-    """Confidence below which an answer becomes out_of_scope: on validation rows, the best mean of two
-    shares that count alike whatever the rows' mix, in-scope rows answered right and out-of-scope rows
-    turned away (the lowest such threshold on a tie).
-
-    The best macro-F1, chosen before, weighs out_of_scope as one label in eighteen on a nearly flat curve:
-    its best point swung from 0.4 to 0.8 with the seed, and at 0.8 a model read the informal test 0.684
-    where it read 0.765 at this rule's 0.425 (README, "Intent").
-    """
-    gold = np.asarray(gold, dtype=object)
-    right = np.asarray(labels, dtype=object)[probs.argmax(axis=1)] == gold
-    conf, oos = probs.max(axis=1), gold == OUT_OF_SCOPE
-
-    def score(threshold: float) -> float:
-        kept = conf >= threshold
-        # in scope: kept and right; out of scope: turned away, or answered out_of_scope (right) anyway
-        shares = [(kept & right)[~oos], (~kept | right)[oos]]
-        return float(np.mean([share.mean() for share in shares if share.size]))
-
-    return round(float(max(np.arange(0.0, 0.96, 0.025), key=score)), 3)  # max keeps the first, lowest, best
-
-
-def class_weights(targets: Sequence[int], n_labels: int) -> torch.Tensor:
-    """n / (labels x count) per label, as scikit-learn's class_weight="balanced" (labels never seen weigh 0)."""
-    counts = np.bincount(np.asarray(targets), minlength=n_labels).astype(np.float64)
-    weights = np.divide(len(targets), n_labels * counts, out=np.zeros_like(counts), where=counts > 0)
-    return torch.tensor(weights, dtype=torch.float32)
-
-
-def train(
-    train_texts: Sequence[str], train_labels: Sequence[str],
-    val_texts: Sequence[str], val_labels: Sequence[str],
-    *, config: TrainConfig = TrainConfig(), base_model: str | None = None,
-    tokenizer_corpus: Iterable[str] = (), progress: Callable[[Iterable], Iterable] = lambda x: x,
-) -> TextClassifier:
-    """Train a classifier; calibrate it (and its out-of-scope threshold) on the validation rows.
-
-    ``tokenizer_corpus`` is unlabelled text: the tokenizer is learnt from it (with the
-    training texts) and, when ``config.mlm_epochs`` > 0, the encoder is first
-    pre-trained on it by masked-language modelling.
-    """
-    if not train_texts:
-        raise ValueError("no training rows")
-    started = time.perf_counter()
-    if base_model:  # a checkpoint brings its own [CLS] and positions
-        config = replace(config, end_positions=False)
-    torch.manual_seed(config.seed)
-    random.seed(config.seed)
-    torch.set_num_threads(config.threads)
-    labels = sorted(set(train_labels) | set(val_labels))
-    index = {label: i for i, label in enumerate(labels)}
-    corpus = [] if base_model else list(tokenizer_corpus)
-    # Normalising runs Kiwi (about 0.5 ms a text): once per distinct text, though the corpus may repeat them.
-    normal = {t: normalize(t) for t in dict.fromkeys([*corpus, *train_texts])}
-
-    if base_model:
-        tokenizer = AutoTokenizer.from_pretrained(base_model, local_files_only=True)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            base_model, num_labels=len(labels), local_files_only=True, ignore_mismatched_sizes=True,
-            id2label=dict(enumerate(labels)), label2id=index)
-        learning_rate = min(config.learning_rate, 5e-5)
-    else:
-        texts = [normal[t] for t in [*corpus, *train_texts]]
-        tokenizer = train_tokenizer(texts, config.vocab_size, config.syllables, cls=config.end_positions)
-        bert_config = BertConfig(
-            vocab_size=len(tokenizer), hidden_size=config.hidden_size, num_hidden_layers=config.layers,
-            num_attention_heads=config.heads, intermediate_size=config.hidden_size * 2,
-            max_position_embeddings=config.max_length + 2, num_labels=len(labels),
-            id2label=dict(enumerate(labels)), label2id=index, hidden_dropout_prob=0.1,
-            attention_probs_dropout_prob=0.1)
-        model = BertForSequenceClassification(bert_config)
-        if config.mlm_epochs:
-            model.bert.load_state_dict(_pretrain_mlm(tokenizer, texts, bert_config, config, progress), strict=False)
-        learning_rate = config.learning_rate
-
-    encoded = tokenizer([normal[t] for t in train_texts], truncation=True, max_length=config.max_length,
-                        return_token_type_ids=False)["input_ids"]
-    targets = [index[label] for label in train_labels]
-
-    weights = class_weights(targets, len(labels)) if config.balanced else None
-
-    def step(batch: list[int]) -> torch.Tensor:
-        enc = tokenizer.pad({"input_ids": [encoded[j] for j in batch]}, return_tensors="pt")
-        logits = model(**model_inputs(enc, config.end_positions)).logits
-        return torch.nn.functional.cross_entropy(logits, torch.tensor([targets[j] for j in batch]), weight=weights)
-
-    _optimise(model, step, [len(e) for e in encoded], config.epochs, config.batch_size, learning_rate, progress)
-
-    meta = Meta(labels=labels, base_model=base_model, fingerprint=fingerprint(train_texts, train_labels),
-                train_rows=len(train_texts), config=asdict(config), normalisation=NORMALISATION)
-    ngram = (train_baseline([normal[t] for t in train_texts], train_labels, config.balanced, normalized=True)
-             if config.ngram_weight else None)
-    classifier = TextClassifier(model, tokenizer, meta, config.max_length, ngram)
-    if val_texts:
-        probs = _calibrate(classifier, [normalize(t) for t in val_texts],
-                           np.array([index[label] for label in val_labels]))
-        if OUT_OF_SCOPE in labels:
-            meta.threshold = choose_threshold(probs, val_labels, labels)
-    meta.train_seconds = round(time.perf_counter() - started, 1)
-    return classifier

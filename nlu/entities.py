@@ -17,10 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
-from stt.lexicon import Lexicon
+from core.lexicon import Lexicon
 
 MATCH_THRESHOLD = 84.0
 DIGIT_WORDS = {"영": 0, "공": 0, "일": 1, "이": 2, "삼": 3, "사": 4, "오": 5, "육": 6, "륙": 6, "칠": 7, "팔": 8, "구": 9}
@@ -91,10 +90,12 @@ class EntityExtractor:
         self.lexicon = Lexicon(tuple(gazetteer))
 
     @classmethod
-    def load(cls, path: Path | None = None) -> EntityExtractor:
-        """A ``CATEGORY<TAB>term`` file, or the bundled card/bank gazetteer."""
-        text = (Path(path).read_text("utf-8") if path else
-                resources.files("nlu.resources").joinpath("card_bank_gazetteer.txt").read_text("utf-8"))
+    def load(cls, path: Path) -> EntityExtractor:
+        """A ``CATEGORY<TAB>term`` file (a domain pack's ``gazetteer.tsv``)."""
+        try:
+            text = Path(path).read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read gazetteer {path}: {exc}") from exc
         gazetteer = {}
         for n, line in enumerate(text.splitlines(), 1):
             line = line.split("#", 1)[0].strip()

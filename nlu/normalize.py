@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from data_tools.banmal import kiwi
+from core.korean import kiwi
 
 NORMALISATION = 2  # raised whenever normalize() changes what a model sees (2: auxiliaries joined)
 MAX_CHARS = 256  # longer input is cut (a caller turn is a sentence or two)

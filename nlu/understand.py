@@ -14,13 +14,15 @@ from pathlib import Path
 
 import torch
 
-from kocall.settings import NluSettings
-from data_tools.banmal import kiwi
-from nlu.classifier import OUT_OF_SCOPE, Prediction, TextClassifier
+from core.domain_pack import DomainPack
+from core.korean import kiwi
+from core.settings import NluSettings
+from nlu.classifier import META_FILE, OUT_OF_SCOPE, Prediction, TextClassifier
 from nlu.entities import Entity, EntityExtractor, mask
 from nlu.normalize import MAX_CHARS, normalize
 
 INTENT, UTTERANCE_TYPE = "intent", "utterance-type"
+SHIPPED_UTTERANCE_TYPE = Path(__file__).resolve().parent / "models" / UTTERANCE_TYPE
 PREDICATE_TAGS = {"VV", "VA", "VX", "XSV", "XSA"}  # verbs, adjectives, and nouns made into them (분실하다)
 UTTERANCE_TYPES = {"0": "fragment", "1": "statement", "2": "question", "3": "command",
                    "4": "rhetorical_question", "5": "rhetorical_command", "6": "intonation_dependent"}
@@ -56,8 +58,14 @@ def nothing_said(text: str = "") -> Understanding:
     return Understanding(text, OUT_OF_SCOPE, 0.0, (), "fragment", 0.0, ())
 
 
-def model_dir(cache_dir: Path, name: str) -> Path:
-    return Path(cache_dir) / "models" / "nlu" / name
+def trained_dir(cache_dir: Path, pack: DomainPack, name: str) -> Path:
+    """Where ``kocall train`` puts model ``name`` for ``pack`` (and ``kocall serve`` when it must train one)."""
+    return Path(cache_dir) / "models" / "nlu" / (pack.name if name == INTENT else "") / name
+
+
+def shipped_dir(pack: DomainPack, name: str) -> Path:
+    """The model that ships: the pack's intent model (if it has one), the bundled utterance-type model."""
+    return pack.intent_model if name == INTENT else SHIPPED_UTTERANCE_TYPE
 
 
 class Understander:
@@ -99,16 +107,23 @@ def _utterance_type(prediction: Prediction, text: str) -> tuple[str, float]:
     return UTTERANCE_TYPES.get(first, first), p1
 
 
-def model_path(settings: NluSettings, cache_dir: Path, name: str) -> Path:
-    """The folder of model ``name``: the one configured, else the default ``kocall train`` makes."""
+def model_path(settings: NluSettings, cache_dir: Path, pack: DomainPack, name: str) -> Path:
+    """The folder of model ``name``: the one configured, else one ``kocall train`` made, else the shipped one.
+
+    The shipped folder may not exist (a team's pack without a trained model): ``kocall serve`` then
+    trains one into :func:`trained_dir` before it starts.
+    """
     configured = {INTENT: settings.intent_model, UTTERANCE_TYPE: settings.utterance_type_model}[name]
-    return Path(configured) if configured else model_dir(cache_dir, name)
+    if configured:
+        return Path(configured)
+    trained = trained_dir(cache_dir, pack, name)
+    return trained if (trained / META_FILE).is_file() else shipped_dir(pack, name)
 
 
 @functools.lru_cache(maxsize=2)
-def get_understander(settings: NluSettings, cache_dir: Path) -> Understander:
+def get_understander(settings: NluSettings, cache_dir: Path, pack: DomainPack) -> Understander:
     """The process-wide understander (models loaded once)."""
     torch.set_num_threads(settings.threads)
-    intent = TextClassifier.load(model_path(settings, cache_dir, INTENT))
-    kind = TextClassifier.load(model_path(settings, cache_dir, UTTERANCE_TYPE))
-    return Understander(intent, kind, EntityExtractor.load(settings.gazetteer), settings.top_k)
+    intent = TextClassifier.load(model_path(settings, cache_dir, pack, INTENT))
+    kind = TextClassifier.load(model_path(settings, cache_dir, pack, UTTERANCE_TYPE))
+    return Understander(intent, kind, EntityExtractor.load(pack.gazetteer), settings.top_k)

@@ -1,1 +1,1 @@
-"""The pipeline on the web: FastAPI app, and (later) the telephony and chat edges."""
+"""The pipeline on the web: the app factory, routers by concern, and the one turn orchestration (``turns``)."""

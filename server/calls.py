@@ -22,7 +22,8 @@ import time
 from typing import Awaitable, Callable
 
 from server import twilio
-from server.pipeline import Services, VoiceReply, voice_turn
+from server.services import Services
+from server.turns import VoiceReply
 from stt.endpoint import Endpointer, SpeechStarted, Utterance
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,8 @@ class Call:
             await asyncio.gather(previous, return_exceptions=True)  # answer in the order spoken
         async with self.services.queue:
             try:
-                reply = await self.services.run(voice_turn, self.services, self.call_sid or "call", utterance, ended_at)
+                reply = await self.services.run(self.services.pipeline.voice, self.call_sid or "call", utterance,
+                                                ended_at)
             except Exception:
                 log.exception("turn failed in call %s", self.call_sid)
                 self.services.metrics.errors.labels("media", "turn_failed").inc()

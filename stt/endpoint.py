@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from kocall.settings import EndpointSettings
+from core.settings import EndpointSettings
 from stt import g711
 from stt.audio import MODEL_RATE, TELEPHONE_RATE, Audio
 from stt.resample import StreamResampler

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from faster_whisper import WhisperModel
 
-from kocall.settings import BUNDLED_WHISPER, SttSettings
+from core.settings import BUNDLED_WHISPER, SttSettings
 
 log = logging.getLogger(__name__)
 

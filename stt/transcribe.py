@@ -16,9 +16,9 @@ from typing import Iterable, Iterator
 
 from faster_whisper import WhisperModel
 
-from kocall.settings import SttSettings
+from core.settings import SttSettings
 from stt.audio import MODEL_RATE, Audio
-from stt.lexicon import Lexicon
+from core.lexicon import Lexicon
 from stt.model import load_model
 
 # Segments the model itself thinks are probably not speech, and whose text it is
@@ -128,7 +128,7 @@ def _digit_tokens(model: WhisperModel) -> list[int]:
 
 
 @functools.lru_cache(maxsize=4)
-def get_transcriber(settings: SttSettings, cache_dir: Path) -> Transcriber:
-    """The process-wide transcriber for these settings (model and lexicon loaded once)."""
-    lexicon = Lexicon.load(settings.lexicon) if settings.biasing else None
+def get_transcriber(settings: SttSettings, cache_dir: Path, lexicon_file: Path) -> Transcriber:
+    """The process-wide transcriber for these settings (model and the domain's lexicon loaded once)."""
+    lexicon = Lexicon.load(lexicon_file) if settings.biasing else None
     return Transcriber(load_model(settings, cache_dir), settings, lexicon)

@@ -1,22 +1,20 @@
-"""Shared fixtures: the real data in ../shared/data and one Whisper model per test run."""
+"""Shared fixtures: the real data in ../shared/data, the shipped NLU models, one Whisper model per test run."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from kocall.settings import Settings
-from nlu.classifier import TrainConfig
+from bench.fuzzing import TWILIO_TOKEN
+from core.domain_pack import DEFAULT_PACK, DomainPack, find_pack
+from core.settings import Settings
+from nlu.classifier import TextClassifier
 from nlu.entities import EntityExtractor
-from nlu.training import (
-    INTENT_CONFIG, UTTERANCE_TYPE_CONFIG, informal_test_examples, intent_corpus, intent_data, train_and_report,
-    tests_by_style, utterance_type_data,
-)
-from nlu.understand import Understander
+from nlu.understand import INTENT, UTTERANCE_TYPE, Understander, shipped_dir
 from stt.audio import Audio, decode_audio, to_mulaw
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -70,50 +68,41 @@ def settings(cache_dir) -> Settings:
 def transcriber(settings):
     from stt.transcribe import get_transcriber
 
-    return get_transcriber(settings.stt, settings.cache_dir)
+    return get_transcriber(settings.stt, settings.cache_dir, settings.pack().lexicon)
 
 
-SMALL = TrainConfig(epochs=4, vocab_size=3000, hidden_size=128, layers=2)
-
-
-# NLU models, trained once per test run on real data and shared by the nlu, dialog and server tests.
+# The NLU models the project ships, shared by the nlu, dialog and server tests: loaded, not trained.
 
 @pytest.fixture(scope="session")
-def models_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("nlu-models")
+def pack() -> DomainPack:
+    return find_pack(DEFAULT_PACK)
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory, pack):
+    """A copy of the shipped model folders, as ``intent`` and ``utterance-type``, that tests may alter."""
+    folder = tmp_path_factory.mktemp("nlu-models")
+    for name in (INTENT, UTTERANCE_TYPE):
+        shutil.copytree(shipped_dir(pack, name), folder / name)
+    return folder
 
 
 @pytest.fixture(scope="session")
 def utterance_type_model(models_dir):
-    """Trained on an eighth of 3i4K's training split (about 5,500 rows, every eighth: the split is sorted by
-    type, and a contiguous eighth is nearly all fragments) to stay quick; it carries its n-gram model."""
-    data = utterance_type_data()
-    data["train"] = data["train"].shard(8, 0, contiguous=False)
-    data["validation"] = data["validation"].shard(4, 0, contiguous=False)
-    data["test"] = data["test"].shard(4, 0, contiguous=False)
-    model = train_and_report(data, replace(SMALL, syllables=UTTERANCE_TYPE_CONFIG.syllables,
-                                           ngram_weight=UTTERANCE_TYPE_CONFIG.ngram_weight,
-                                           end_positions=UTTERANCE_TYPE_CONFIG.end_positions),
-                             tokenizer_corpus=data["train"]["text"], extra_tests=tests_by_style(data["test"]))
-    model.save(models_dir / "utterance-type")
-    return model
+    return TextClassifier.load(models_dir / UTTERANCE_TYPE)
 
 
 @pytest.fixture(scope="session")
 def intent_model(models_dir):
-    informal = informal_test_examples()
-    model = train_and_report(intent_data(), INTENT_CONFIG, tokenizer_corpus=intent_corpus(),
-                             extra_tests={"informal_test": ([e.text for e in informal], [e.label for e in informal])})
-    model.save(models_dir / "intent")
-    return model
+    return TextClassifier.load(models_dir / INTENT)
 
 
 @pytest.fixture(scope="session")
-def understander(intent_model, utterance_type_model):
-    return Understander(intent_model, utterance_type_model, EntityExtractor.load())
+def understander(intent_model, utterance_type_model, pack):
+    return Understander(intent_model, utterance_type_model, EntityExtractor.load(pack.gazetteer))
 
 
-TOKEN = "test-auth-token"  # the Twilio auth token the tests sign with
+TOKEN = TWILIO_TOKEN  # the Twilio auth token the tests sign with
 
 
 def server_settings(settings, models_dir, data_dir: Path, **server) -> Settings:

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from data_tools.metrics import cer
+from data_tools.evaluation.metrics import cer
 from stt.audio import decode_audio, to_mulaw, to_pcm16
 
 from .conftest import LEOPARD, LEOPARD_CER_BOUND, RHINO_OUT, RHINO_WITHIN

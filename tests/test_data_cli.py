@@ -6,7 +6,7 @@ import sys
 
 from datasets import DatasetDict
 
-from data_tools.recombine import predicate_split
+from data_tools.augment.recombine import predicate_split
 
 from .conftest import SHARED
 

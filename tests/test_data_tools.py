@@ -5,9 +5,9 @@ import random
 import pytest
 from datasets import Dataset, DatasetDict
 
-from data_tools.checks import check, render
-from data_tools.dataset import DatasetError, augment, load_any, load_examples, split
-from data_tools.perturb import TRANSFORMS
+from data_tools.augment.checks import check, render
+from data_tools.augment.dataset import DatasetError, augment, load_any, load_examples, split
+from data_tools.augment.perturb import TRANSFORMS
 
 from .conftest import SHARED
 

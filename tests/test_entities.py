@@ -11,8 +11,8 @@ TODAY = dt.date(2026, 11, 25)  # a Wednesday
 
 
 @pytest.fixture(scope="module")
-def extractor():
-    return EntityExtractor.load()
+def extractor(pack):
+    return EntityExtractor.load(pack.gazetteer)
 
 
 def found(extractor, text):

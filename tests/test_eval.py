@@ -7,7 +7,7 @@ from dataclasses import asdict
 import pytest
 import soundfile as sf
 
-from data_tools.evaluation import Timed, align, compare, intent_quality, score, speech_errors, stt_rates
+from data_tools.evaluation.scoring import Timed, align, compare, intent_quality, score, speech_errors, stt_rates
 from kocall.cli import main
 from stt.audio import decode_audio, to_mulaw
 
@@ -111,7 +111,9 @@ def test_malformed_lines_are_reported_by_number_and_the_rest_runs(env, tmp_path,
     assert main(["eval", str(manifest)]) == 1
 
 
-def test_eval_end_to_end_on_real_speech_at_16_and_8_khz(env, tmp_path, leopard_reference, capsys):
+def test_eval_end_to_end_on_real_speech_at_16_and_8_khz(env, tmp_path, leopard_reference, capsys, monkeypatch):
+    # No intent model where the settings point: said plainly, and STT is still scored.
+    monkeypatch.setenv("KOCALL_NLU__INTENT_MODEL", str(tmp_path / "no-model"))
     telephone = decode_audio(to_mulaw(decode_audio(LEOPARD)), mulaw=True)
     sf.write(tmp_path / "leopard_8k.wav", telephone.samples, telephone.sample_rate, subtype="ULAW")
     words = leopard_reference["words"]
@@ -141,7 +143,6 @@ def test_eval_end_to_end_on_real_speech_at_16_and_8_khz(env, tmp_path, leopard_r
     assert timestamps["boundary_error_ms"]["n"] == 6 and timestamps["boundary_error_ms"]["median"] < 500
     assert timestamps["missed_speech_s"] < 0.5
     assert results["summary"]["latency"]["stt"]["rtf"] > 0
-    # The test cache has no trained intent model: said plainly, and STT is still scored.
     assert "kocall train" in results["nlu_note"] and results["summary"]["intent"] is None
     assert "kocall train" in capsys.readouterr().err
 

@@ -20,14 +20,15 @@ import pytest
 import soundfile
 from fastapi.testclient import TestClient
 
-from data_tools.label_export import training_dataset
-from data_tools.label_import import from_task
-from data_tools.label_store import LabelStore
-from data_tools.label_studio import parse_tasks
-from data_tools.manifest import parse_line
-from data_tools.dataset import load_any
-from data_tools.metrics import cer
-from data_tools.turnlog import TurnLog, TurnRecord
+from data_tools.augment.dataset import labeled_dataset
+from data_tools.labeling.export import training_rows
+from data_tools.labeling.imports import from_task
+from data_tools.labeling.store import LabelStore
+from data_tools.labeling.label_studio import parse_tasks
+from data_tools.evaluation.manifest import parse_line
+from data_tools.augment.dataset import load_any
+from data_tools.evaluation.metrics import cer
+from data_tools.calllog.turnlog import TurnLog, TurnRecord
 from server.app import create_app
 from stt.audio import decode_audio, to_pcm16
 
@@ -305,12 +306,12 @@ def test_unusable_items_stay_out_of_the_exports(client, tokens, items, store, tm
     assert client.put(f"/label/api/items/{item_id}", headers=bearer(tokens["lee"]), json=body).status_code == 200
     lines = client.get("/label/api/export/manifest", headers=bearer(tokens["lee"])).text.splitlines()
     assert item_id not in [json.loads(line)["item_id"] for line in lines]
-    assert item_id not in training_dataset(store.items())["all"]["item_id"]
+    assert item_id not in labeled_dataset(training_rows(store.items()))["all"]["item_id"]
 
 
 def test_training_dataset_has_a_text_label_row_per_segment(client, tokens, items, store, tmp_path):
     label_in_two_segments(client, tokens["kim"], items["leopard"])
-    training_dataset(store.items()).save_to_disk(str(tmp_path / "labels"))
+    labeled_dataset(training_rows(store.items())).save_to_disk(str(tmp_path / "labels"))
     data = load_any(tmp_path / "labels")["all"]
     rows = [r for r in data if r["item_id"] == items["leopard"]]
     assert [(r["text"], r["label"]) for r in rows] == [("그는 이리저리 피하면서", "out_of_scope"),
@@ -340,6 +341,7 @@ def kocall(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
                           env={**os.environ, **env}, timeout=300)
 
 
+@pytest.mark.slow
 def test_bad_label_studio_files_get_a_clear_message_and_import_nothing(tmp_path, store):
     env = {"KOCALL_LABEL__DB": str(store.path)}
     before = len(store.items())

@@ -16,7 +16,7 @@ from datetime import datetime
 import httpx
 import pytest
 
-from data_tools.label_store import LabelStore
+from data_tools.labeling.store import LabelStore
 
 from .conftest import LEOPARD, RHINO_OUT, RHINO_WITHIN
 from .test_labeling import REFERENCE, free_port, kocall_serve, serve_env

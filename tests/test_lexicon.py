@@ -2,7 +2,7 @@ import csv
 
 import pytest
 
-from stt.lexicon import Lexicon, jamo
+from core.lexicon import Lexicon, jamo
 
 from .conftest import SHARED
 
@@ -10,8 +10,8 @@ THRESHOLD = 84.0
 
 
 @pytest.fixture(scope="module")
-def lexicon() -> Lexicon:
-    return Lexicon.load(None)
+def lexicon(pack) -> Lexicon:
+    return Lexicon.load(pack.lexicon)
 
 
 def corrected(lexicon: Lexicon, text: str) -> str:

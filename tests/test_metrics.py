@@ -1,6 +1,6 @@
 import pytest
 
-from data_tools.metrics import cer, normalize, wer
+from data_tools.evaluation.metrics import cer, normalize, wer
 
 
 def test_spacing_and_punctuation_do_not_count_in_the_default_cer():

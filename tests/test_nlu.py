@@ -9,14 +9,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from data_tools.banmal import to_banmal
-from nlu.classifier import (
-    NGRAM_FILE, OUT_OF_SCOPE, SPECIALS, TextClassifier, choose_threshold, fit_temperature, model_inputs, train,
-    train_tokenizer,
-)
+from data_tools.augment.banmal import to_banmal
+from data_tools.training.classifier import SPECIALS, choose_threshold, fit_temperature, train, train_tokenizer
+from nlu.classifier import NGRAM_FILE, OUT_OF_SCOPE, TextClassifier, model_inputs
 from nlu.normalize import NORMALISATION, normalize
-from nlu.priors import estimate_priors, shift
-from nlu.training import (
+from data_tools.evaluation.priors import estimate_priors, shift
+from data_tools.training.recipes import (
     INTENT_CONFIG, RECIPES, TRANSFORMER_NGRAM, chat_questions, intent_corpus, intent_data, utterance_type_data,
     why_retrain,
 )
@@ -168,6 +166,7 @@ def test_end_positions_put_a_sentence_ending_at_one_position_whatever_the_length
     assert train_tokenizer(texts, 6000, syllables=True)("밥 먹었냐")["input_ids"][0] != tokenizer.cls_token_id
 
 
+@pytest.mark.slow
 def test_subword_vocabulary_is_the_same_on_every_training():
     """Left to itself the tokenizers trainer numbers its ## pieces in hash-map order, which differs from run
     to run even in one process, and so learns different vocabularies (huggingface/tokenizers#1794)."""
@@ -217,6 +216,7 @@ def test_label_shift_recovers_the_label_mix_of_unlabelled_text():
         estimate_priors(probs[:, :1], train_priors)
 
 
+@pytest.mark.slow
 def test_cli_predict_and_eval(models_dir, intent_model, utterance_type_model, tmp_path):
     env = {**os.environ, "KOCALL_NLU__INTENT_MODEL": str(models_dir / "intent"),
            "KOCALL_NLU__UTTERANCE_TYPE_MODEL": str(models_dir / "utterance-type")}

@@ -2,9 +2,10 @@
 
 import pytest
 
-from data_tools.banmal import QUESTION_WORDS, kiwi
-from data_tools.dataset import load_examples
-from data_tools.recombine import PREDICATE_TYPES, predicate_split, recombine
+from core.korean import kiwi
+from data_tools.augment.banmal import QUESTION_WORDS
+from data_tools.augment.dataset import load_examples
+from data_tools.augment.recombine import PREDICATE_TYPES, predicate_split, recombine
 
 from .conftest import SHARED
 

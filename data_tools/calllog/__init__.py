@@ -1,0 +1,1 @@
+"""The call log: every turn the server answers, and monitoring of live traffic over it."""

@@ -1,0 +1,202 @@
+"""Training data for the two pipeline models, and ``kocall train``'s work.
+
+* **intent** (a domain pack's ``intents.csv``): the polite examples are split
+  stratified (train / validation / polite test) *before* augmentation; train is
+  augmented with every casual-speech transform, validation with banmal and
+  fragments so that calibration and the out-of-scope threshold are chosen on
+  text that looks like callers. Out-of-scope examples are unrelated utterances
+  from 3i4K (chat data from ``chatbot_data`` is kept for evaluating that).
+* **utterance type**: 3i4K, split stratified with identical texts kept together.
+
+Why each setting is what it is, with the runs behind it: docs/understanding.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from datasets import DatasetDict, concatenate_datasets
+from tqdm import tqdm
+
+from core.domain_pack import DEFAULT_PACK, DomainPack, find_pack
+from core.lexicon import Lexicon
+from data_tools.augment.banmal import speech_style
+from data_tools.augment.dataset import Example, augment, load_examples, split
+from data_tools.evaluation.accuracy import scores
+from data_tools.training.classifier import TrainConfig, train
+from nlu.baseline import predict_baseline, train_baseline
+from nlu.classifier import META_FILE, OUT_OF_SCOPE, TextClassifier, read_meta
+from nlu.understand import INTENT, UTTERANCE_TYPE
+
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"  # beside the repository
+I4K = "3i4k/fci_train_val.txt"
+TRAIN_TRANSFORMS = ("banmal", "fragment", "drop_particles", "filler", "contraction", "spacing", "stt_confusion")
+VALIDATION_TRANSFORMS = ("banmal", "fragment")
+OOS_TRAIN, OOS_VALIDATION = 500, 150
+# A few hundred written examples are few for a transformer from scratch: its tokenizer and a masked-language
+# pre-training pass learn from unlabelled Korean text (3i4K, SmileStyle) first.
+INTENT_CONFIG = TrainConfig(epochs=40, batch_size=32, learning_rate=1e-3, hidden_size=128, layers=2,
+                            vocab_size=8000, mlm_epochs=2)
+# Utterance type rests on sentence endings, which syllable tokens share across verbs (먹었냐, 갔냐), and which
+# positions counted from the end put at one place; the n-gram model it carries errs on other rows.
+UTTERANCE_TYPE_CONFIG = TrainConfig(epochs=6, syllables=True, ngram_weight=0.5, end_positions=True)
+TRANSFORMER_NGRAM = "transformer + n-gram"  # the metrics of a model that carries an n-gram model (ngram_weight)
+# The version of each default model's recipe (data, config, what the folder holds), raised when a change makes
+# folders trained before worth replacing: `kocall serve` retrains a default folder with a lower one (folders
+# from before it was recorded: 1), and a test holds the shipped models to it.
+RECIPES = {INTENT: 2, UTTERANCE_TYPE: 3}
+
+
+def intent_examples(pack: DomainPack | None = None) -> list[Example]:
+    """The pack's polite intent examples (default: the bundled card/bank pack)."""
+    return load_examples((pack or find_pack(DEFAULT_PACK)).intents)
+
+
+def informal_test_examples(pack: DomainPack | None = None) -> list[Example]:
+    """The pack's held-out informal requests; none if the pack has no ``informal_test.csv``."""
+    path = (pack or find_pack(DEFAULT_PACK)).informal_test
+    return load_examples(path) if path.is_file() else []
+
+
+def out_of_scope_examples(data_dir: Path, n: int, seed: int = 13, pack: DomainPack | None = None) -> list[Example]:
+    """Unrelated chat utterances: 3i4K rows of six or more characters without the pack's domain terms."""
+    lexicon_terms = [t.replace(" ", "") for t in Lexicon.load((pack or find_pack(DEFAULT_PACK)).lexicon).terms]
+    rows = [e for e in load_examples(data_dir / I4K)
+            if len(e.text.replace(" ", "")) >= 6 and not any(t in e.text.replace(" ", "") for t in lexicon_terms)]
+    return [replace(e, label=OUT_OF_SCOPE) for e in random.Random(seed).sample(rows, n)]
+
+
+def intent_data(data_dir: Path = SHARED_DATA, seed: int = 13, pack: DomainPack | None = None) -> DatasetDict:
+    """Splits of the pack's intent data; train and validation augmented, test left polite."""
+    data = split(intent_examples(pack), validation=0.15, test=0.2, seed=seed)
+    data = augment(data, TRAIN_TRANSFORMS, seed)
+    validation = augment(DatasetDict({"train": data["validation"]}), VALIDATION_TRANSFORMS, seed)["train"]
+    oos = out_of_scope_examples(data_dir, OOS_TRAIN + OOS_VALIDATION, seed, pack)
+    oos_data = split(oos, validation=OOS_VALIDATION / len(oos), test=0.0, seed=seed)
+    return DatasetDict({
+        "train": concatenate_datasets([data["train"], oos_data["train"]]),
+        "validation": concatenate_datasets([validation, oos_data["validation"]]),
+        "test": data["test"],
+    })
+
+
+def utterance_type_data(data_dir: Path = SHARED_DATA, seed: int = 13) -> DatasetDict:
+    return split(load_examples(data_dir / I4K), validation=0.1, test=0.1, seed=seed)
+
+
+def tests_by_style(rows) -> dict[str, tuple[list[str], list[str]]]:
+    """``rows`` split by speech style (Kiwi's reading of the final ending): banmal is what callers speak."""
+    styles = [speech_style(text) for text in rows["text"]]
+    return {f"test_{style}": ([t for t, s in zip(rows["text"], styles) if s == style],
+                              [label for label, s in zip(rows["label"], styles) if s == style])
+            for style in ("banmal", "polite")}
+
+
+def train_and_report(
+    data: DatasetDict, config: TrainConfig, *, base_model: str | None = None,
+    tokenizer_corpus: Iterable[str] = (), progress: Callable[[Iterable], Iterable] = lambda x: x,
+    extra_tests: dict[str, tuple[list[str], list[str]]] | None = None,
+) -> TextClassifier:
+    """Train the transformer and the baseline on the same rows; record both on every test set, and the
+    transformer's mix with its n-gram model where it carries one (which is then that baseline)."""
+    train_rows, val_rows = data["train"], data["validation"]
+    model = train(train_rows["text"], train_rows["label"], val_rows["text"], val_rows["label"], config=config,
+                  base_model=base_model, tokenizer_corpus=tokenizer_corpus, progress=progress)
+    baseline = (model.ngram if model.ngram is not None and not config.balanced
+                else train_baseline(train_rows["text"], train_rows["label"]))
+    tests = {"test": (data["test"]["text"], data["test"]["label"]), **(extra_tests or {})}
+    metrics: dict = {}
+    for name, (texts, gold) in tests.items():
+        metrics[name] = {"transformer": _summary(scores(gold, _labels(model, texts, with_ngram=False)))}
+        if model.ngram is not None:
+            metrics[name][TRANSFORMER_NGRAM] = _summary(scores(gold, _labels(model, texts)))
+        metrics[name]["baseline"] = _summary(scores(gold, predict_baseline(baseline, texts)))
+    model.meta.metrics = metrics
+    return model
+
+
+def _labels(model: TextClassifier, texts: list[str], with_ngram: bool = True) -> list[str]:
+    """The model's answers, out-of-scope threshold applied."""
+    return [model.answer(p).label for p in model.probabilities(texts, with_ngram=with_ngram)]
+
+
+def _summary(result: dict) -> dict:
+    return {k: result[k] for k in ("n", "accuracy", "macro_f1")}
+
+
+def intent_corpus(data_dir: Path = SHARED_DATA) -> list[str]:
+    """Unlabelled text for the intent model: chatbot_data is left out, it judges out-of-scope."""
+    return unlabelled_corpus(data_dir, include_chat=False) + [e.text for e in load_examples(data_dir / I4K)]
+
+
+def unlabelled_corpus(data_dir: Path = SHARED_DATA, include_chat: bool = True) -> list[str]:
+    """Korean text without our labels, for the tokenizer and masked-language pre-training.
+
+    SmileStyle in all its styles, and (unless it is being kept for evaluation)
+    chatbot_data's questions and answers. Held-out test rows are never included.
+    """
+    texts: list[str] = []
+    with open(data_dir / "smilestyle" / "smilestyle_dev.tsv", encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            texts += [v.strip() for v in row.values() if v and v.strip()]
+    if include_chat:
+        texts += [text for row in _chat_rows(data_dir) for text in (row["Q"], row["A"])]
+    return texts
+
+
+def chat_questions(data_dir: Path = SHARED_DATA) -> list[str]:
+    """chatbot_data's questions: casual chat that no intent model trains on, to judge out-of-scope."""
+    return [row["Q"] for row in _chat_rows(data_dir)]
+
+
+def _chat_rows(data_dir: Path) -> list[dict[str, str]]:
+    with open(data_dir / "chatbot_data" / "ChatbotData.csv", encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def train_default_models(folders: dict[str, Path], pack: DomainPack, data_dir: Path = SHARED_DATA,
+                         base_model: str | None = None, epochs: int | None = None
+                         ) -> Iterator[tuple[str, TextClassifier]]:
+    """Train and save the models the server uses (``kocall train``; ``kocall serve`` when a pack ships none).
+
+    ``folders`` maps each model to train (``intent``, ``utterance-type``) to the folder it is saved in; the
+    intent model learns ``pack``'s intents. Yields each model once it is saved; progress goes to standard error.
+    """
+    jobs = []
+    if INTENT in folders:
+        informal = informal_test_examples(pack)
+        tests = {"informal_test": ([e.text for e in informal], [e.label for e in informal])} if informal else {}
+        jobs.append((INTENT, lambda: intent_data(data_dir, pack=pack), INTENT_CONFIG,
+                     lambda data: intent_corpus(data_dir), lambda data: tests))
+    if UTTERANCE_TYPE in folders:
+        jobs.append((UTTERANCE_TYPE, lambda: utterance_type_data(data_dir), UTTERANCE_TYPE_CONFIG,
+                     lambda data: data["train"]["text"], lambda data: tests_by_style(data["test"])))
+    for name, load, config, corpus, extra in jobs:
+        config = replace(config, epochs=epochs) if epochs else config
+        data = load()
+        print(f"training {name}: {len(data['train'])} train / {len(data['validation'])} validation / "
+              f"{len(data['test'])} test rows -> {folders[name]}", file=sys.stderr)
+        model = train_and_report(
+            data, config, base_model=base_model, tokenizer_corpus=corpus(data),
+            progress=lambda steps, name=name: tqdm(steps, desc=f"{name} epochs", file=sys.stderr),
+            extra_tests=extra(data))
+        model.meta.recipe = RECIPES[name]
+        model.save(folders[name])
+        yield name, model
+
+
+def why_retrain(folder: Path, name: str) -> str | None:
+    """Why the default ``name`` model saved in ``folder`` must be trained (again) before it serves; None if not."""
+    if not (folder / META_FILE).is_file():
+        return "first start"
+    meta = read_meta(folder)
+    if meta.outdated:
+        return "its text normalisation changed with this version"
+    if meta.recipe < RECIPES[name]:
+        return "its training recipe changed with this version"
+    return None

@@ -1,0 +1,1 @@
+"""The `kocall` subcommands, one module per command group."""

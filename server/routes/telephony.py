@@ -1,0 +1,138 @@
+"""The telephone edge (Twilio): the call webhooks and the media stream.
+
+Every webhook is refused (403) unless its ``X-Twilio-Signature`` verifies with
+the account's auth token; without a configured token nothing can be verified,
+so telephony stays off. Twilio's formats (form posts, TwiML, media-stream JSON)
+are handled in ``server.twilio``; the call itself in ``server.calls``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Depends, HTTPException, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import Response
+from starlette.websockets import WebSocketState
+
+from core.settings import Settings
+from server import twilio
+from server.calls import Call
+from server.deps import read_limited, services_of, settings_of
+from server.services import Services
+
+ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
+CALL_STATUSES = ["queued", "ringing", "in-progress", *ENDED]
+# The webhooks' bodies are read by hand (the signature is checked over the raw form), so their schema is given here.
+WEBHOOK = {
+    "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
+        "CallSid": {"type": "string"}, "CallStatus": {"type": "string", "enum": CALL_STATUSES},
+        "From": {"type": "string"}, "To": {"type": "string"}}}}}},
+    "parameters": [{"name": "X-Twilio-Signature", "in": "header", "required": False, "schema": {"type": "string"}}],
+}
+router = APIRouter(prefix="/twilio", tags=["telephony"])
+
+
+async def signed_form(request: Request, s: Services = Depends(services_of),
+                      settings: Settings = Depends(settings_of)) -> dict[str, str]:
+    """The webhook's form parameters, once its signature is verified (403 otherwise)."""
+    token = settings.server.twilio_auth_token
+    if token is None:
+        s.metrics.errors.labels("twilio", "not_configured").inc()
+        raise HTTPException(403, "telephony is not configured: set KOCALL_SERVER__TWILIO_AUTH_TOKEN to the "
+                                 "Twilio account's auth token so that requests can be verified")
+    body = await read_limited(request, 64 * 1024)
+    try:
+        form = _parse_form(body)
+    except ValueError as exc:
+        raise HTTPException(400, f"malformed form data: {exc}") from exc
+    url = twilio.public_url(settings.server.public_url, str(request.url))
+    if not twilio.signature_ok(token.get_secret_value(), url, form, request.headers.get("X-Twilio-Signature")):
+        s.metrics.errors.labels("twilio", "forbidden").inc()
+        raise HTTPException(403, "invalid or missing X-Twilio-Signature")
+    return form
+
+
+@router.post("/voice", openapi_extra=WEBHOOK)
+def voice(request: Request, params: dict[str, str] = Depends(signed_form), s: Services = Depends(services_of),
+          settings: Settings = Depends(settings_of)) -> Response:
+    """Twilio's incoming-call webhook: greet the caller and stream the call's audio to /twilio/media."""
+    call_sid = params.get("CallSid")
+    if not call_sid:
+        raise HTTPException(400, "CallSid is missing from the webhook form")
+    url = twilio.public_url(settings.server.public_url, str(request.url))
+    xml = twilio.connect_twiml(s.dialog.domain.responses["greeting"], twilio.stream_url(url), call_sid,
+                               twilio.next_url(url))
+    return Response(xml, media_type="application/xml")
+
+
+@router.post("/next", openapi_extra=WEBHOOK)
+def next_step(params: dict[str, str] = Depends(signed_form), s: Services = Depends(services_of),
+              settings: Settings = Depends(settings_of)) -> Response:
+    """Where Twilio goes when the media stream closes: a hand-off is put through to a person, else hang up."""
+    session = s.dialog.store.get(params["CallSid"]) if params.get("CallSid") else None
+    handoff = session is not None and session.handoff is not None
+    xml = twilio.after_stream_twiml(handoff, settings.server.agent_number, s.dialog.domain.responses["no_agent"])
+    return Response(xml, media_type="application/xml")
+
+
+@router.post("/status", openapi_extra=WEBHOOK)
+def status(params: dict[str, str] = Depends(signed_form), s: Services = Depends(services_of)) -> dict:
+    """Twilio's call-status callback: a completed call's dialog session is dropped."""
+    if params.get("CallStatus") in ENDED and params.get("CallSid"):
+        s.dialog.hang_up(params["CallSid"])
+    return {"ok": True}
+
+
+@router.websocket("/media")
+async def media(websocket: WebSocket) -> None:
+    """Twilio Media Streams: 20 ms mu-law frames in; reply audio (or text), marks and clears out."""
+    s: Services | None = websocket.app.state.services
+    settings: Settings = websocket.app.state.settings
+    if s is None:
+        await websocket.close(code=1013, reason=f"not ready: {websocket.app.state.status}"[:120])
+        return
+    if not _signed_websocket(websocket, settings):
+        s.metrics.errors.labels("media", "forbidden").inc()
+        await websocket.close(code=1008, reason="invalid or missing X-Twilio-Signature")
+        return
+    if s.open_calls >= settings.server.max_calls:
+        s.metrics.errors.labels("media", "too_many_calls").inc()
+        await websocket.close(code=1013, reason="too many calls")
+        return
+    await websocket.accept()
+    s.open_calls += 1
+    s.metrics.calls_active.inc()
+    call = Call(s, websocket.send_text)
+    try:
+        while True:
+            try:
+                msg = twilio.parse(await websocket.receive_text())
+            except twilio.BadMessage as exc:
+                s.metrics.errors.labels("media", "bad_message").inc()
+                await websocket.close(code=1003, reason=str(exc)[:120])
+                break
+            if not await call.handle(msg):
+                break
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await call.close()
+        s.open_calls -= 1
+        s.metrics.calls_active.dec()
+        if websocket.application_state == WebSocketState.CONNECTED:
+            await websocket.close()
+
+
+def _signed_websocket(websocket: WebSocket, settings: Settings) -> bool:
+    token = settings.server.twilio_auth_token
+    if token is None:
+        return False
+    base = settings.server.public_url
+    url = twilio.public_url(base and twilio.websocket_base(base), str(websocket.url))
+    return twilio.signature_ok(token.get_secret_value(), url, {}, websocket.headers.get("X-Twilio-Signature"))
+
+
+def _parse_form(body: bytes) -> dict[str, str]:
+    """application/x-www-form-urlencoded, strictly: bad percent-encoding or UTF-8 is an error."""
+    text = body.decode("utf-8")  # UnicodeDecodeError is a ValueError
+    return dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), errors="strict"))

@@ -1,0 +1,65 @@
+"""What the server loads once per process, and the bounded pool that every CPU-heavy step runs on.
+
+The event loop only moves bytes: a turn (:class:`server.turns.Pipeline`), a
+transcription or a labeling import runs on the worker pool through
+:meth:`Services.run`. ``queue`` bounds the utterances waiting for or in the pool
+across calls, so a burst of calls applies back-pressure instead of a growing queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from core.settings import Settings
+from data_tools.calllog.turnlog import TurnLog
+from dialog.manager import Dialog
+from server.metrics import Metrics
+from server.tts import open_tts
+from server.turns import Pipeline, get_bot
+from stt.transcribe import get_transcriber
+
+
+@dataclass
+class Services:
+    settings: Settings
+    pipeline: Pipeline
+    pool: ThreadPoolExecutor
+    queue: asyncio.Semaphore  # utterances waiting for or in the pool, across calls
+    label_mix: dict[str, int]  # intents the served intent model was trained on: drift monitoring's reference
+    open_calls: int = 0
+
+    @classmethod
+    def load(cls, settings: Settings) -> Services:
+        """Load every model (blocking: call it from a worker thread at start-up)."""
+        s, pack = settings.server, settings.pack()
+        bot = get_bot(settings.nlu, settings.dialog, settings.cache_dir, pack)
+        pipeline = Pipeline(
+            transcriber=get_transcriber(settings.stt, settings.cache_dir, pack.lexicon),
+            bot=bot,
+            tts=open_tts(s.tts),
+            turn_log=TurnLog(s.turn_log or settings.data_dir / "turns.sqlite"),
+            metrics=Metrics.create(),
+            audio_dir=settings.data_dir / "audio",
+        )
+        return cls(settings=settings, pipeline=pipeline,
+                   pool=ThreadPoolExecutor(max_workers=s.workers, thread_name_prefix="kocall-worker"),
+                   queue=asyncio.Semaphore(s.max_queued_utterances),
+                   label_mix=bot.understander.intent.meta.label_mix)
+
+    @property
+    def metrics(self) -> Metrics:
+        return self.pipeline.metrics
+
+    @property
+    def dialog(self) -> Dialog:
+        return self.pipeline.bot.dialog
+
+    async def run(self, fn, *args):
+        """Run a blocking step on the worker pool."""
+        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pipeline.turn_log.close()

@@ -1,0 +1,178 @@
+"""One turn through the stages: STT -> NLU -> dialog -> TTS, the same for every channel.
+
+:class:`Bot` is the text part (understand the caller, let the dialog answer):
+``kocall chat``, ``POST /chat`` and the telephone line all go through it, so a
+conversation behaves the same typed, posted or spoken, and all three print the
+same JSON (:meth:`BotTurn.as_json`). :class:`Pipeline` adds speech on either
+side for calls, and records every turn in the turn log and the metrics. Its
+methods block (models run in them): the server calls them on its worker pool.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import soundfile
+
+from core.domain_pack import DomainPack
+from core.settings import DialogSettings, NluSettings
+from data_tools.calllog.turnlog import TurnLog, TurnRecord
+from dialog.domain import Domain
+from dialog.manager import Dialog, Turn
+from dialog.sessions import open_store
+from nlu.understand import EmptyText, Understander, Understanding, get_understander, nothing_said
+from server.metrics import Metrics
+from server.tts import TextToSpeech
+from stt.audio import Audio, to_mulaw, to_pcm16
+from stt.endpoint import Utterance
+from stt.transcribe import Transcriber, Transcript
+
+
+@dataclass(frozen=True)
+class BotTurn:
+    understood: Understanding
+    turn: Turn
+    nlu_ms: float
+    dialog_ms: float
+
+    def as_json(self) -> dict[str, Any]:
+        """The per-turn JSON of ``kocall chat`` and ``POST /chat`` (identifiers masked)."""
+        shown = self.understood.shown()
+        return {
+            "reply": self.turn.reply,
+            "text": shown["text"],
+            "intent": self.understood.intent,
+            "confidence": round(self.understood.confidence, 4),
+            "top_k": [[label, round(p, 4)] for label, p in self.understood.top_k],
+            "utterance_type": self.understood.utterance_type,
+            "entities": shown["entities"],
+            "dialog": {"model": self.turn.model, "state": self.turn.state, "slots": self.turn.slots},
+            "handoff": self.turn.handoff,
+            "end": self.turn.end,
+            "latency_ms": {"nlu": round(self.nlu_ms, 2), "dialog": round(self.dialog_ms, 2)},
+        }
+
+
+class Bot:
+    """The understander and the dialog of one process."""
+
+    def __init__(self, understander: Understander, dialog: Dialog) -> None:
+        self.understander = understander
+        self.dialog = dialog
+
+    def turn(self, session_id: str, text: str) -> BotTurn:
+        """One caller utterance in; an empty one (silence, only fillers) is a turn nobody understood."""
+        start = time.perf_counter()
+        try:
+            understood = self.understander.understand(text)
+        except EmptyText:
+            understood = nothing_said()
+        mid = time.perf_counter()
+        turn = self.dialog.respond(session_id, understood, understood.shown()["text"])
+        return BotTurn(understood, turn, (mid - start) * 1000, (time.perf_counter() - mid) * 1000)
+
+
+@functools.lru_cache(maxsize=2)
+def get_bot(nlu: NluSettings, dialog: DialogSettings, cache_dir: Path, pack: DomainPack) -> Bot:
+    """The process-wide bot: models, the pack's domain and the session store opened once."""
+    store = open_store(dialog.session_store, dialog.session_ttl_s)
+    return Bot(get_understander(nlu, cache_dir, pack), Dialog(Domain.load(pack.domain), store))
+
+
+@dataclass(frozen=True)
+class VoiceReply:
+    turn: dict  # the same JSON as a chat turn, plus the transcript's confidence
+    mulaw: bytes | None  # the spoken reply at 8 kHz, when a TTS engine is configured
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The stages a turn goes through, and where it is recorded."""
+
+    transcriber: Transcriber
+    bot: Bot
+    tts: TextToSpeech | None
+    turn_log: TurnLog
+    metrics: Metrics
+    audio_dir: Path  # callers' utterances are kept here, one folder per call
+
+    def chat(self, session_id: str, text: str) -> dict:
+        """One typed turn -> its JSON, with latencies in milliseconds."""
+        start = time.perf_counter()
+        turn = self.bot.turn(session_id, text)
+        latency = {"nlu": turn.nlu_ms, "dialog": turn.dialog_ms, "total": (time.perf_counter() - start) * 1000}
+        shown = turn.as_json()
+        self._record("chat", session_id, turn, shown, latency)
+        return {"session_id": session_id, **shown, "latency_ms": _rounded(latency)}
+
+    def voice(self, call_id: str, utterance: Utterance, ended_at: float) -> VoiceReply | None:
+        """Transcribe, understand, answer and voice one caller utterance; None if it held no words.
+
+        ``ended_at`` is the ``time.perf_counter()`` at which the end of speech was
+        detected, so ``total`` is what the caller waits: end of speech to reply audio.
+        """
+        start = time.perf_counter()
+        # No word timings on the live path: the dialog does not use them and they cost ~30% of the STT time.
+        transcript = self.transcriber.transcribe(utterance.audio, word_timestamps=False)
+        stt_ms = (time.perf_counter() - start) * 1000
+        if not transcript.text.strip():
+            return None  # a cough, line noise: no turn
+        turn = self.bot.turn(call_id, transcript.text)
+        mulaw, tts_ms = None, 0.0
+        if self.tts is not None:
+            tts_start = time.perf_counter()
+            mulaw = to_mulaw(self.tts.synthesize(turn.turn.reply))
+            tts_ms = (time.perf_counter() - tts_start) * 1000
+        latency = {"stt": stt_ms, "nlu": turn.nlu_ms, "dialog": turn.dialog_ms, "tts": tts_ms,
+                   "total": (time.perf_counter() - ended_at) * 1000}
+        audio_path = _save_audio(self.audio_dir / _safe(call_id), f"{round(utterance.start_s * 1000):08d}ms.wav",
+                                 utterance.audio)
+        confidence, no_speech = _confidence(transcript)
+        shown = turn.as_json()
+        self._record("phone", call_id, turn, shown, latency, audio=str(audio_path),
+                     sample_rate=utterance.audio.sample_rate, stt_confidence=confidence, no_speech_prob=no_speech)
+        shown.update(stt_confidence=confidence, latency_ms=_rounded(latency))
+        return VoiceReply(shown, mulaw)
+
+    def _record(self, channel: str, session_id: str, turn: BotTurn, shown: dict, latency: dict[str, float],
+                **audio) -> None:
+        self.turn_log.append(TurnRecord(
+            channel=channel, session_id=session_id, turn=turn.turn.number, transcript=shown["text"],
+            intent=shown["intent"], confidence=shown["confidence"], reply=shown["reply"],
+            utterance_type=shown["utterance_type"], dialog_model=turn.turn.model, dialog_state=turn.turn.state,
+            handoff=(turn.turn.handoff or {}).get("reason"), ended=turn.turn.end, latency_ms=_rounded(latency),
+            **audio))
+        self.metrics.observe(channel, latency)
+
+
+def _confidence(transcript: Transcript) -> tuple[float | None, float | None]:
+    """Mean word probability (or exp of the mean log-probability) and the worst no-speech probability."""
+    words = [w.probability for s in transcript.segments for w in s.words]
+    if words:
+        confidence = sum(words) / len(words)
+    elif transcript.segments:
+        confidence = math.exp(sum(s.avg_logprob for s in transcript.segments) / len(transcript.segments))
+    else:
+        return None, None
+    return round(confidence, 4), round(max(s.no_speech_prob for s in transcript.segments), 4)
+
+
+def _save_audio(folder: Path, name: str, audio: Audio) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    soundfile.write(path, to_pcm16(audio.samples), audio.sample_rate, subtype="PCM_16")
+    return path
+
+
+def _safe(name: str) -> str:
+    """A call id as a folder name: never a path (no separators, no dots first)."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:80] or "call"
+
+
+def _rounded(latency: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 2) for k, v in latency.items()}

@@ -1,1 +1,0 @@
-"""Data files shipped with the STT stage (the default domain lexicon)."""

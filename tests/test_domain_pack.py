@@ -1,0 +1,94 @@
+"""A domain pack is one folder that a team can bring without touching code; KOCALL_DOMAIN picks it."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from core.domain_pack import DomainPackError, find_pack
+from core.settings import Settings
+from data_tools.training.recipes import RECIPES, why_retrain
+from nlu.classifier import read_meta
+from nlu.understand import INTENT, UTTERANCE_TYPE, model_path, shipped_dir, trained_dir
+from server.app import create_app
+from server.turns import get_bot
+
+from .conftest import server_settings
+
+
+def test_the_card_bank_pack_is_complete_and_the_default(pack):
+    assert Settings().pack() == pack and pack.name == "card_bank"
+    for path in (pack.domain, pack.intents, pack.gazetteer, pack.lexicon, pack.informal_test, pack.intent_model):
+        assert path.exists(), path
+
+
+def test_a_pack_that_is_missing_or_incomplete_is_named_with_what_to_do(tmp_path, pack):
+    with pytest.raises(DomainPackError, match="no domain pack 'nowhere'.*card_bank"):
+        find_pack("nowhere")
+    partial = shutil.copytree(pack.folder, tmp_path / "partial", ignore=shutil.ignore_patterns("models"))
+    (partial / "lexicon.txt").unlink()
+    with pytest.raises(DomainPackError, match="lacks lexicon.txt"):
+        find_pack(partial)
+
+
+@pytest.mark.parametrize("name", [INTENT, UTTERANCE_TYPE])
+def test_the_shipped_models_are_current_so_a_first_start_trains_nothing(pack, name):
+    folder = shipped_dir(pack, name)
+    assert why_retrain(folder, name) is None
+    meta = read_meta(folder)
+    assert meta.recipe == RECIPES[name]
+    assert sum(meta.label_mix.values()) == meta.train_rows and set(meta.label_mix) == set(meta.labels)
+
+
+def test_the_served_model_is_the_configured_one_else_the_trained_one_else_the_shipped_one(tmp_path, pack, models_dir):
+    settings = Settings(cache_dir=tmp_path)
+    assert model_path(settings.nlu, tmp_path, pack, INTENT) == pack.intent_model
+    trained = trained_dir(tmp_path, pack, INTENT)
+    shutil.copytree(models_dir / INTENT, trained)
+    assert model_path(settings.nlu, tmp_path, pack, INTENT) == trained
+    configured = settings.nlu.model_copy(update={"intent_model": models_dir / INTENT})
+    assert model_path(configured, tmp_path, pack, INTENT) == models_dir / INTENT
+    # A pack of a team's own, with no model: it is trained first, into the cache.
+    own = find_pack(shutil.copytree(pack.folder, tmp_path / "own", ignore=shutil.ignore_patterns("models")))
+    assert model_path(settings.nlu, tmp_path / "other-cache", own, INTENT) == own.intent_model
+    assert why_retrain(own.intent_model, INTENT) == "first start"
+
+
+def test_a_teams_own_pack_changes_what_the_bot_says_and_knows(tmp_path, pack, models_dir):
+    own = shutil.copytree(pack.folder, tmp_path / "insurance", ignore=shutil.ignore_patterns("models"))
+    domain = (own / "domain.yaml").read_text("utf-8")
+    greeting = "안녕하세요, 카드 고객센터입니다"
+    assert greeting in domain
+    (own / "domain.yaml").write_text(domain.replace(greeting, "안녕하세요, 보험 고객센터입니다"), "utf-8")
+    (own / "gazetteer.tsv").write_text((own / "gazetteer.tsv").read_text("utf-8") + "card_type\t골드카드\n", "utf-8")
+    settings = Settings(domain=str(own), cache_dir=tmp_path, nlu={"intent_model": models_dir / INTENT})
+    bot = get_bot(settings.nlu, settings.dialog, settings.cache_dir, settings.pack())
+    assert bot.dialog.domain.responses["greeting"].startswith("안녕하세요, 보험 고객센터입니다")
+    turn = bot.turn("t", "골드카드 잃어버렸어요").as_json()
+    assert {"type": "card_type", "value": "골드카드"}.items() <= turn["entities"][0].items()
+
+
+def test_while_a_model_trains_the_server_listens_and_healthz_says_what_it_does(settings, models_dir, tmp_path):
+    """``kocall serve`` trains a missing model in ``prepare``; the doing is reported, not hidden."""
+    release = threading.Event()
+
+    def prepare(report):
+        report("training the intent model for domain pack insurance (first start)")
+        release.wait(30)
+
+    app = create_app(server_settings(settings, models_dir, tmp_path), prepare=prepare)
+    with TestClient(app) as client:
+        busy = client.get("/healthz")
+        assert busy.status_code == 503 and "training the intent model" in busy.json()["detail"]
+        assert client.post("/chat", json={"session_id": "a", "text": "안녕"}).status_code == 503
+        release.set()
+        for _ in range(300):
+            if client.get("/healthz").status_code == 200:
+                break
+            time.sleep(0.1)
+        assert client.get("/healthz").json()["status"] == "ok"
+        assert client.post("/chat", json={"session_id": "a", "text": "안녕하세요"}).status_code == 200
