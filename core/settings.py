@@ -31,17 +31,17 @@ class SttSettings(BaseModel):
         "a CTranslate2 model folder, or a faster-whisper model name already in the local cache.",
     )
     compute_type: str = "int8"
-    cpu_threads: int = Field(1, description="Threads per decode. One per decode, two decodes at once (num_workers) "
-                             "answered 46% more utterances per second on 2 cores than one decode on 2 threads, "
-                             "at the same latency for a lone utterance (bench/server.py).")
+    cpu_threads: int = Field(1, description="Threads per decode. One per decode and two decodes at once "
+                             "(num_workers) answer more utterances per second on 2 cores than one decode on 2 "
+                             "threads, at the same latency for a lone utterance (docs/server.md).")
     num_workers: int = Field(2, description="Decodes that may run at once (from different threads).")
     language: str = "ko"
     beam_size: int = 1
     vad: bool = Field(True, description="Silero VAD before decoding: silence and line noise give no text.")
     encoder_window_s: float = Field(
         20.0,
-        description="Seconds the encoder sees for a short turn (Whisper pads to 30). 20 s costs 40% less "
-        "than 30 s with the same text in our tests; 10 s is 3x faster but flipped onset words.",
+        description="Seconds the encoder sees for a short turn (Whisper pads to 30): less encoder work, but too "
+        "short a window flips words at the start (docs/speech-recognition.md).",
     )
     spell_numbers: bool = Field(
         True,

@@ -31,9 +31,8 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
     # A value the form in progress asked for (a phone number, a day) settles what the turn is about,
     # whatever the intent model makes of the words around it.
     answers_form = session.form is not None and forms.answers_form(domain, session, answer)
-    # A cancel word in a form (그만할래, 됐어) ends the form; a model that hears a complaint or a request for a
-    # person in it (CI's model read 그만할래 as `agent`, 0.62) must not send the caller to an agent. Only a
-    # person named beside it outranks it (그만하고 상담원 바꿔 줘).
+    # A cancel word in a form (그만할래, 됐어) ends the form, even where the intent model hears a complaint or a
+    # request for a person in it: only a person named beside it outranks it (그만하고 상담원 바꿔 줘).
     cancels_form = session.form is not None and answer.cancel and not answer.names_person
     if route is not None and route.model == "handoff" and sure and not answers_form and not cancels_form:
         session.intent = session.intent or intent  # the summary keeps the task the caller was on

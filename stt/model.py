@@ -108,7 +108,7 @@ class TrimmedWhisperModel(WhisperModel):
     shorter inputs; this cuts the zero padding (``pad_or_trim`` pads with exact
     zeros, which real log-mel frames never are) down to ``window_frames``, or to the
     content if that is longer. Too short a window changes what the decoder attends
-    to and cost accuracy in our tests, hence a floor rather than the bare content.
+    to and costs accuracy (docs/speech-recognition.md), hence a floor rather than the bare content.
     """
 
     def __init__(self, *args, window_frames: int, **kwargs) -> None:

@@ -198,9 +198,8 @@ def choose_threshold(probs: np.ndarray, gold: Sequence[str], labels: list[str]) 
     shares that count alike whatever the rows' mix, in-scope rows answered right and out-of-scope rows
     turned away (the lowest such threshold on a tie).
 
-    The best macro-F1, chosen before, weighs out_of_scope as one label in eighteen on a nearly flat curve:
-    its best point swung from 0.4 to 0.8 with the seed, and at 0.8 a model read the informal test 0.684
-    where it read 0.765 at this rule's 0.425 (README, "Intent").
+    Not the best macro-F1: that weighs out_of_scope as one label in eighteen on a nearly flat curve, so its
+    best point swings with the seed (docs/understanding.md, "Intent").
     """
     gold = np.asarray(gold, dtype=object)
     right = np.asarray(labels, dtype=object)[probs.argmax(axis=1)] == gold
