@@ -44,8 +44,8 @@ def first_chat(port: int, started: float, timeout_s: float) -> tuple[float, str]
     """Seconds from ``started`` to the first 200 from /chat, and what the bot said."""
     while time.perf_counter() - started < timeout_s:
         try:
-            r = httpx.post(f"http://127.0.0.1:{port}/chat", json={"session_id": "first", "text": "카드를 잃어버렸어요"},
-                           timeout=30)
+            r = httpx.post(f"http://127.0.0.1:{port}/chat", timeout=30,
+                           json={"session_id": "first", "text": "카드를 잃어버렸어요"})
             if r.status_code == 200:
                 return time.perf_counter() - started, r.json()["reply"]
         except httpx.HTTPError:

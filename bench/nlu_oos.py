@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.settings import Settings  # noqa: E402
-from nlu.classifier import OUT_OF_SCOPE, TextClassifier  # noqa: E402
 from data_tools.training.recipes import chat_questions, informal_test_examples, intent_data  # noqa: E402
+from nlu.classifier import OUT_OF_SCOPE, TextClassifier  # noqa: E402
 from nlu.understand import INTENT, model_path  # noqa: E402
 
 

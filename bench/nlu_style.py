@@ -7,7 +7,7 @@ banmal form of each (the ``banmal_all`` transform: 먹었어/먹었다, 먹냐/�
 알려줘, 먹어/먹어라), (c) all training rows; all are tested on held-out banmal and polite
 rows, for the transformer, the character n-gram baseline, and the two mixed as
 the default model mixes them (``ngram_weight``). (b2) adds to (b) one recombined row
-for each statement, question and command (``data_tools/recombine.py``: its
+for each statement, question and command (``data_tools/augment/recombine.py``: its
 predicate after another row's content), so that content stops standing for a
 type the predicate decides. On banmal rows
 each engine is also scored "+ label shift" (``nlu/priors.py``): its
@@ -50,13 +50,13 @@ from tqdm import tqdm  # noqa: E402
 from data_tools.augment.banmal import speech_style  # noqa: E402
 from data_tools.augment.dataset import add_recombined, augment  # noqa: E402
 from data_tools.augment.recombine import PREDICATE_TYPES  # noqa: E402
-from nlu.baseline import baseline_probabilities, train_baseline  # noqa: E402
-from data_tools.training.classifier import train  # noqa: E402
 from data_tools.evaluation.accuracy import scores  # noqa: E402
 from data_tools.evaluation.priors import estimate_priors, shift  # noqa: E402
+from data_tools.training.classifier import train  # noqa: E402
 from data_tools.training.recipes import (  # noqa: E402
     TRANSFORMER_NGRAM, UTTERANCE_TYPE_CONFIG, unlabelled_corpus, utterance_type_data,
 )
+from nlu.baseline import baseline_probabilities, train_baseline  # noqa: E402
 
 FULL_ROWS = 44000  # epochs are scaled so that every model gets about the same number of updates
 LABEL_SHIFT = " + label shift"

@@ -23,8 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from data_tools.training.classifier import choose_threshold, train  # noqa: E402
+from data_tools.training.recipes import (  # noqa: E402
+    INTENT_CONFIG, chat_questions, informal_test_examples, intent_corpus, intent_data,
+)
 from nlu.classifier import OUT_OF_SCOPE, TextClassifier  # noqa: E402
-from data_tools.training.recipes import INTENT_CONFIG, chat_questions, informal_test_examples, intent_corpus, intent_data  # noqa: E402
 
 
 def macro_f1_threshold(probs: np.ndarray, gold: list[str], labels: list[str]) -> float:

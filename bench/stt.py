@@ -26,12 +26,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from data_tools.evaluation.metrics import cer, normalize  # noqa: E402
+from core.domain_pack import DEFAULT_PACK, find_pack  # noqa: E402
 from core.settings import EndpointSettings, SttSettings  # noqa: E402
+from data_tools.evaluation.metrics import cer, normalize  # noqa: E402
 from stt.audio import Audio, decode_audio, to_mulaw, to_pcm16  # noqa: E402
 from stt.endpoint import Endpointer, Utterance  # noqa: E402
 from stt.transcribe import get_transcriber  # noqa: E402
-from core.domain_pack import DEFAULT_PACK, find_pack  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "data" / "speech_ko"
 

@@ -41,15 +41,25 @@ def create_app(settings: Settings | None = None, prepare: Prepare | None = None)
         app.state.status = "loading the models"
         return Services.load(settings)
 
+    async def load() -> None:
+        try:
+            app.state.services = await asyncio.to_thread(start)
+            app.state.status = "ok"
+        except Exception as exc:
+            app.state.status = f"failed to start: {exc}"
+            if prepare is None:
+                raise  # no request taken yet: the server does not start
+            log.exception("the models could not be loaded; /healthz says so")
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        loading = asyncio.ensure_future(asyncio.to_thread(start))
-        loading.add_done_callback(lambda task: _loaded(app, task))
+        loading = asyncio.create_task(load())
         if prepare is None:
-            await asyncio.shield(loading)
+            await loading
         try:
             yield
         finally:
+            loading.cancel()
             services = app.state.services
             app.state.services = None
             if services is not None:
@@ -65,14 +75,3 @@ def create_app(settings: Settings | None = None, prepare: Prepare | None = None)
         app.include_router(router)
     return app
 
-
-def _loaded(app: FastAPI, task: asyncio.Future) -> None:
-    """Serve the loaded services, or say in ``/healthz`` why there are none."""
-    if task.cancelled():
-        return
-    if task.exception() is not None:
-        app.state.status = f"failed to start: {task.exception()}"
-        log.error("the models could not be loaded", exc_info=task.exception())
-        return
-    app.state.services = task.result()
-    app.state.status = "ok"

@@ -16,9 +16,9 @@ from typing import Iterable, Iterator
 
 from faster_whisper import WhisperModel
 
+from core.lexicon import Lexicon
 from core.settings import SttSettings
 from stt.audio import MODEL_RATE, Audio
-from core.lexicon import Lexicon
 from stt.model import load_model
 
 # Segments the model itself thinks are probably not speech, and whose text it is

@@ -5,7 +5,9 @@ import re
 
 import pytest
 
-from data_tools.augment.banmal import sentence_type, to_banmal, to_banmal_many, to_banmal_variants, to_banmal_variants_many
+from data_tools.augment.banmal import (
+    sentence_type, to_banmal, to_banmal_many, to_banmal_variants, to_banmal_variants_many,
+)
 from data_tools.evaluation.metrics import chrf, normalize
 
 from .conftest import SHARED

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from data_tools.evaluation.metrics import cer
 from core.settings import EndpointSettings
+from data_tools.evaluation.metrics import cer
 from stt.audio import Audio, to_mulaw
 from stt.endpoint import Endpointer, LiveRecognizer, SpeechStarted, Utterance
 

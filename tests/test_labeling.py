@@ -21,14 +21,14 @@ import soundfile
 from fastapi.testclient import TestClient
 
 from data_tools.augment.dataset import labeled_dataset
+from data_tools.augment.dataset import load_any
+from data_tools.calllog.turnlog import TurnLog, TurnRecord
+from data_tools.evaluation.manifest import parse_line
+from data_tools.evaluation.metrics import cer
 from data_tools.labeling.export import training_rows
 from data_tools.labeling.imports import from_task
-from data_tools.labeling.store import LabelStore
 from data_tools.labeling.label_studio import parse_tasks
-from data_tools.evaluation.manifest import parse_line
-from data_tools.augment.dataset import load_any
-from data_tools.evaluation.metrics import cer
-from data_tools.calllog.turnlog import TurnLog, TurnRecord
+from data_tools.labeling.store import LabelStore
 from server.app import create_app
 from stt.audio import decode_audio, to_pcm16
 

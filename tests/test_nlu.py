@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from data_tools.augment.banmal import to_banmal
+from data_tools.evaluation.priors import estimate_priors, shift
 from data_tools.training.classifier import SPECIALS, choose_threshold, fit_temperature, train, train_tokenizer
 from nlu.classifier import NGRAM_FILE, OUT_OF_SCOPE, TextClassifier, model_inputs
 from nlu.normalize import NORMALISATION, normalize
-from data_tools.evaluation.priors import estimate_priors, shift
 from data_tools.training.recipes import (
     INTENT_CONFIG, RECIPES, TRANSFORMER_NGRAM, chat_questions, intent_corpus, intent_data, utterance_type_data,
     why_retrain,

@@ -19,8 +19,8 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from data_tools.evaluation.metrics import cer
 from data_tools.calllog.turnlog import TurnLog
+from data_tools.evaluation.metrics import cer
 from server import twilio
 from server.app import create_app
 from stt.audio import decode_audio, to_mulaw

@@ -86,8 +86,8 @@ def test_speech_after_long_silence_keeps_its_true_time(transcriber, leopard, leo
 
 
 def test_lexicon_correction_keeps_words_and_text_in_step(settings, leopard):
-    from stt.model import load_model
     from core.lexicon import Lexicon
+    from stt.model import load_model
     from stt.transcribe import Transcriber
 
     # A lexicon with a near-miss of a recognised word: 이리절이 -> 이리저리.

@@ -1,1 +1,4 @@
-"""Training data that looks like live speech: polite -> banmal, casual-speech perturbations, recombined rows, data sets and their checks."""
+"""Training data that looks like live speech.
+
+Polite -> banmal conversion, casual-speech perturbations, recombined rows, data sets and their checks.
+"""

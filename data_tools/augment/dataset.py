@@ -26,9 +26,9 @@ from typing import Callable, Iterable
 
 from datasets import Dataset, DatasetDict
 
-from data_tools.evaluation.metrics import normalize
 from data_tools.augment.perturb import TRANSFORMS
 from data_tools.augment.recombine import recombine
+from data_tools.evaluation.metrics import normalize
 
 TEXT_KEYS = ("text", "question", "Q", "utterance")
 LABEL_KEYS = ("label", "intent", "answer", "A")

@@ -57,7 +57,7 @@ class ManifestItem:
 
 
 def read_rows(path: Path) -> list[dict]:
-    """The manifest's non-blank lines as rows for :func:`data_tools.evaluation.evaluate_row`.
+    """The manifest's non-blank lines as rows for :func:`data_tools.evaluation.scoring.evaluate_row`.
 
     Lines are parsed where they are evaluated (possibly in another process), so
     a bad line is reported with its number among the results, not here. Raises

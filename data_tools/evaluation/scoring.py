@@ -43,9 +43,9 @@ from typing import Sequence
 
 import numpy as np
 
+from core.settings import Settings
 from data_tools.evaluation.manifest import ManifestError, ManifestItem, RefSegment, parse_line
 from data_tools.evaluation.metrics import cer, normalize, wer
-from core.settings import Settings
 from stt.audio import Audio, AudioError, decode_audio
 
 PAD_S = 0.1  # reference times are tight word edges; a clipped onset costs Whisper the first syllable

@@ -20,10 +20,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
-from data_tools.labeling.store import LabelError, NewItem, Segment, check_label
-from data_tools.labeling.label_studio import Task
-from data_tools.evaluation.metrics import cer
 from data_tools.calllog.turnlog import TurnRecord
+from data_tools.evaluation.metrics import cer
+from data_tools.labeling.label_studio import Task
+from data_tools.labeling.store import LabelError, NewItem, Segment, check_label
 from nlu.understand import EmptyText
 from stt.audio import Audio, decode_audio
 

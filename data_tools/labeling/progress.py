@@ -10,8 +10,8 @@ from collections import Counter, defaultdict
 from itertools import combinations
 from typing import Iterable
 
-from data_tools.labeling.store import FLAGS, MACHINE, STATUSES, Change, Item
 from data_tools.evaluation.metrics import cer
+from data_tools.labeling.store import FLAGS, MACHINE, STATUSES, Change, Item
 
 
 def progress(items: Iterable[Item], history: Iterable[Change]) -> dict:

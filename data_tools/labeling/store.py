@@ -28,8 +28,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from data_tools.sqlite import open_db
 from core.settings import Settings
+from data_tools.sqlite import open_db
 
 FLAGS = ("noise", "overlap", "unusable")
 STATUSES = ("todo", "labeled", "skipped")

@@ -68,8 +68,8 @@ def _fail(message: str, status: int = 2) -> int:
 
 
 def _store():
-    from data_tools.labeling.store import open_store
     from core.settings import Settings
+    from data_tools.labeling.store import open_store
 
     settings = Settings()
     return settings, open_store(settings)
@@ -80,7 +80,9 @@ def _models(settings):
     from nlu.understand import get_understander
     from stt.transcribe import get_transcriber
 
-    return get_transcriber(settings.stt, settings.cache_dir, settings.pack().lexicon), get_understander(settings.nlu, settings.cache_dir, settings.pack())
+    pack = settings.pack()
+    return (get_transcriber(settings.stt, settings.cache_dir, pack.lexicon),
+            get_understander(settings.nlu, settings.cache_dir, pack))
 
 
 def run_add_labeler(args: argparse.Namespace) -> int:
@@ -124,9 +126,9 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_import_turns(args: argparse.Namespace) -> int:
-    from data_tools.labeling.imports import from_turns
     from data_tools.calllog.monitor import to_label
     from data_tools.calllog.turnlog import TurnLog
+    from data_tools.labeling.imports import from_turns
 
     settings, store = _store()
     path = settings.server.turn_log or settings.data_dir / "turns.sqlite"
@@ -149,8 +151,8 @@ def run_import_turns(args: argparse.Namespace) -> int:
 
 def run_import_labelstudio(args: argparse.Namespace) -> int:
     from data_tools.labeling.imports import from_task
-    from data_tools.labeling.store import LabelError
     from data_tools.labeling.label_studio import parse_tasks
+    from data_tools.labeling.store import LabelError
 
     settings, store = _store()
     try:

@@ -13,7 +13,10 @@ from __future__ import annotations
 import argparse
 import sys
 from functools import partial
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -52,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def train_missing_models(settings, report: Callable[[str], None]) -> None:
+def train_missing_models(settings: Settings, report: Callable[[str], None]) -> None:
     """Train each default model that is missing or out of date into the cache, saying what it does."""
     from data_tools.training.recipes import SHARED_DATA, train_default_models, why_retrain
     from nlu.understand import INTENT, UTTERANCE_TYPE, model_path, trained_dir

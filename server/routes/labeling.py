@@ -35,9 +35,9 @@ from data_tools.labeling.progress import progress
 from data_tools.labeling.store import (
     FLAGS, STATUSES, Change, Item, LabelError, LabelStore, Segment, StaleVersion, UnknownItem, open_store,
 )
+from core.settings import Settings
 from data_tools.labeling.label_studio import to_tasks
 from dialog.domain import Domain
-from core.settings import Settings
 from nlu.classifier import OUT_OF_SCOPE
 from nlu.understand import EmptyText
 from server.deps import services_of, settings_of
