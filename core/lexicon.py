@@ -1,7 +1,9 @@
-"""Domain biasing from a text lexicon: no audio and no timestamps needed.
+"""Korean fuzzy term matching: domain terms found in text however a recogniser or a typist spelt them.
 
-A lexicon is a plain text file of domain terms, one per line (product names,
-branch names, the key words of intents); ``#`` starts a comment. It is used twice:
+``nlu.entities`` finds gazetteer terms with it; ``stt.transcribe`` biases
+recognition towards a domain pack's lexicon with it. A lexicon is a plain text
+file of domain terms, one per line (product names, branch names, the key words
+of intents); ``#`` starts a comment. STT uses it twice:
 
 1. Before decoding, as Whisper's initial prompt: the decoder conditions on it as
    if it had just heard those words, which makes their spelling more likely.
