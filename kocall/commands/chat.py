@@ -12,13 +12,14 @@ import json
 import sys
 import uuid
 
+from kocall.commands.domain_option import add_domain_option, settings_for
+
 
 def register(commands: argparse._SubParsersAction) -> None:
     chat = commands.add_parser(
         "chat", help="talk to the bot in a terminal, or script a conversation (one utterance per line)",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    chat.add_argument("--domain", metavar="PACK", help="domain pack: a name under domains/ or a folder "
-                      "(default: KOCALL_DOMAIN, else card_bank)")
+    add_domain_option(chat)
     chat.add_argument("--session", default=None, help="session id (default: a new one per run)")
     chat.add_argument("--store", default=None, help="'memory' or a redis:// URL (default: KOCALL_DIALOG__SESSION_STORE)")
     chat.add_argument("--json", action="store_true", help="print JSON per turn even at a terminal")
@@ -26,11 +27,10 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_chat(args: argparse.Namespace) -> int:
-    from core.settings import Settings
     from dialog.domain import DomainError
     from server.turns import get_bot
 
-    settings = Settings(**({"domain": args.domain} if args.domain else {}))
+    settings = settings_for(args)
     dialog = settings.dialog.model_copy(update={"session_store": args.store} if args.store else {})
     try:
         bot = get_bot(settings.nlu, dialog, settings.cache_dir, settings.pack())

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from kocall.commands.domain_option import add_domain_option, settings_for
+
 
 def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
@@ -19,8 +21,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--base-model", metavar="PATH_OR_NAME", help="fine-tune this Hugging Face checkpoint instead")
     p.add_argument("--epochs", type=int, help="override the number of epochs")
     p.add_argument("--data-dir", type=Path, help="the shared data folder (default ../shared/data)")
-    p.add_argument("--domain", metavar="PACK", help="domain pack whose intents to learn: a name under domains/ or a "
-                   "folder (default: KOCALL_DOMAIN, else card_bank)")
+    add_domain_option(p)
     p.add_argument("--out", type=Path, help="save each model in OUT/<model> (default: the cache, "
                    "<cache>/models/nlu/<pack>/intent and <cache>/models/nlu/utterance-type, which the server "
                    "then prefers to the shipped models)")
@@ -50,11 +51,10 @@ def _fail(message: str) -> int:
 
 def run_train(args: argparse.Namespace) -> int:
     from core.domain_pack import DomainPackError
-    from core.settings import Settings
     from data_tools.training import recipes
     from nlu.understand import INTENT, UTTERANCE_TYPE, trained_dir
 
-    settings = Settings(**({"domain": args.domain} if args.domain else {}))
+    settings = settings_for(args)
     try:
         pack = settings.pack()
     except DomainPackError as exc:

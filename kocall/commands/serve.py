@@ -15,6 +15,8 @@ import sys
 from functools import partial
 from typing import TYPE_CHECKING, Callable
 
+from kocall.commands.domain_option import add_domain_option, settings_for
+
 if TYPE_CHECKING:
     from core.settings import Settings
 
@@ -29,8 +31,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 8000)")
-    p.add_argument("--domain", metavar="PACK", help="domain pack: a name under domains/ or a folder "
-                   "(default: KOCALL_DOMAIN, else card_bank)")
+    add_domain_option(p)
     p.set_defaults(run=run)
 
 
@@ -38,11 +39,10 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from core.domain_pack import DomainPackError
-    from core.settings import Settings
     from server.app import create_app
 
     overrides = {"host": args.host, "port": args.port}
-    settings = Settings(**({"domain": args.domain} if args.domain else {}))
+    settings = settings_for(args)
     settings = settings.model_copy(update={"server": settings.server.model_copy(
         update={k: v for k, v in overrides.items() if v is not None})})
     try:
