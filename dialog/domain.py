@@ -98,6 +98,7 @@ class Words:
     deny: tuple[str, ...]
     cancel: tuple[str, ...]
     person: tuple[str, ...]
+    lead: tuple[str, ...] = ()  # words that only soften what follows (그냥, 아이고): skipped before the others
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def _parse(data: dict, where: str) -> Domain:
     except TypeError as e:
         raise fail("policy", str(e)) from e
     words = data.get("words", {})
-    words = Words(*(tuple(str(w) for w in words.get(k, ())) for k in ("affirm", "deny", "cancel", "person")))
+    words = Words(*(tuple(str(w) for w in words.get(k, ())) for k in ("affirm", "deny", "cancel", "person", "lead")))
     responses = need(data, "responses", "responses")
     for key in REQUIRED_RESPONSES:
         need(responses, key, "responses")

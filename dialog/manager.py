@@ -85,16 +85,20 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float) -> Ans
     return Answer(
         text=text,
         entities=tuple(Value(e.type, e.value, e.masked) for e in understood.entities),
-        affirm=says(words.affirm, text) or (understood.intent == "affirm" and confident),
-        deny=says(words.deny, text) or (understood.intent == "deny" and confident),
-        cancel=says(words.cancel, text),
+        affirm=says(words.affirm, text, words.lead) or (understood.intent == "affirm" and confident),
+        deny=says(words.deny, text, words.lead) or (understood.intent == "deny" and confident),
+        cancel=says(words.cancel, text, words.lead),
         names_person=any(w in text for w in words.person),
     )
 
 
-def says(phrases: tuple[str, ...], text: str) -> bool:
-    """Whether the text opens with one of the phrases as a whole word (응 but not 응급; 취소해 for 취소)."""
-    first = re.sub(r"[^\w\s]", "", text).strip()
-    word = first.split(" ", 1)[0]
+def says(phrases: tuple[str, ...], text: str, lead: tuple[str, ...] = ()) -> bool:
+    """Whether the text opens with one of the phrases as a whole word (응 but not 응급; 취소해 for 취소),
+    after any ``lead`` words that only soften what follows (그냥 됐어요, 아이고 취소할게요)."""
+    words = re.sub(r"[^\w\s]", "", text).split()
+    while len(words) > 1 and words[0] in lead:
+        words = words[1:]
+    first = " ".join(words)
+    word = words[0] if words else ""
     return any(first == p or first.startswith(p + " ")
                or (len(p) >= 2 and word.startswith(p) and len(word) <= len(p) + 2) for p in phrases)

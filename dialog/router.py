@@ -7,9 +7,10 @@ The order of precedence, each rule for a reason:
 2. A form in progress owns the turn, unless the caller clearly (``switch_above``)
    asks for something else and gives no value the form could use.
 3. A pending offer or FAQ choice takes the answer to it.
-4. Otherwise the intent's own model: out-of-scope goes to fallback; an unsure
-   intent, or a fragment that would start a form, is offered first; everything
-   else is acted on.
+4. Otherwise the intent's own model: out-of-scope goes to fallback, unless the
+   turn carries a value only one form takes (then that form is offered, the value
+   kept); an unsure intent, or a fragment that would start a form, is offered
+   first; everything else is acted on.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
     if answer.deny and not answer.entities and _asked_anything_else(session):
         return _close(domain, session)  # "더 도와드릴 일이 있으신가요?" - "아니요"
     if route is None or intent == OUT_OF_SCOPE:
+        taker = _form_taking(domain, answer)
+        if taker is not None:  # a bare value (십오일) that only one form takes: offer that form, value kept
+            return prefix + clarify.offer(domain, session, taker, answer)
         return clarify.fallback(domain, session)
     # A fragment is offered before a transaction starts; an answer to a question costs nothing, so only an
     # unsure intent is offered there.
@@ -80,6 +84,16 @@ def begin(domain: Domain, session: Session, intent: str, entities: tuple[Value, 
     session.fallbacks = 0
     session.model, session.state = route.model, "said"
     return route.reply or domain.responses[route.model]
+
+
+def _form_taking(domain: Domain, answer: Answer) -> str | None:
+    """The one intent whose form takes a value the turn carries, if exactly one does (a day of the month
+    points at the payment date, an amount at no single form). Numbers and free text point at nothing."""
+    types = {e.type for e in answer.entities} - {"number", "text"}
+    takers = {name for name, route in domain.intents.items()
+              if route.model == "form" and route.offer and types & {t for slot in domain.forms[route.form].slots
+                                                                   for t in slot.entity}}
+    return takers.pop() if len(takers) == 1 else None
 
 
 def _asked_anything_else(session: Session) -> bool:

@@ -77,6 +77,15 @@ def test_stt_confusion_changes_one_letter():
     assert sum(a != b for a, b in zip(out, "잔액이 얼마인지 알려 주세요.")) == 1
 
 
+def test_phone_call_wraps_the_request_as_callers_state_it_and_keeps_it_whole():
+    rng = random.Random(5)
+    request = "카드를 잃어버렸어요"
+    calls = [TRANSFORMS["phone_call"](request, rng) for _ in range(40)]
+    assert all(request in call for call in calls)
+    assert len(set(calls)) > 20  # openings, hedges and closings vary
+    assert sum(len(call.split()) > len(request.split()) + 2 for call in calls) > 30  # most are long, as on the phone
+
+
 def test_load_formats(tmp_path, i4k_sample):
     examples = load_examples(i4k_sample)
     assert len(examples) > 1000 and {e.label for e in examples} == {str(i) for i in range(7)}

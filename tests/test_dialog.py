@@ -341,3 +341,23 @@ def test_kocall_chat_reports_a_broken_domain_pack(tmp_path, pack, cache_dir):
     result = subprocess.run([sys.executable, "-m", "kocall.cli", "chat", "--domain", str(tmp_path / "nowhere")],
                             input="안녕\n", capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 1 and "no domain pack" in result.stderr
+
+
+def test_a_bare_value_after_a_misunderstanding_points_at_the_form_that_takes_it(pack):
+    """Nobody understood the first line; 십오일 alone is a payment day, so that form is offered, the day kept."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    entities = EntityExtractor.load(pack.gazetteer)
+    read = lambda text: Reading(text, "out_of_scope", 0.3, "fragment", tuple(entities.extract(text)))  # noqa: E731
+    assert dialog.respond("v", read("그 저번에 말한 거 있잖아요")).model == "fallback"
+    offered = dialog.respond("v", read("십오일"))
+    assert offered.model == "offer" and "결제일" in offered.reply
+    assert dialog.respond("v", Reading("네", "affirm")).state == "confirming"  # the day was kept
+    # A value several forms take (an amount: prepayment or a limit) points at none of them.
+    assert dialog.respond("w", read("오십만 원")).model == "fallback"
+
+
+@pytest.mark.parametrize("said", ["그냥 됐어요", "아이고 취소할게요", "에이 그만할래"])
+def test_a_cancel_word_after_a_softener_still_cancels(said, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("c", Reading("한도 좀 올려 줘", "limit_increase")).state == "asking:card_type"
+    assert dialog.respond("c", Reading(said, "out_of_scope", 0.4)).state == "cancelled"

@@ -17,6 +17,13 @@ from core.korean import kiwi
 from data_tools.augment.banmal import to_banmal, to_banmal_variants
 
 FILLERS = ("음", "어", "저기", "그", "아", "저기요")
+# How callers open and wrap a request on the phone (phone_call); "" leaves that part out.
+PHONE_OPENINGS = ("", "네", "네 여보세요", "여보세요", "아 예", "아 네 안녕하세요", "안녕하세요", "네 수고하십니다", "저기요",
+                  "예 저기", "아 여보세요 네")
+PHONE_HEDGES = ("", "다름이 아니라", "제가 좀", "혹시", "그 뭐지", "제가 그", "좀 여쭤보려고 하는데요", "어 그게", "다른 게 아니고",
+                "아까 문자 받았는데", "제가 어제")
+PHONE_CLOSINGS = ("", "", "그래서 전화드렸어요", "그거 때문에 전화했는데요", "좀 알아보려고요", "그거 좀 부탁드릴게요",
+                  "어떻게 하면 돼요", "그거 되나 해서요")
 # Written forms -> how they are said (applied after banmal conversion), most specific first.
 CONTRACTIONS = [(re.compile(pattern), spoken) for pattern, spoken in [
     (r"무엇이야", "뭐야"), (r"무엇을", "뭘"), (r"무엇이(?=\s|$)", "뭐가"), (r"무엇", "뭐"),
@@ -65,6 +72,16 @@ def filler(text: str, rng: random.Random) -> str | None:
     return f"{rng.choice(FILLERS)} {text}"
 
 
+def phone_call(text: str, rng: random.Random) -> str:
+    """The request as a caller states it on the phone: an opening, a hedge, the request, sometimes a close.
+
+    Callers rarely say only the request (네 여보세요, 다름이 아니라 카드 한도 때문에 전화드렸는데요);
+    a model that saw only short requests reads such a line as something else.
+    """
+    parts = [rng.choice(PHONE_OPENINGS), rng.choice(PHONE_HEDGES), text.rstrip(" .?!"), rng.choice(PHONE_CLOSINGS)]
+    return " ".join(p for p in parts if p)
+
+
 def contraction(text: str, rng: random.Random) -> str | None:
     plain = out = to_banmal(text)
     for pattern, spoken in CONTRACTIONS:
@@ -111,6 +128,7 @@ TRANSFORMS: dict[str, Transform] = {
     "drop_particles": drop_particles,
     "filler": filler,
     "contraction": contraction,
+    "phone_call": phone_call,
     "spacing": spacing,
     "stt_confusion": stt_confusion,
 }

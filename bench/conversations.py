@@ -1,0 +1,98 @@
+"""Whole conversations, judged only on how they end: the share that ends as the caller would expect.
+
+Each script (``bench/conversations/<pack>.jsonl``, written apart from the stories the tests use) is a
+caller's lines and what the call must come to: a form completed with given values, a hand-off for a
+given reason, a given FAQ answer, a cancelled form, or the goodbye. Every line goes through the served
+models (NLU) and the pack's dialog, typed as in chat (no STT), with a fresh in-memory session per script.
+
+    .venv/bin/python bench/conversations.py                       # the default pack's scripts
+    .venv/bin/python bench/conversations.py --show                # and every turn of the scripts that fail
+    KOCALL_NLU__INTENT_MODEL=/tmp/model/intent .venv/bin/python bench/conversations.py   # another model
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.settings import Settings  # noqa: E402
+from dialog.domain import Domain  # noqa: E402
+from dialog.manager import Dialog  # noqa: E402
+from dialog.sessions import MemoryStore  # noqa: E402
+from nlu.understand import get_understander  # noqa: E402
+from server.turns import Bot  # noqa: E402
+
+
+def outcome(turns: list[dict], forms_done: list[tuple[str, dict]]) -> dict:
+    """What the call came to, in the terms of a script's ``expect``."""
+    for turn in turns:
+        if turn["handoff"]:
+            return {"handoff": turn["handoff"]["reason"]}
+    if forms_done:
+        name, slots = forms_done[-1]
+        return {"form": name, "slots": slots}
+    if any(t["dialog"]["state"] == "cancelled" for t in turns):
+        return {"cancelled": True}
+    last = turns[-1]["dialog"]
+    if last["model"] == "goodbye":
+        return {"goodbye": True}
+    answered = [t["dialog"]["state"].removeprefix("answered:") for t in turns
+                if t["dialog"]["state"].startswith("answered:")]
+    if answered:
+        return {"faq": answered[-1]}
+    return {"unfinished": f"{last['model']}/{last['state']}"}
+
+
+def run(bot: Bot, store: MemoryStore, script: dict) -> tuple[dict, list[dict]]:
+    session_id = script["id"]
+    turns, forms_done = [], []
+    for line in script["caller"]:
+        before = store.get(session_id)
+        turn = bot.turn(session_id, line).as_json()
+        turns.append(turn)
+        if turn["dialog"]["state"] == "completed" and before is not None and before.form:
+            forms_done.append((before.form, turn["dialog"]["slots"]))
+        if turn["end"]:
+            break
+    return outcome(turns, forms_done), turns
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scripts", type=Path, help="a JSONL file of scripts (default: the pack's)")
+    parser.add_argument("--show", action="store_true", help="print every turn of the scripts that fail")
+    args = parser.parse_args()
+    settings = Settings()
+    pack = settings.pack()
+    path = args.scripts or ROOT / "bench" / "conversations" / f"{pack.name}.jsonl"
+    scripts = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    understander = get_understander(settings.nlu, settings.cache_dir, pack)
+    domain = Domain.load(pack.domain)
+    store = MemoryStore()
+    bot = Bot(understander, Dialog(domain, store))
+    passed, kinds = 0, Counter()
+    print(f"{'script':44s} {'ok':3s} expected -> got")
+    for script in scripts:
+        got, turns = run(bot, store, script)
+        ok = got == script["expect"]
+        passed += ok
+        kinds[next(iter(script["expect"])), ok] += 1
+        print(f"{script['id'][:44]:44s} {'yes' if ok else 'NO':3s} {json.dumps(script['expect'], ensure_ascii=False)}"
+              f"{'' if ok else ' -> ' + json.dumps(got, ensure_ascii=False)}")
+        if args.show and not ok:
+            for said, turn in zip(script["caller"], turns):
+                print(f"      caller: {said}\n      bot:    {turn['reply']}   [{turn['intent']} {turn['confidence']:.2f}"
+                      f" {turn['dialog']['model']}/{turn['dialog']['state']}]")
+    print(f"\n{passed} of {len(scripts)} end as the caller would expect ({passed / len(scripts):.0%})")
+    for kind in sorted({k for k, _ in kinds}):
+        print(f"  {kind:10s} {kinds[kind, True]} of {kinds[kind, True] + kinds[kind, False]}")
+
+
+if __name__ == "__main__":
+    main()
