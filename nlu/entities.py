@@ -82,6 +82,13 @@ def _mask_card(digits: str) -> str:
     return f"****-****-****-{digits[-4:]}"
 
 
+_COPULA_ENDINGS = ("에요", "예요", "요", "야", "고", "다", "라", "죠", "지", "네")
+
+
+def _mask_account(digits: str) -> str:
+    return f"{'*' * (len(digits) - 4)}{digits[-4:]}"
+
+
 class EntityExtractor:
     """Holds the gazetteer; one per process."""
 
@@ -131,11 +138,17 @@ class EntityExtractor:
             if not any(e.start <= m.start() < e.end for e in out):
                 digits = "".join(m.groups())
                 out.append(Entity("phone", digits, m.group(), m.start(), m.end(), _mask_phone(digits)))
-        # Spoken digit runs: 공일공 일이삼사 오육칠팔 (phone) or sixteen digits (card).
+        # Digit runs, spoken or written, spaced or dashed: 공일공 일이삼사 오육칠팔 (phone), sixteen digits (card),
+        # else ten to fourteen digits (a bank account: 일일공 이이삼 사오육칠팔구, 110-123-456789).
         for m in re.finditer(rf"[{''.join(DIGIT_WORDS)}0-9]+(?:[\s-][{''.join(DIGIT_WORDS)}0-9]+)+", text):
             span = m.group()
-            if span.endswith("이") and len(spoken_digits(span) or "") not in (10, 11, 16):
-                span = span[:-1].rstrip()  # 오육칠팔이요: the copula 이, not a last digit 2
+            if span.endswith("이"):
+                # 오육칠팔이요, 456789 이에요: the copula 이, not a last digit 2 (as is one that leaves a phone
+                # or card number, or without which no number could be read).
+                without = len(spoken_digits(span[:-1].rstrip()) or "")
+                if (text[m.end():].startswith(_COPULA_ENDINGS) or without in (10, 11, 16)
+                        or len(spoken_digits(span) or "") not in (10, 11, 12, 13, 14, 16)):
+                    span = span[:-1].rstrip()
             digits = spoken_digits(span)
             if digits is None or any(e.start <= m.start() < e.end for e in out):
                 continue
@@ -144,6 +157,8 @@ class EntityExtractor:
                 out.append(Entity("card_number", digits, span, m.start(), end, _mask_card(digits)))
             elif len(digits) in (10, 11) and digits.startswith("01"):
                 out.append(Entity("phone", digits, span, m.start(), end, _mask_phone(digits)))
+            elif 10 <= len(digits) <= 14:
+                out.append(Entity("account_number", digits, span, m.start(), end, _mask_account(digits)))
         return out
 
     def _numbers(self, text: str) -> list[Entity]:
@@ -213,7 +228,7 @@ def _overlaps(entity: Entity, spans: list[tuple[int, int]]) -> bool:
 
 
 def mask(text: str, entities: list[Entity] | tuple[Entity, ...]) -> str:
-    """``text`` with every phone and card number replaced by its masked form: what logs may show."""
+    """``text`` with every phone, card and account number replaced by its masked form: what logs may show."""
     for e in sorted((e for e in entities if e.masked), key=lambda e: e.start, reverse=True):
         text = text[:e.start] + e.masked + text[e.end:]
     return text

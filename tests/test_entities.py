@@ -57,6 +57,18 @@ def test_phone_and_card_numbers_are_found_and_masked(extractor, text, kind, mask
     assert "1234" not in entity.masked and "5678" not in entity.masked[-9:-4]
 
 
+@pytest.mark.parametrize("text, digits", [
+    ("일일공 이이삼 사오육칠팔구", "110223456789"),
+    ("계좌는 110-123-456789 이에요", "110123456789"),  # 이에요: the copula, not a digit
+    ("국민은행 삼삼삼삼 공일 일이삼사오육칠이요", "3333011234567"),
+])
+def test_bank_account_numbers_are_found_and_masked_in_what_is_logged(extractor, text, digits):
+    (entity,) = [e for e in extractor.extract(text, TODAY) if e.type == "account_number"]
+    assert entity.value == digits and entity.masked == "*" * (len(digits) - 4) + digits[-4:]
+    shown = mask(text, extractor.extract(text, TODAY))
+    assert digits[-4:] in shown and not any(part in shown for part in ("일일공 이이삼", "110-123", "삼삼삼삼"))
+
+
 def test_spoken_digits_need_pure_digit_words():
     assert spoken_digits("공일공 일이삼사") == "0101234"
     assert spoken_digits("삼만") is None
