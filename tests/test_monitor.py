@@ -105,4 +105,4 @@ def test_drift_is_measured_against_the_mix_of_the_intent_model_served(settings, 
             for i, text in enumerate(USUAL):
                 assert client.post("/chat", json={"session_id": f"s{i}", "text": text}).status_code == 200
             drift[name] = client.get(f"/monitor?turns={len(USUAL)}").json()[0]["drift"]
-    assert drift["shipped"] < 0.3 < drift["skewed"]
+    assert drift["skewed"] > drift["shipped"] + 0.15

@@ -15,8 +15,8 @@ from data_tools.training.classifier import SPECIALS, choose_threshold, fit_tempe
 from nlu.classifier import NGRAM_FILE, OUT_OF_SCOPE, TextClassifier, model_inputs
 from nlu.normalize import NORMALISATION, normalize
 from data_tools.training.recipes import (
-    INTENT_CONFIG, RECIPES, TRANSFORMER_NGRAM, chat_questions, intent_corpus, intent_data, utterance_type_data,
-    why_retrain,
+    INTENT_CONFIG, RECIPES, TRANSFORMER_NGRAM, chat_questions, informal_test_examples, intent_corpus, intent_data,
+    utterance_type_data, why_retrain,
 )
 from nlu.understand import UTTERANCE_TYPE, EmptyText
 
@@ -53,14 +53,15 @@ def test_utterance_type_folder_carries_its_ngram_model_as_arrays(utterance_type_
         TextClassifier.load(broken)
 
 
-def test_intent_model_on_polite_and_independent_informal_tests(intent_model):
-    # Measured 0.80 polite and 0.79 informal after out-of-scope rejection (chance is 1 in 18); the bounds
-    # leave room for how training from scratch on ~270 examples swings with the seed and the CPU.
+def test_intent_model_on_polite_and_independent_informal_tests(intent_model, pack):
+    # The shipped model, as its folder records it: 0.920 polite and 0.879 informal, mixed with its n-gram
+    # model (chance is 1 in 33); the transformer alone 0.851 and 0.799.
     metrics = intent_model.meta.metrics
-    assert metrics["test"]["transformer"]["accuracy"] >= 0.55
-    assert metrics["informal_test"]["transformer"]["n"] == 136
-    assert metrics["informal_test"]["transformer"]["accuracy"] >= 0.5
-    assert metrics["informal_test"]["transformer"]["macro_f1"] >= metrics["informal_test"]["baseline"]["macro_f1"] - 0.1
+    informal = metrics["informal_test"]
+    assert informal[TRANSFORMER_NGRAM]["n"] == len(informal_test_examples(pack)) > 500
+    assert metrics["test"][TRANSFORMER_NGRAM]["accuracy"] >= 0.85
+    assert informal[TRANSFORMER_NGRAM]["accuracy"] >= 0.8
+    assert informal[TRANSFORMER_NGRAM]["accuracy"] > informal["transformer"]["accuracy"]  # the mix pays
 
 
 def test_out_of_scope_triggers_on_unrelated_chat(intent_model):
