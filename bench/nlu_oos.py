@@ -32,7 +32,7 @@ def main() -> None:
     model = TextClassifier.load(args.model or model_path(settings.nlu, settings.cache_dir, settings.pack(), INTENT))
     chat = chat_questions()
     in_scope = {"polite test": intent_data()["test"]["text"],  # the split `kocall train` holds out
-                "informal test": [e.text for e in informal_test_examples()]}
+                "informal test": [e.text for e in informal_test_examples() if e.label != OUT_OF_SCOPE]}
 
     def rejected(texts: list[str]) -> int:
         return sum(p.label == OUT_OF_SCOPE for p in model.predict(texts))
