@@ -29,35 +29,39 @@ from nlu.understand import get_understander  # noqa: E402
 from server.turns import Bot  # noqa: E402
 
 
-def outcome(turns: list[dict], forms_done: list[tuple[str, dict]]) -> dict:
-    """What the call came to, in the terms of a script's ``expect``."""
-    for turn in turns:
+def outcome(turns: list[dict], forms_done: dict[int, tuple[str, dict]]) -> dict:
+    """What the call came to, in the terms of a script's ``expect``: its last decisive event (a form
+    completed, a cancel, an FAQ answer, a hand-off, the goodbye), or where it stood when the lines ran out."""
+    last: dict | None = None
+    for n, turn in enumerate(turns):
+        state = turn["dialog"]["state"]
         if turn["handoff"]:
-            return {"handoff": turn["handoff"]["reason"]}
-    if forms_done:
-        name, slots = forms_done[-1]
-        return {"form": name, "slots": slots}
-    if any(t["dialog"]["state"] == "cancelled" for t in turns):
-        return {"cancelled": True}
-    last = turns[-1]["dialog"]
-    if last["model"] == "goodbye":
-        return {"goodbye": True}
-    answered = [t["dialog"]["state"].removeprefix("answered:") for t in turns
-                if t["dialog"]["state"].startswith("answered:")]
-    if answered:
-        return {"faq": answered[-1]}
-    return {"unfinished": f"{last['model']}/{last['state']}"}
+            return {"handoff": turn["handoff"]["reason"]}  # the bot's part is over
+        if n in forms_done:
+            name, slots = forms_done[n]
+            last = {"form": name, "slots": slots}
+        elif state == "cancelled":
+            last = {"cancelled": True}
+        elif state.startswith("answered:"):
+            last = {"faq": state.removeprefix("answered:")}
+        elif turn["dialog"]["model"] == "goodbye":
+            last = {"goodbye": True}
+    if last is not None:
+        return last
+    final = turns[-1]["dialog"]
+    return {"unfinished": f"{final['model']}/{final['state']}"}
 
 
 def run(bot: Bot, store: MemoryStore, script: dict) -> tuple[dict, list[dict]]:
     session_id = script["id"]
-    turns, forms_done = [], []
+    turns: list[dict] = []
+    forms_done: dict[int, tuple[str, dict]] = {}  # turn number -> the form it completed, with its slots
     for line in script["caller"]:
         before = store.get(session_id)
         turn = bot.turn(session_id, line).as_json()
-        turns.append(turn)
         if turn["dialog"]["state"] == "completed" and before is not None and before.form:
-            forms_done.append((before.form, turn["dialog"]["slots"]))
+            forms_done[len(turns)] = (before.form, turn["dialog"]["slots"])
+        turns.append(turn)
         if turn["end"]:
             break
     return outcome(turns, forms_done), turns

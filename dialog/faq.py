@@ -3,9 +3,10 @@
 One intent covers several answers (fees: annual fee, overseas fee, cash
 advance), so the answer is retrieved: rapidfuzz's token-set similarity between
 the caller's words and each entry's example questions, both with and without
-spaces (callers and Whisper space Korean freely), plus a bonus for entries of
-the intent the NLU model chose. When the two best entries score within
-``did_you_mean_margin`` the caller is asked which one they meant.
+spaces (callers and Whisper space Korean freely), among the entries of the
+intent the dialog acts on (a long, hedged question shares more words with some
+other intent's examples than with its own). When the two best entries score
+within ``did_you_mean_margin`` the caller is asked which one they meant.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from rapidfuzz import fuzz
 from dialog.domain import Domain, FaqEntry
 from dialog.sessions import Session
 
-INTENT_BONUS = 15.0
 SURE = 90.0  # a match this close is answered even when another is near
 
 
@@ -33,9 +33,9 @@ def similarity(text: str, question: str) -> float:
 
 
 def rank(domain: Domain, text: str, intent: str | None) -> list[Scored]:
-    """FAQ entries, best first."""
-    scored = [Scored(e, max(similarity(text, q) for q in (*e.questions, e.title))
-                     + (INTENT_BONUS if e.intent == intent else 0.0)) for e in domain.faq]
+    """The intent's FAQ entries (every entry if it has none), best first."""
+    entries = [e for e in domain.faq if e.intent == intent] or list(domain.faq)
+    scored = [Scored(e, max(similarity(text, q) for q in (*e.questions, e.title))) for e in entries]
     return sorted(scored, key=lambda s: -s.score)
 
 

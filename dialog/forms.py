@@ -98,7 +98,7 @@ def _fill(form: Form, session: Session, entities: tuple[Value, ...], text: str,
             candidates = [(text, None)] if slot.name == asking and text else []
         else:
             candidates = [(e.value, e.masked) for e in entities if e.type in slot.entity]
-        for value, masked in candidates:
+        for value, masked in reversed(candidates):  # the last said wins: 신한 아니고 하나은행, 오십 아니 육십만 원
             if slot.accepts(value):
                 session.slots[slot.name] = value
                 session.shown[slot.name] = masked or _spoken(value)

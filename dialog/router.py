@@ -3,7 +3,8 @@
 The order of precedence, each rule for a reason:
 
 1. A request for a person or a complaint is honoured at once, even mid-form
-   (unless the turn is the value the form asked for, or a cancel word that names no person).
+   (unless the turn is the value the form asked for, or a cancel word that names no person);
+   in a form, a turn that names a person and gives the form nothing is one too.
 2. A form in progress owns the turn, unless the caller clearly (``switch_above``)
    asks for something else and gives no value the form could use.
 3. A pending offer or FAQ choice takes the answer to it.
@@ -38,6 +39,9 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
     if route is not None and route.model == "handoff" and sure and not answers_form and not cancels_form:
         session.intent = session.intent or intent  # the summary keeps the task the caller was on
         return hand_off(domain, session, route.reason or "requested", route.reply)
+    if session.form is not None and answer.names_person and not answers_form:
+        # 그냥 사람이랑 얘기할래요: a person named in a turn that gives the form nothing, whatever the model heard.
+        return hand_off(domain, session, "requested")
     prefix = ""
     if session.form is not None:
         switching = (route is not None and route.model in ("faq", "form", "goodbye") and intent != session.intent

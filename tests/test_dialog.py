@@ -361,3 +361,28 @@ def test_a_cancel_word_after_a_softener_still_cancels(said, pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     assert dialog.respond("c", Reading("한도 좀 올려 줘", "limit_increase")).state == "asking:card_type"
     assert dialog.respond("c", Reading(said, "out_of_scope", 0.4)).state == "cancelled"
+
+
+def test_in_a_form_a_person_named_without_a_value_hands_off_and_the_last_value_said_wins(pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    entities = EntityExtractor.load(pack.gazetteer)
+    read = lambda text, intent="payment_account_change", confidence=0.9: Reading(  # noqa: E731
+        text, intent, confidence, "statement", tuple(entities.extract(text)))
+    assert dialog.respond("a", read("결제 계좌 바꾸려고요")).state == "asking:bank"
+    assert dialog.respond("a", read("신한 아니고 하나은행이요")).slots == {"bank": "하나은행"}
+    turn = dialog.respond("a", read("그냥 사람이랑 직접 얘기할래요", "address_change", 0.45))
+    assert turn.model == "handoff" and turn.handoff["reason"] == "requested"
+
+
+def test_an_faq_answer_comes_from_the_intent_the_dialog_acts_on(pack):
+    """A long, hedged question shares words with other intents' examples; the intent decides among its own."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    said = "네 안녕하세요 다름이 아니라 제가 지난달에 카드 쓴 내역을 좀 확인하고 싶은데요 어디서 볼 수 있어요"
+    assert dialog.respond("f", Reading(said, "transaction_history", 0.95)).state == "answered:transaction_history"
+
+
+def test_an_address_needs_two_parts_not_any_word_ending_in_ro(pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("d", Reading("주소 바꾸려고요", "address_change")).state == "asking:address"
+    assert dialog.respond("d", Reading("아 그 새로 이사 간 데요", "address_change")).state == "asking:address"
+    assert dialog.respond("d", Reading("경기도 성남시 분당구 판교역로 이백삼십오", "out_of_scope", 0.3)).state == "confirming"
