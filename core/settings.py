@@ -97,6 +97,8 @@ class DialogSettings(BaseModel):
 
     session_store: str = Field("memory", description="'memory' (one process) or a redis:// URL (several processes).")
     session_ttl_s: int = Field(1800, description="A session untouched this long is forgotten.")
+    backend: str = Field("stub", description="The call center's systems that answer lookups (a bill amount, a "
+                         "limit): 'stub' (fixed example figures, said to be examples) or 'package.module:factory'.")
 
 
 class ServerSettings(BaseModel):

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from typing import Callable
 
 from dialog import faq
+from dialog.backend import Backend
 from dialog.domain import Domain
 from dialog.forms import Answer, Value
 from dialog.handoff import hand_off
@@ -25,7 +26,7 @@ def offer(domain: Domain, session: Session, intent: str, answer: Answer) -> str:
     return domain.intents[intent].offer
 
 
-def resolve(domain: Domain, session: Session, answer: Answer,
+def resolve(domain: Domain, session: Session, answer: Answer, backend: Backend,
             begin: Callable[[str, tuple[Value, ...]], str]) -> str | None:
     """The answer to a pending offer or FAQ choice; None when the caller moved on (route it afresh).
 
@@ -34,7 +35,7 @@ def resolve(domain: Domain, session: Session, answer: Answer,
     pending, session.pending = session.pending, None
     if "choices" in pending:
         session.pending = pending
-        reply = faq.choose(domain, session, answer.text, answer.affirm)
+        reply = faq.choose(domain, session, answer.text, answer.affirm, backend)
         if reply is not None:
             return reply
         session.pending = None

@@ -87,6 +87,8 @@ class FaqEntry:
     title: str
     questions: tuple[str, ...]
     answer: str
+    lookup: str | None = None  # a back-end lookup (dialog.backend) that answers it for this caller ...
+    lookup_answer: str | None = None  # ... spoken through this template of its fields; `answer` where it cannot
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,8 @@ def _parse(data: dict, where: str) -> Domain:
             raise fail(f"faq[{i}]", str(e)) from e
         if entry.intent not in intents:
             raise fail(f"faq[{i}]", f"intent '{entry.intent}' is not declared under intents")
+        if (entry.lookup is None) != (entry.lookup_answer is None):
+            raise fail(f"faq[{i}]", "'lookup' and 'lookup_answer' go together")
         faq.append(entry)
     for name, route in intents.items():
         if route.model == "faq" and not any(e.intent == name for e in faq):

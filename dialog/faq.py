@@ -7,6 +7,9 @@ spaces (callers and Whisper space Korean freely), among the entries of the
 intent the dialog acts on (a long, hedged question shares more words with some
 other intent's examples than with its own). When the two best entries score
 within ``did_you_mean_margin`` the caller is asked which one they meant.
+
+An entry that names a ``lookup`` is answered from the call center's back-end
+(:mod:`dialog.backend`) where it can be, with the entry's own answer where not.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from dialog.backend import Backend, BackendUnavailable
 from dialog.domain import Domain, FaqEntry
 from dialog.sessions import Session
 
@@ -39,7 +43,7 @@ def rank(domain: Domain, text: str, intent: str | None) -> list[Scored]:
     return sorted(scored, key=lambda s: -s.score)
 
 
-def answer(domain: Domain, session: Session, text: str, intent: str | None) -> str:
+def answer(domain: Domain, session: Session, text: str, intent: str | None, backend: Backend) -> str:
     """Answer the best entry, or ask which of two close ones was meant."""
     best, *others = rank(domain, text, intent)[:2]
     second = others[0] if others else None
@@ -47,22 +51,36 @@ def answer(domain: Domain, session: Session, text: str, intent: str | None) -> s
         session.model, session.state = "faq", "did_you_mean"
         session.pending = {"choices": [best.entry.id, second.entry.id]}
         return domain.responses["did_you_mean"].format(first=best.entry.title, second=second.entry.title)
-    return give(domain, session, best.entry)
+    return give(domain, session, best.entry, backend)
 
 
-def choose(domain: Domain, session: Session, text: str, affirmed: bool) -> str | None:
+def choose(domain: Domain, session: Session, text: str, affirmed: bool, backend: Backend) -> str | None:
     """The caller's pick among offered entries (by its words; a plain yes takes the first); None if unclear."""
     entries = [e for e in domain.faq if e.id in session.pending["choices"]]
     scored = sorted(((max(similarity(text, q) for q in (e.title, *e.questions)), e) for e in entries),
                     key=lambda pair: -pair[0])
     if scored[0][0] >= 60 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
-        return give(domain, session, scored[0][1])
+        return give(domain, session, scored[0][1], backend)
     if affirmed:
-        return give(domain, session, entries[0])
+        return give(domain, session, entries[0], backend)
     return None
 
 
-def give(domain: Domain, session: Session, entry: FaqEntry) -> str:
+def give(domain: Domain, session: Session, entry: FaqEntry, backend: Backend) -> str:
     session.model, session.state, session.pending = "faq", f"answered:{entry.id}", None
     session.fallbacks = 0
-    return f"{entry.answer} {domain.responses['anything_else']}"
+    return f"{_looked_up(domain, session, entry, backend) or entry.answer} {domain.responses['anything_else']}"
+
+
+def _looked_up(domain: Domain, session: Session, entry: FaqEntry, backend: Backend) -> str | None:
+    """The entry's ``lookup_answer`` with the back-end's fields; None where it names no lookup or the back-end
+    cannot answer (then the entry's own answer stands)."""
+    if entry.lookup is None:
+        return None
+    try:
+        fields = backend.lookup(entry.lookup, session.id)
+        said = entry.lookup_answer.format(**fields)
+    except (BackendUnavailable, KeyError):  # KeyError: the back-end left out a field the template speaks
+        return None
+    notice = domain.responses.get("example_data", "") if getattr(backend, "example", False) else ""
+    return f"{notice} {said}".strip()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dialog import router
+from dialog.backend import Backend, StubBackend
 from dialog.domain import Domain, Words
 from dialog.forms import Answer, Value
 from dialog.sessions import Session, SessionStore
@@ -50,9 +51,11 @@ class Turn:
 
 
 class Dialog:
-    def __init__(self, domain: Domain, store: SessionStore) -> None:
+    def __init__(self, domain: Domain, store: SessionStore, backend: Backend | None = None) -> None:
+        """``backend``: the call center's systems for answers only they hold (default: the stub's examples)."""
         self.domain = domain
         self.store = store
+        self.backend = backend or StubBackend()
 
     def respond(self, session_id: str, understood: UnderstandingLike, shown_text: str | None = None) -> Turn:
         """Answer one turn. ``shown_text`` is the caller's text as it may be logged (identifiers masked)."""
@@ -67,7 +70,7 @@ class Dialog:
         else:
             answer = read_answer(self.domain.words, understood, self.domain.policy.confirm_below)
             reply = router.respond(self.domain, session, answer, understood.intent, understood.confidence,
-                                   understood.utterance_type)
+                                   understood.utterance_type, self.backend)
         session.history.append({"speaker": "bot", "text": reply})
         session.history = session.history[-HISTORY_LINES:]
         self.store.put(session)

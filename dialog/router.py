@@ -17,6 +17,7 @@ The order of precedence, each rule for a reason:
 from __future__ import annotations
 
 from dialog import clarify, faq, forms
+from dialog.backend import Backend
 from dialog.domain import Domain
 from dialog.forms import Answer, Value
 from dialog.handoff import hand_off
@@ -26,7 +27,7 @@ OUT_OF_SCOPE = "out_of_scope"
 
 
 def respond(domain: Domain, session: Session, answer: Answer, intent: str, confidence: float,
-            utterance_type: str) -> str:
+            utterance_type: str, backend: Backend) -> str:
     """The bot's reply to one caller turn; the session is updated in place."""
     route = domain.intents.get(intent)
     sure = confidence >= domain.policy.confirm_below
@@ -52,7 +53,8 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         prefix = domain.responses["switched"].format(form_title=domain.forms[session.form].title) + " "
         session.form = None
     if session.pending is not None:
-        reply = clarify.resolve(domain, session, answer, lambda i, e: begin(domain, session, i, e, answer.text))
+        reply = clarify.resolve(domain, session, answer, backend,
+                                lambda i, e: begin(domain, session, i, e, answer.text, backend))
         if reply is not None:
             return reply
     if answer.deny and not answer.entities and _asked_anything_else(session):
@@ -67,10 +69,11 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
     if route.offer and ((route.model == "form" and (utterance_type == "fragment" or not sure))
                         or (route.model == "faq" and not sure)):
         return prefix + clarify.offer(domain, session, intent, answer)
-    return prefix + begin(domain, session, intent, answer.entities, answer.text)
+    return prefix + begin(domain, session, intent, answer.entities, answer.text, backend)
 
 
-def begin(domain: Domain, session: Session, intent: str, entities: tuple[Value, ...], text: str) -> str:
+def begin(domain: Domain, session: Session, intent: str, entities: tuple[Value, ...], text: str,
+          backend: Backend) -> str:
     """Act on an intent with its dialog model."""
     route = domain.intents[intent]
     if route.model == "answer":  # a yes or no with nothing asked
@@ -80,7 +83,7 @@ def begin(domain: Domain, session: Session, intent: str, entities: tuple[Value, 
     if route.model == "form":
         return forms.start(domain, session, route.form, entities)
     if route.model == "faq":
-        return faq.answer(domain, session, text, intent)
+        return faq.answer(domain, session, text, intent, backend)
     if route.model == "handoff":
         return hand_off(domain, session, route.reason or "requested", route.reply)
     if route.model == "goodbye":

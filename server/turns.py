@@ -22,6 +22,7 @@ import soundfile
 from core.domain_pack import DomainPack
 from core.settings import DialogSettings, NluSettings
 from data_tools.calllog.turnlog import TurnLog, TurnRecord
+from dialog.backend import load_backend
 from dialog.domain import Domain
 from dialog.manager import Dialog, Turn
 from dialog.sessions import open_store
@@ -79,9 +80,10 @@ class Bot:
 
 @functools.lru_cache(maxsize=2)
 def get_bot(nlu: NluSettings, dialog: DialogSettings, cache_dir: Path, pack: DomainPack) -> Bot:
-    """The process-wide bot: models, the pack's domain and the session store opened once."""
+    """The process-wide bot: models, the pack's domain, the session store and the back-end opened once."""
     store = open_store(dialog.session_store, dialog.session_ttl_s)
-    return Bot(get_understander(nlu, cache_dir, pack), Dialog(Domain.load(pack.domain), store))
+    return Bot(get_understander(nlu, cache_dir, pack),
+               Dialog(Domain.load(pack.domain), store, load_backend(dialog.backend)))
 
 
 @dataclass(frozen=True)

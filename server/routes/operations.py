@@ -21,7 +21,8 @@ def healthz(s: Services = Depends(services_of), settings: Settings = Depends(set
     """200 once the models are loaded (503 before)."""
     tts = s.pipeline.tts
     return {"status": "ok", "stt_model": settings.stt.model, "tts": tts.name if tts else None,
-            "domain": settings.pack().name, "session_store": settings.dialog.session_store}
+            "domain": settings.pack().name, "session_store": settings.dialog.session_store,
+            "backend": s.pipeline.bot.dialog.backend.name}
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
