@@ -93,14 +93,15 @@ class FaqEntry:
 
 @dataclass(frozen=True)
 class Words:
-    """Short answers recognised by their words, before any model: 응, 아니, 취소; and the words that name a
-    person (상담원), which tell a request for one from a cancel word a model misread."""
+    """Short answers recognised by their words, before any model: 응, 아니, 취소; the words that name a
+    person (상담원), which tell a request for one from a cancel word a model misread; and words of anger."""
 
     affirm: tuple[str, ...]
     deny: tuple[str, ...]
     cancel: tuple[str, ...]
     person: tuple[str, ...]
     lead: tuple[str, ...] = ()  # words that only soften what follows (그냥, 아이고): skipped before the others
+    complaint: tuple[str, ...] = ()  # plain anger (짜증, 어이없): in a form, a turn with one and no value hands off
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,8 @@ def _parse(data: dict, where: str) -> Domain:
     except TypeError as e:
         raise fail("policy", str(e)) from e
     words = data.get("words", {})
-    words = Words(*(tuple(str(w) for w in words.get(k, ())) for k in ("affirm", "deny", "cancel", "person", "lead")))
+    words = Words(*(tuple(str(w) for w in words.get(k, ())) for k in ("affirm", "deny", "cancel", "person", "lead",
+                                                                           "complaint")))
     responses = need(data, "responses", "responses")
     for key in REQUIRED_RESPONSES:
         need(responses, key, "responses")

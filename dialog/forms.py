@@ -39,6 +39,7 @@ class Answer:
     deny: bool
     cancel: bool
     names_person: bool  # 상담원, 직원: a hand-off the caller asked for in words
+    complains: bool = False  # 짜증나네, 어이없네: anger in words, whatever a model makes of the sentence
 
 
 def start(domain: Domain, session: Session, form_name: str, entities: Iterable[Value]) -> str:

@@ -90,8 +90,9 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float) -> Ans
         entities=tuple(Value(e.type, e.value, e.masked) for e in understood.entities),
         affirm=says(words.affirm, text, words.lead) or (understood.intent == "affirm" and confident),
         deny=says(words.deny, text, words.lead) or (understood.intent == "deny" and confident),
-        cancel=says(words.cancel, text, words.lead),
+        cancel=says(words.cancel, text, words.lead) or says_last(words.cancel, text, words.lead),
         names_person=any(w in text for w in words.person),
+        complains=any(w in text for w in words.complaint),
     )
 
 
@@ -105,3 +106,11 @@ def says(phrases: tuple[str, ...], text: str, lead: tuple[str, ...] = ()) -> boo
     word = words[0] if words else ""
     return any(first == p or first.startswith(p + " ")
                or (len(p) >= 2 and word.startswith(p) and len(word) <= len(p) + 2) for p in phrases)
+
+
+def says_last(phrases: tuple[str, ...], text: str, lead: tuple[str, ...]) -> bool:
+    """Whether the turn's last part, after its last softening word, opens with one of the phrases: a caller
+    who thinks aloud first (아 그럼 다음 달에 다 나가요 음 그냥 그만할게요) ends with what they decided."""
+    words = re.sub(r"[^\w\s]", "", text).split()
+    cuts = [i for i, word in enumerate(words[:-1]) if i > 0 and word in lead]
+    return bool(cuts) and says(phrases, " ".join(words[cuts[-1] + 1:]))

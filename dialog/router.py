@@ -4,7 +4,7 @@ The order of precedence, each rule for a reason:
 
 1. A request for a person or a complaint is honoured at once, even mid-form
    (unless the turn is the value the form asked for, or a cancel word that names no person);
-   in a form, a turn that names a person and gives the form nothing is one too.
+   in a form, a turn that names a person or says anger and gives the form nothing is one too.
 2. A form in progress owns the turn, unless the caller clearly (``switch_above``)
    asks for something else and gives no value the form could use.
 3. A pending offer or FAQ choice takes the answer to it.
@@ -40,9 +40,10 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
     if route is not None and route.model == "handoff" and sure and not answers_form and not cancels_form:
         session.intent = session.intent or intent  # the summary keeps the task the caller was on
         return hand_off(domain, session, route.reason or "requested", route.reply)
-    if session.form is not None and answer.names_person and not answers_form:
-        # 그냥 사람이랑 얘기할래요: a person named in a turn that gives the form nothing, whatever the model heard.
-        return hand_off(domain, session, "requested")
+    if session.form is not None and (answer.names_person or answer.complains) and not answers_form:
+        # 그냥 사람이랑 얘기할래요, 왜 이렇게 물어보는 게 많아요 짜증나네: a person named, or anger, in a turn that
+        # gives the form nothing, whatever the model heard; asking again would only anger the caller more.
+        return hand_off(domain, session, "requested" if answer.names_person else "complaint")
     prefix = ""
     if session.form is not None:
         switching = (route is not None and route.model in ("faq", "form", "goodbye") and intent != session.intent

@@ -166,6 +166,8 @@ class EntityExtractor:
         for m in _NUMBER.finditer(text):
             span = m.group().strip()
             end = m.start() + len(span)
+            if len(span) >= 2 and span.endswith("이") and text.startswith(("요", "에요", "고", "야"), end):
+                span, end = span[:-1], end - 1  # 십오일이요: the copula's 이, not a two
             after = text[end:end + 4].lstrip()
             counter = next((c for c in _COUNTERS if after.startswith(c)), None)
             is_digits = span[0].isdigit()
@@ -179,6 +181,8 @@ class EntityExtractor:
                 continue
             if not is_digits and len(span) == 1 and counter != "원" and (counter is None or span not in DIGIT_WORDS):
                 continue  # a lone 조 or 만 is a syllable of a word (조회, 만나다), but 만 원 is money
+            if span == "이" and counter == "번" and text[end:end + 1] == "번":
+                continue  # 이번 (달, 에) is "this", not "number two"
             value = parse_korean_number(span)
             if value is None:
                 continue

@@ -386,3 +386,48 @@ def test_an_address_needs_two_parts_not_any_word_ending_in_ro(pack):
     assert dialog.respond("d", Reading("주소 바꾸려고요", "address_change")).state == "asking:address"
     assert dialog.respond("d", Reading("아 그 새로 이사 간 데요", "address_change")).state == "asking:address"
     assert dialog.respond("d", Reading("경기도 성남시 분당구 판교역로 이백삼십오", "out_of_scope", 0.3)).state == "confirming"
+
+
+@pytest.mark.parametrize("said, reading", [
+    ("아니 지금 급해 죽겠는데 왜 이렇게 물어보는 게 많아요 진짜 짜증나네", ("complaint", 0.55)),
+    ("아까 ARS에서 다 눌렀는데 이게 뭐예요 진짜", ("out_of_scope", 0.6)),
+])
+def test_in_a_form_anger_without_a_value_hands_off_as_a_complaint(said, reading, pack):
+    """Below the confidence the model's complaint needs, the words of anger still reach a person."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("c", Reading("카드 잃어버렸어요", "lost_card")).state == "asking:card_type"
+    turn = dialog.respond("c", Reading(said, *reading))
+    assert turn.model == "handoff" and turn.handoff["reason"] == "complaint"
+
+
+def test_anger_beside_the_value_asked_for_fills_the_slot(pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    entities = EntityExtractor.load(pack.gazetteer)
+    dialog.respond("c", Reading("결제일 바꿔줘", "payment_date_change"))
+    said = "아 짜증나 십오일이요"
+    turn = dialog.respond("c", Reading(said, "complaint", 0.5, "statement", tuple(entities.extract(said))))
+    assert turn.state == "confirming" and turn.slots == {"day": "15"}
+
+
+@pytest.mark.parametrize("said, cancelled", [
+    ("아 그럼 다음 달에 한 번에 다 나가요 음 그냥 그만할게요", True),  # thinking aloud, then the decision
+    ("그냥 그만할게요", True),
+    ("그만 좀 물어보고 빨리 해 주세요", True),  # opens with a cancel word: read as before
+    ("취소 수수료 있어요 그냥 궁금해서요", True),
+    ("다음 달에 다 나가요 그럼 그냥 진행해 주세요", False),  # the last part decides: go on
+])
+def test_a_cancel_word_that_ends_a_long_turn_cancels(said, cancelled, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    dialog.respond("r", Reading("리볼빙 해지하고 싶어요", "revolving_cancel"))
+    card = tuple(EntityExtractor.load(pack.gazetteer).extract("신용카드요"))
+    assert dialog.respond("r", Reading("신용카드요", "revolving_cancel", 0.5, "fragment", card)).state == "confirming"
+    assert (dialog.respond("r", Reading(said, "out_of_scope", 0.3)).state == "cancelled") is cancelled
+
+
+def test_an_faq_answer_prefers_the_entry_whose_topic_the_caller_names(pack):
+    """카드론 and 현금서비스 are both asked how to apply; the caller who says 카드론 means 카드론."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    said = "여보세요 수고하십니다 저 카드론을 좀 받아 보려고 하는데요 어떻게 신청하는 건지 해서요"
+    assert dialog.respond("l", Reading(said, "card_loan", 0.9)).state == "answered:card_loan"
+    said = "현금서비스 좀 받아 보려고 하는데요 어떻게 신청하는 건지 해서요"
+    assert dialog.respond("m", Reading(said, "card_loan", 0.9)).state == "answered:cash_advance"

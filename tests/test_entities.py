@@ -39,6 +39,9 @@ def test_korean_numbers(text, value):
     ("리볼비 해지", [("service", "리볼빙")]),  # a recogniser's near-miss
     ("잔엑 조회 좀", []),  # 조 of 조회 is not a trillion
     ("오늘 이사했어요", [("date", "2026-11-25")]),  # 이사 is no number
+    ("이번 달 카드값 얼마예요", []),  # 이번 is "this", not number two
+    ("ARS에서 삼번 눌렀어요", [("number", 3)]),
+    ("십오일이요", [("day_of_month", 15)]),  # the copula's 이 is no two
 ])
 def test_entities_in_caller_sentences(extractor, text, expected):
     assert found(extractor, text) == expected
