@@ -178,6 +178,16 @@ def _row(example: Example, source_id: str | None = None, transform: str = "origi
             "source_id": source_id or example.id, "transform": transform}
 
 
+def rows_of(data: Dataset) -> list[Example]:
+    """A split's rows as examples (transform and source dropped)."""
+    return [Example(i, t, label) for i, t, label in zip(data["id"], data["text"], data["label"])]
+
+
+def examples_dataset(examples: Iterable[Example], transform: str = "original") -> Dataset:
+    """``examples`` as one split's rows, each its own source, made by ``transform``."""
+    return _to_dataset([_row(e, e.id.split("#")[0], transform) for e in examples])
+
+
 def _to_dataset(rows: list[dict]) -> Dataset:
     return Dataset.from_dict({column: [r[column] for r in rows] for column in COLUMNS})
 
