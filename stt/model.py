@@ -128,7 +128,7 @@ class TrimmedWhisperModel(WhisperModel):
 def load_model(settings: SttSettings, cache_dir: Path) -> WhisperModel:
     """The process-wide model for these settings (loaded once, then shared)."""
     path = resolve_model(settings.model, cache_dir)
-    options = dict(device="cpu", compute_type=settings.compute_type,
+    options = dict(device=settings.device, compute_type=settings.compute_type,
                    cpu_threads=settings.cpu_threads, num_workers=settings.num_workers, local_files_only=True)
     window_frames = round(settings.encoder_window_s * FRAMES_PER_SECOND)
     try:

@@ -20,13 +20,10 @@ from core.lexicon import Lexicon
 from core.settings import SttSettings
 from stt.audio import MODEL_RATE, Audio
 from stt.model import load_model
+from stt.vad import speech_onset
 
-# Segments the model itself thinks are probably not speech, and whose text it is
-# also unsure of, are Whisper's typical inventions on noise: drop them.
 WINDOW_S = 30.0  # Whisper decodes at most this much audio at a time
 MAX_NEW_TOKENS = 224  # half the 448-token context, as Whisper samples; leaves room for a prompt
-NO_SPEECH_DROP = 0.6
-LOGPROB_DROP = -1.0
 
 
 @dataclass(frozen=True)
@@ -68,12 +65,15 @@ class Transcriber:
         self.model = model
         self.settings = settings
         self.lexicon = lexicon if settings.biasing else None
-        self.suppress_tokens = [-1] + (_digit_tokens(model) if settings.spell_numbers else [])
+        self.suppress_tokens = [-1] + _tokens_with(model, digits=settings.spell_numbers,
+                                                   latin=not settings.latin_letters)
 
     def segments(self, audio: Audio, *, word_timestamps: bool = True) -> Iterator[Segment]:
         """Decode lazily: long audio yields segments as they are ready (for progress bars)."""
         samples = audio.at_rate(MODEL_RATE).samples
-        window_s = min(audio.duration_s, WINDOW_S)
+        per_second = self.settings.max_tokens_per_second
+        cap = None if per_second is None else min(MAX_NEW_TOKENS, math.ceil(10 + per_second * min(audio.duration_s,
+                                                                                                  WINDOW_S)))
         raw, _ = self.model.transcribe(
             samples,
             language=self.settings.language,
@@ -83,14 +83,18 @@ class Transcriber:
             initial_prompt=self.lexicon.prompt() if self.lexicon and self.settings.prompt_biasing else None,
             suppress_tokens=self.suppress_tokens,
             condition_on_previous_text=False,
-            max_new_tokens=min(MAX_NEW_TOKENS, math.ceil(10 + self.settings.max_tokens_per_second * window_s)),
+            max_new_tokens=cap,
         )
+        # A window Whisper finds to be no speech (no-speech probability over 0.6, mean log-probability under
+        # -1) yields no segments: faster-whisper drops it.
+        # Whisper stretches the first word back over the silence before it (a word at 0.67 s is given 0.0); the
+        # VAD's first speech puts the start where the caller began. Only times move, never text.
+        onset = speech_onset(samples) if word_timestamps else 0.0
         for seg in raw:
-            if seg.no_speech_prob > NO_SPEECH_DROP and seg.avg_logprob < LOGPROB_DROP:
-                continue
-            words = tuple(Word(round(w.start, 3), round(w.end, 3), w.word.strip(), round(w.probability, 4))
-                          for w in seg.words or ())
-            segment = Segment(round(seg.start, 3), round(seg.end, 3), seg.text.strip(),
+            words = tuple(Word(round(onset if w.start < onset < w.end else w.start, 3), round(w.end, 3),
+                               w.word.strip(), round(w.probability, 4)) for w in seg.words or ())
+            start = words[0].start if words and seg.start < onset else seg.start
+            segment = Segment(round(start, 3), round(seg.end, 3), seg.text.strip(),
                               round(seg.avg_logprob, 4), round(seg.no_speech_prob, 4), words)
             segment = self._correct(segment)
             if segment.text:
@@ -120,11 +124,18 @@ class Transcriber:
         return replace(segment, words=tuple(words), text=" ".join(w.word for w in words))
 
 
-def _digit_tokens(model: WhisperModel) -> list[int]:
-    """Ids of the text tokens that contain a digit (special tokens come after end-of-text)."""
+def _tokens_with(model: WhisperModel, digits: bool, latin: bool) -> list[int]:
+    """Ids of the text tokens that contain a digit (``digits``) or a Latin letter (``latin``); special tokens
+    come after end-of-text."""
+    if not digits and not latin:
+        return []
     tokenizer = model.hf_tokenizer
     end_of_text = tokenizer.token_to_id("<|endoftext|>")
-    return [i for i in range(end_of_text) if any(c.isdigit() for c in tokenizer.decode([i]))]
+
+    def suppressed(text: str) -> bool:
+        return any((digits and c.isdigit()) or (latin and c.isascii() and c.isalpha()) for c in text)
+
+    return [i for i in range(end_of_text) if suppressed(tokenizer.decode([i]))]
 
 
 @functools.lru_cache(maxsize=4)

@@ -45,3 +45,12 @@ class StreamingVad:
         out, self._h, self._c = self._session.run(None, {"input": window, "h": self._h, "c": self._c})
         self._context = chunk[-CONTEXT:]
         return float(out.reshape(-1)[0])
+
+
+def speech_onset(samples: np.ndarray, threshold: float = 0.5) -> float:
+    """Seconds from the start of 16 kHz ``samples`` to the first chunk the VAD finds speech in (0 if none)."""
+    vad = StreamingVad()
+    for i in range(0, len(samples) - CHUNK + 1, CHUNK):
+        if vad.score(samples[i:i + CHUNK]) >= threshold:
+            return i / 16000
+    return 0.0

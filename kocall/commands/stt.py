@@ -26,7 +26,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="CTranslate2 Whisper folder or cached faster-whisper name (default: bundled base)")
     p.add_argument("--lexicon", type=Path, help="domain terms, one per line (default: the domain pack's lexicon.txt)")
     p.add_argument("--no-lexicon", action="store_true", help="no lexicon correction")
-    p.add_argument("--beam-size", type=int, help="beam size (default 1: greedy, fastest)")
+    p.add_argument("--beam-size", type=int, help="beam size (default 5; 1: greedy, a little faster)")
     p.set_defaults(run=run)
 
 
