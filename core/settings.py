@@ -4,13 +4,14 @@ Every stage takes its section of :class:`Settings` as an argument; nothing else 
 the code base reads environment variables. Values come from, in order of
 precedence: explicit keyword arguments (the CLI passes its flags this way),
 environment variables with the ``KOCALL_`` prefix (nested sections use ``__``,
-e.g. ``KOCALL_STT__BEAM_SIZE=5``), and the defaults below, which run the whole
+e.g. ``KOCALL_STT__BEAM_SIZE=1``), and the defaults below, which run the whole
 pipeline offline with the bundled models.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,18 +37,27 @@ class SttSettings(BaseModel):
                              "threads, at the same latency for a lone utterance (docs/server.md).")
     num_workers: int = Field(2, description="Decodes that may run at once (from different threads).")
     language: str = "ko"
-    beam_size: int = 1
-    vad: bool = Field(True, description="Silero VAD before decoding: silence and line noise give no text.")
+    beam_size: int = Field(5, description="Whisper beam size; 5, as stock faster-whisper (1, greedy, loses words "
+                           "on real phone speech for little time saved: docs/speech-recognition.md).")
+    vad: bool = Field(False, description="Silero VAD over a turn's audio before decoding. Off: on 8 kHz speech it "
+                      "cut words, and a live call's turns are already cut by the endpointer's VAD.")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="Where Whisper runs: 'auto' is the GPU where CTranslate2 sees one, else the CPU; the same "
+        "decoding either way.")
     encoder_window_s: float = Field(
         20.0,
-        description="Seconds the encoder sees for a short turn (Whisper pads to 30): less encoder work, but too "
-        "short a window flips words at the start (docs/speech-recognition.md).",
+        description="Seconds the encoder sees for a short turn (Whisper pads to 30). 30 reads real phone speech "
+        "a little better for twice the encoder time, too slow for 8 calls on 2 cores "
+        "(docs/speech-recognition.md): use it where the CPU or a GPU allows.",
     )
     spell_numbers: bool = Field(
         True,
         description="Forbid digit tokens so numbers come out in Hangul as spoken (삼만 오천); nlu turns "
         "them into values. Whisper otherwise writes syllables such as 이 as the digit 1.",
     )
+    latin_letters: bool = Field(
+        True, description="Allow tokens with Latin letters. Off, Whisper writes Korean speech in Hangul only (on "
+        "a reply it cannot read it otherwise writes P.I.M.N.S.O.K. or I guess), and acronyms as spoken (에이알에스).")
     biasing: bool = Field(True, description="Correct near-misses to lexicon terms after decoding.")
     prompt_biasing: bool = Field(
         False,
@@ -58,9 +68,10 @@ class SttSettings(BaseModel):
         84.0, description="Jamo-level similarity (0-100) above which a near-miss is replaced by a lexicon term."
     )
     max_audio_s: float = Field(3600.0, description="Longer audio is refused with a clear error.")
-    max_tokens_per_second: float = Field(
-        20.0, description="Text tokens Whisper may write per second of audio (Korean speech needs about 10): on "
-        "noise, Whisper otherwise loops to 224 tokens and retries at every temperature, holding a worker for 30 s.")
+    max_tokens_per_second: float | None = Field(
+        None, description="A cap on the text tokens Whisper may write per second of audio (Korean speech needs about "
+        "5), or none. A cap bounds the time a noise turn holds a worker, but it also cuts a looping decode short "
+        "before Whisper's repetition check can reject it: short replies then come out as loops (1, 2, 3, 4).")
 
 
 class EndpointSettings(BaseModel):
@@ -119,8 +130,25 @@ class ServerSettings(BaseModel):
     agent_number: str | None = Field(
         None, description="Where a phone hand-off is put through (a phone number or sip: URI, Twilio <Dial>). "
         "None: the caller is told no agent is free and the call ends.")
-    tts: str = Field("auto", description="Reply voice on the phone: 'auto' (espeak-ng if installed), 'espeak-ng', "
-                     "or 'none' (replies go out as text / TwiML <Say>).")
+    tts: Literal["auto", "twilio", "google", "azure", "espeak-ng", "none"] = Field(
+        "auto", description="Reply voice on the phone: 'auto' or 'twilio' (Twilio's own Korean voice, "
+        "twilio_voice: each reply updates the live call through Twilio's REST API); 'google' (Google Cloud "
+        "Text-to-Speech) or 'azure' (Azure Speech), which speak 8 kHz mu-law into the media stream (tts_key, "
+        "tts_voice, tts_region); 'espeak-ng' (offline, not intelligible in Korean); or 'none' (replies go out "
+        "as kocall.reply text events only).")
+    tts_voice: str | None = Field(None, description="The engine's voice (default: google ko-KR-Neural2-A, azure "
+                                  "ko-KR-SunHiNeural).")
+    tts_key: SecretStr | None = Field(None, description="The engine's API key (Google) or subscription key (Azure).")
+    tts_region: str | None = Field(None, description="Azure Speech's region (koreacentral, eastus, ...).")
+    tts_url: str | None = Field(None, description="The engine's base URL, instead of the vendor's own (a proxy, "
+                                "or a local fake in tests).")
+    tts_cache: bool = Field(True, description="Keep synthesised replies on disk (<cache_dir>/tts) by engine, "
+                            "voice and text: a repeated prompt costs no engine call.")
+    twilio_voice: str = Field(
+        "Polly.Seoyeon", description="Twilio's Korean <Say> voice: Polly.Seoyeon, Polly.Seoyeon-Neural, "
+        "Google.ko-KR-Standard-A..D, Google.ko-KR-Wavenet-A..D, Google.ko-KR-Neural2-A..C.")
+    twilio_api_url: str = Field("https://api.twilio.com", description="Twilio's REST API (another base only to "
+                                "test against a local fake).")
     workers: int = Field(2, description="Threads for speech recognition and understanding (one per core).")
     max_queued_utterances: int = Field(
         32, description="Utterances waiting for a worker across all calls; a call that would exceed it waits "

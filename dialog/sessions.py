@@ -49,10 +49,16 @@ class Session:
         return cls(**json.loads(text))
 
 
+class StoreUnavailable(RuntimeError):
+    """The session store cannot be reached now; the message names it and says why."""
+
+
 class SessionStore(Protocol):
     def get(self, session_id: str) -> Session | None: ...
     def put(self, session: Session) -> None: ...
     def delete(self, session_id: str) -> None: ...
+    def check(self) -> None:
+        """Raise :class:`StoreUnavailable` if the store cannot be used now."""
 
 
 class MemoryStore:
@@ -78,6 +84,9 @@ class MemoryStore:
         with self._lock:
             self._items.pop(session_id, None)
 
+    def check(self) -> None:
+        """Memory is always there."""
+
     def __len__(self) -> int:
         with self._lock:
             self._expire()
@@ -101,21 +110,33 @@ class RedisStore:
 
         self.ttl_s = ttl_s
         self.prefix = prefix
-        self._redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5)
+        self.url = url
+        self._errors = redis.RedisError
+        # A stopped server refuses at once; a lost one answers nothing: 2 s bounds the wait of a turn on it.
+        self._redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=2, socket_connect_timeout=2)
         try:
             self._redis.ping()
         except redis.RedisError as e:
             raise ConnectionError(f"cannot reach the session store at {url}: {e}") from e
 
     def get(self, session_id: str) -> Session | None:
-        text = self._redis.get(self.prefix + session_id)
+        text = self._call(self._redis.get, self.prefix + session_id)
         return Session.from_json(text) if text else None
 
     def put(self, session: Session) -> None:
-        self._redis.set(self.prefix + session.id, session.to_json(), ex=max(1, round(self.ttl_s)))
+        self._call(self._redis.set, self.prefix + session.id, session.to_json(), ex=max(1, round(self.ttl_s)))
 
     def delete(self, session_id: str) -> None:
-        self._redis.delete(self.prefix + session_id)
+        self._call(self._redis.delete, self.prefix + session_id)
+
+    def check(self) -> None:
+        self._call(self._redis.ping)
+
+    def _call(self, method, *args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except self._errors as e:
+            raise StoreUnavailable(f"the session store at {self.url} cannot be reached: {e}") from e
 
 
 def open_store(url: str, ttl_s: float) -> SessionStore:

@@ -11,7 +11,7 @@ import logging
 import sys
 
 from core import __version__
-from kocall.commands import chat, data, evaluate, label, monitor, nlu, serve, stt
+from kocall.commands import chat, data, evaluate, label, monitor, nlu, say, serve, stt
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kocall {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is being done")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in (stt, serve, data, nlu, chat, monitor, evaluate, label):
+    for command in (stt, serve, data, nlu, chat, monitor, evaluate, label, say):
         command.register(commands)
     return parser
 

@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None, prepare: Prepare | None = None)
             services = app.state.services
             app.state.services = None
             if services is not None:
+                if services.twilio_api is not None:
+                    await services.twilio_api.aclose()
                 await asyncio.to_thread(services.close)
 
     app = FastAPI(title="kocall", version=__version__, lifespan=lifespan,

@@ -7,9 +7,15 @@ slow call cannot stall the others. A call's utterances are answered in order,
 one at a time. When the pool's queue is full a new utterance waits for a place
 (back-pressure) while frames keep being read, so no audio is dropped.
 
-Barge-in: when the caller starts speaking while a reply is playing, the
-playback is cleared. After a goodbye or a hand-off has been said, the stream is
-closed, and Twilio asks ``/twilio/next`` what the call does next. Hanging up (``stop`` or a closed socket) cancels the
+Replies come as audio from a TTS engine, streamed into the call, or, without one,
+in Twilio's own voice: the call is updated to say the reply and then open a new
+stream, which continues the same session (:class:`TwilioVoice`); a caller
+cannot interrupt a ``<Say>``. Barge-in: when the caller starts speaking while
+reply audio is playing, the playback is cleared. After a goodbye or a hand-off has been said, the stream is
+closed, and Twilio asks ``/twilio/next`` what the call does next. A turn that
+fails (speech recognition, the session store, the dialog, the voice) is
+answered with an apology and a re-prompt; a second failure in a row hands the
+call to a person. Hanging up (``stop`` or a closed socket) cancels the
 call's pending work; the dialog session expires on its own.
 """
 
@@ -19,21 +25,42 @@ import asyncio
 import itertools
 import logging
 import time
+from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-from server import twilio
+import httpx
+
+from server import twilio, twilio_rest
 from server.services import Services
-from server.turns import VoiceReply
+from server.turns import TurnFailed, VoiceReply
+from stt.audio import to_mulaw
 from stt.endpoint import Endpointer, SpeechStarted, Utterance
 
 log = logging.getLogger(__name__)
 Send = Callable[[str], Awaitable[None]]
+FAILURES_TO_HAND_OFF = 2  # turns in a row that fail before the call goes to a person
+
+
+@dataclass(frozen=True)
+class TwilioVoice:
+    """Replies said in Twilio's own voice: each updates the call to say it, then to stream to us again."""
+
+    client: httpx.AsyncClient  # Twilio's REST API
+    auth_token: str
+    voice: str
+    media_url: str  # this media websocket, as Twilio reaches it
+    next_url: str  # /twilio/next, as Twilio reaches it
 
 
 class Call:
-    def __init__(self, services: Services, send: Send) -> None:
+    def __init__(self, services: Services, send: Send, twilio_voice: TwilioVoice | None = None) -> None:
+        """``twilio_voice``: say replies that come without audio in Twilio's voice (else as text events)."""
         self.services = services
         self.send = send
+        self.twilio_voice = twilio_voice
+        self.account_sid: str | None = None
+        self._redirected = False  # the call now runs TwiML that says a reply: this stream is about to end
+        self._failures = 0  # turns in a row that failed
         self.endpointer = Endpointer(services.settings.endpoint)
         self.stream_sid: str | None = None
         self.call_sid: str | None = None
@@ -51,6 +78,7 @@ class Call:
         self._count_gaps(msg.sequence)
         if msg.event == "start":
             self.stream_sid, self.call_sid = msg.stream_sid, msg.call_sid or msg.stream_sid
+            self.account_sid = msg.account_sid
         elif msg.event == "media":
             self.services.metrics.media_frames.inc()
             for event in self.endpointer.feed_mulaw(msg.audio):
@@ -75,6 +103,8 @@ class Call:
                 await self.send(twilio.clear_message(self.stream_sid))
                 self.playing = None
             return
+        if self._redirected:
+            return  # said while Twilio switches to saying the reply: this stream is closing
         previous = self._previous
         task = asyncio.create_task(self._answer(event, time.perf_counter(), previous))
         self._tasks.add(task)
@@ -88,15 +118,35 @@ class Call:
             try:
                 reply = await self.services.run(self.services.pipeline.voice, self.call_sid or "call", utterance,
                                                 ended_at)
-            except Exception:
-                log.exception("turn failed in call %s", self.call_sid)
-                self.services.metrics.errors.labels("media", "turn_failed").inc()
-                return
+                self._failures = 0
+            except Exception as exc:  # TurnFailed names the stage; anything else failed around the stages
+                log.exception("call %s: the turn failed", self.call_sid)
+                self.services.metrics.errors.labels("turn", exc.stage if isinstance(exc, TurnFailed) else "turn").inc()
+                self._failures += 1
+                reply = await self._trouble(last=self._failures >= FAILURES_TO_HAND_OFF)
         if reply is not None:
             await self._speak(reply)
 
+    async def _trouble(self, last: bool) -> VoiceReply:
+        """What the caller hears when a turn failed: an apology and a re-prompt, or after repeated failures
+        the hand-off line (the call then goes to /twilio/next, which puts it through to a person)."""
+        responses = self.services.dialog.domain.responses
+        text = responses["handoff"] if last else responses.get("trouble", responses["fallback"][0])
+        tts, mulaw = self.services.pipeline.tts, None
+        if tts is not None:
+            try:
+                mulaw = to_mulaw(await self.services.run(tts.synthesize, text))
+            except Exception:
+                log.exception("call %s: the apology could not be voiced either", self.call_sid)
+        if last:
+            self.services.failed_calls.add(self.call_sid or "")
+        return VoiceReply({"reply": text, "end": last, "trouble": True}, mulaw)
+
     async def _speak(self, reply: VoiceReply) -> None:
         sid = self.stream_sid or ""
+        if reply.mulaw is None and self.twilio_voice is not None and self.account_sid and self.call_sid:
+            if await self._said_by_twilio(reply):
+                return
         if reply.mulaw is None:
             await self.send(twilio.text_message(sid, reply.turn["reply"], reply.turn))
             if reply.turn["end"]:
@@ -108,6 +158,21 @@ class Call:
         await self.send(twilio.mark_message(sid, self.playing))
         if reply.turn["end"]:
             self._last_words = self.playing
+
+    async def _said_by_twilio(self, reply: VoiceReply) -> bool:
+        """Update the call to say the reply in Twilio's voice and then stream to us again (or, after the last
+        words, ask /twilio/next what follows). False where Twilio refused: the reply then goes out as text."""
+        voice, text = self.twilio_voice, reply.turn["reply"]
+        twiml = (twilio.closing_twiml(text, voice.next_url, voice.voice) if reply.turn["end"]
+                 else twilio.connect_twiml(text, voice.media_url, self.call_sid, voice.next_url, voice.voice))
+        try:
+            await twilio_rest.update_call(voice.client, self.account_sid, self.call_sid, voice.auth_token, twiml)
+        except twilio_rest.TwilioRestError:
+            log.exception("call %s: the reply could not be said through Twilio", self.call_sid)
+            self.services.metrics.errors.labels("twilio", "update_failed").inc()
+            return False
+        self._redirected = True
+        return True
 
     def _count_gaps(self, sequence: int | None) -> None:
         if sequence is None:

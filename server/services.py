@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import httpx
 
 from core.settings import Settings
 from data_tools.calllog.turnlog import TurnLog
@@ -28,7 +30,9 @@ class Services:
     pool: ThreadPoolExecutor
     queue: asyncio.Semaphore  # utterances waiting for or in the pool, across calls
     label_mix: dict[str, int]  # intents the served intent model was trained on: drift monitoring's reference
+    twilio_api: httpx.AsyncClient | None = None  # Twilio's REST API, where replies are said in Twilio's voice
     open_calls: int = 0
+    failed_calls: set[str] = field(default_factory=set)  # calls handed off because their turns kept failing
 
     @classmethod
     def load(cls, settings: Settings) -> Services:
@@ -38,15 +42,19 @@ class Services:
         pipeline = Pipeline(
             transcriber=get_transcriber(settings.stt, settings.cache_dir, pack.lexicon),
             bot=bot,
-            tts=open_tts(s.tts),
+            tts=open_tts(s, settings.cache_dir),
             turn_log=TurnLog(s.turn_log or settings.data_dir / "turns.sqlite"),
             metrics=Metrics.create(),
             audio_dir=settings.data_dir / "audio",
         )
+        if pipeline.tts is not None:  # a wrong key or an unreachable engine stops the start, not a caller's turn
+            pipeline.tts.synthesize(bot.dialog.domain.responses["greeting"])
         return cls(settings=settings, pipeline=pipeline,
                    pool=ThreadPoolExecutor(max_workers=s.workers, thread_name_prefix="kocall-worker"),
                    queue=asyncio.Semaphore(s.max_queued_utterances),
-                   label_mix=bot.understander.intent.meta.label_mix)
+                   label_mix=bot.understander.intent.meta.label_mix,
+                   twilio_api=httpx.AsyncClient(base_url=s.twilio_api_url)
+                   if s.tts in ("auto", "twilio") and s.twilio_auth_token else None)
 
     @property
     def metrics(self) -> Metrics:

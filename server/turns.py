@@ -10,12 +10,13 @@ methods block (models run in them): the server calls them on its worker pool.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import soundfile
 
@@ -25,7 +26,7 @@ from data_tools.calllog.turnlog import TurnLog, TurnRecord
 from dialog.backend import load_backend
 from dialog.domain import Domain
 from dialog.manager import Dialog, Turn
-from dialog.sessions import open_store
+from dialog.sessions import StoreUnavailable, open_store
 from nlu.understand import EmptyText, Understander, Understanding, get_understander, nothing_said
 from server.metrics import Metrics
 from server.tts import TextToSpeech
@@ -119,16 +120,19 @@ class Pipeline:
         detected, so ``total`` is what the caller waits: end of speech to reply audio.
         """
         start = time.perf_counter()
-        # No word timings on the live path: the dialog does not use them and they cost ~30% of the STT time.
-        transcript = self.transcriber.transcribe(utterance.audio, word_timestamps=False)
+        with _stage("stt"):
+            # No word timings on the live path: the dialog does not use them and they cost ~30% of the STT time.
+            transcript = self.transcriber.transcribe(utterance.audio, word_timestamps=False)
         stt_ms = (time.perf_counter() - start) * 1000
         if not transcript.text.strip():
             return None  # a cough, line noise: no turn
-        turn = self.bot.turn(call_id, transcript.text)
+        with _stage("dialog"):
+            turn = self.bot.turn(call_id, transcript.text)
         mulaw, tts_ms = None, 0.0
         if self.tts is not None:
             tts_start = time.perf_counter()
-            mulaw = to_mulaw(self.tts.synthesize(turn.turn.reply))
+            with _stage("tts"):
+                mulaw = to_mulaw(self.tts.synthesize(turn.turn.reply))
             tts_ms = (time.perf_counter() - tts_start) * 1000
         latency = {"stt": stt_ms, "nlu": turn.nlu_ms, "dialog": turn.dialog_ms, "tts": tts_ms,
                    "total": (time.perf_counter() - ended_at) * 1000}
@@ -150,6 +154,25 @@ class Pipeline:
             handoff=(turn.turn.handoff or {}).get("reason"), ended=turn.turn.end, latency_ms=_rounded(latency),
             **audio))
         self.metrics.observe(channel, latency)
+
+
+class TurnFailed(RuntimeError):
+    """A stage of a live turn failed (``stage``: stt, session_store, dialog, tts); the cause is chained."""
+
+    def __init__(self, stage: str) -> None:
+        super().__init__(f"the turn failed in {stage}")
+        self.stage = stage
+
+
+@contextlib.contextmanager
+def _stage(name: str) -> Iterator[None]:
+    """Name the stage of whatever fails inside (the session store apart from the dialog around it)."""
+    try:
+        yield
+    except StoreUnavailable as exc:
+        raise TurnFailed("session_store") from exc
+    except Exception as exc:
+        raise TurnFailed(name) from exc
 
 
 def _confidence(transcript: Transcript) -> tuple[float | None, float | None]:

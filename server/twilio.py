@@ -54,6 +54,11 @@ def websocket_base(http_url: str) -> str:
     return http_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
 
 
+def http_base(websocket_url: str) -> str:
+    """wss://h -> https://h, ws://h -> http://h."""
+    return websocket_url.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
+
+
 def _base(http_url: str) -> str:
     return http_url.split("?", 1)[0].rsplit("/twilio/", 1)[0]
 
@@ -68,15 +73,17 @@ def next_url(http_url: str) -> str:
     return _base(http_url) + "/twilio/next"
 
 
-def connect_twiml(greeting: str, media_url: str, call_sid: str, next_url: str) -> str:
-    """Greet the caller, stream the call's audio to us both ways, then ask ``next_url`` what follows.
+def connect_twiml(said: str, media_url: str, call_sid: str, next_url: str, voice: str | None = None) -> str:
+    """Say ``said`` (the greeting, or a reply in Twilio's own voice), stream the call's audio to us both ways,
+    then ask ``next_url`` what follows.
 
     Twilio moves past ``<Connect>`` when we close the media stream (after a goodbye
-    or a hand-off), so the ``<Redirect>`` is how a hand-off reaches a person
-    without Twilio's REST API.
+    or a hand-off), so the ``<Redirect>`` is how a hand-off reaches a person. The
+    stream carries the call SID as a parameter, so every stream of one call
+    continues one dialog session.
     """
     response = VoiceResponse()
-    response.say(greeting, language="ko-KR")
+    response.say(said, language="ko-KR", voice=voice)
     connect = Connect()
     stream = connect.stream(url=media_url)
     stream.parameter(name="call_sid", value=call_sid)
@@ -100,11 +107,20 @@ def say_twiml(text: str) -> str:
     return f'<?xml version="1.0" encoding="UTF-8"?><Response><Say language="ko-KR">{escape(text)}</Say></Response>'
 
 
+def closing_twiml(said: str, next_url: str, voice: str | None = None) -> str:
+    """Say the bot's last words (a goodbye, a hand-off) in Twilio's voice, then ask ``next_url`` what follows."""
+    response = VoiceResponse()
+    response.say(said, language="ko-KR", voice=voice)
+    response.redirect(next_url, method="POST")
+    return response.to_xml()
+
+
 @dataclass(frozen=True)
 class Inbound:
     event: str  # connected, start, media, mark, dtmf, stop
     stream_sid: str | None = None
     call_sid: str | None = None
+    account_sid: str | None = None  # on start: whose call it is, for Twilio's REST API
     audio: bytes = b""  # mu-law, for media
     sequence: int | None = None
     mark: str | None = None
@@ -129,7 +145,7 @@ def parse(text: str | bytes) -> Inbound:
         if fmt and (fmt.get("encoding") != "audio/x-mulaw" or int(fmt.get("sampleRate", 8000)) != 8000):
             raise BadMessage(f"unsupported media format {fmt}: expected audio/x-mulaw at 8000 Hz")
         return Inbound("start", msg.get("streamSid") or start.get("streamSid"),
-                       start.get("callSid") or params.get("call_sid"), sequence=sequence)
+                       start.get("callSid") or params.get("call_sid"), start.get("accountSid"), sequence=sequence)
     if event == "media":
         media = _object(msg, "media")
         if media.get("track", "inbound") != "inbound":
@@ -175,8 +191,8 @@ def clear_message(stream_sid: str) -> str:
 def text_message(stream_sid: str, text: str, turn: dict) -> str:
     """Without a TTS engine: the reply as text and TwiML, for clients that speak it themselves.
 
-    This ``kocall.reply`` event is ours, not Twilio's: a real Twilio call needs a
-    TTS engine (or a call update through Twilio's REST API with this TwiML).
+    This ``kocall.reply`` event is ours, not Twilio's: a real Twilio call hears a
+    reply through a TTS engine or Twilio's own voice (``server.twilio_rest``).
     """
     return json.dumps({"event": "kocall.reply", "streamSid": stream_sid, "text": text, "twiml": say_twiml(text),
                        "turn": turn}, ensure_ascii=False)

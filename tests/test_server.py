@@ -124,7 +124,7 @@ def test_a_signed_incoming_call_is_greeted_and_streamed(client):
     response = signed_post(client, "/twilio/voice", {"CallSid": "CA123", "From": "+821012345678", "To": "+8215880000"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/xml")
     xml = response.text
-    assert '<Say language="ko-KR">안녕하세요, 카드 고객센터입니다.' in xml
+    assert '<Say language="ko-KR" voice="Polly.Seoyeon">안녕하세요, 카드 고객센터입니다.' in xml
     assert '<Stream url="ws://testserver/twilio/media">' in xml and 'value="CA123"' in xml
     assert xml.endswith('<Redirect method="POST">http://testserver/twilio/next</Redirect></Response>')
 

@@ -8,10 +8,12 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from core.settings import Settings
+from dialog.sessions import StoreUnavailable
 from server.deps import first_error, read_limited, services_of, settings_of
 from server.services import Services
 
 SESSION_ID = r"^[A-Za-z0-9_.:\-]{1,128}$"
+RETRY_AFTER_S = 5  # seconds a client is asked to wait when the session store is down
 router = APIRouter(tags=["chat"])
 
 
@@ -35,13 +37,21 @@ async def chat(request: Request, s: Services = Depends(services_of),
     if len(message.text) > limit:
         s.metrics.errors.labels("chat", "too_long").inc()
         raise HTTPException(413, f"text of {len(message.text)} characters is over the {limit}-character limit")
-    return await s.run(s.pipeline.chat, message.session_id, message.text)
+    try:
+        return await s.run(s.pipeline.chat, message.session_id, message.text)
+    except StoreUnavailable as exc:
+        s.metrics.errors.labels("chat", "session_store").inc()
+        raise HTTPException(503, f"the conversation cannot go on now: {exc}; try again shortly",
+                            headers={"Retry-After": str(RETRY_AFTER_S)}) from exc
 
 
 @router.get("/chat/{session_id}")
 def chat_session(session_id: str, s: Services = Depends(services_of)) -> dict:
     """Where a conversation stands (dialog model, state, slots, turns); 404 if unknown or expired."""
-    session = s.dialog.store.get(session_id) if re.match(SESSION_ID, session_id) else None
+    try:
+        session = s.dialog.store.get(session_id) if re.match(SESSION_ID, session_id) else None
+    except StoreUnavailable as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": str(RETRY_AFTER_S)}) from exc
     if session is None:
         raise HTTPException(404, f"no session {session_id!r} (never opened, or expired)")
     return {"session_id": session.id, "model": session.model, "state": session.state, "form": session.form,

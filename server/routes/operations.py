@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from core.settings import Settings
 from data_tools.calllog.monitor import monitor, parse_duration
+from dialog.sessions import StoreUnavailable
 from server.deps import services_of, settings_of
 from server.services import Services
 
@@ -17,10 +18,21 @@ router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz")
-def healthz(s: Services = Depends(services_of), settings: Settings = Depends(settings_of)) -> dict:
-    """200 once the models are loaded (503 before)."""
+def healthz(response: Response, s: Services = Depends(services_of),
+            settings: Settings = Depends(settings_of)) -> dict:
+    """200 once the models are loaded and the parts the bot depends on answer; 503 before, or naming the part
+    that failed (``failed``: part -> why)."""
     tts = s.pipeline.tts
-    return {"status": "ok", "stt_model": settings.stt.model, "tts": tts.name if tts else None,
+    voice = tts.name if tts else f"twilio:{settings.server.twilio_voice}" if s.twilio_api else None
+    failed = {}
+    try:
+        s.dialog.store.check()
+    except StoreUnavailable as exc:
+        failed["session_store"] = str(exc)
+    if failed:
+        response.status_code = 503
+    return {"status": "unavailable" if failed else "ok", "failed": failed, "stt_model": settings.stt.model,
+            "tts": voice,
             "domain": settings.pack().name, "session_store": settings.dialog.session_store,
             "backend": s.pipeline.bot.dialog.backend.name}
 

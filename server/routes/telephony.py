@@ -15,8 +15,9 @@ from fastapi.responses import Response
 from starlette.websockets import WebSocketState
 
 from core.settings import Settings
+from dialog.sessions import StoreUnavailable
 from server import twilio
-from server.calls import Call
+from server.calls import Call, TwilioVoice
 from server.deps import read_limited, services_of, settings_of
 from server.services import Services
 
@@ -61,16 +62,23 @@ def voice(request: Request, params: dict[str, str] = Depends(signed_form), s: Se
         raise HTTPException(400, "CallSid is missing from the webhook form")
     url = twilio.public_url(settings.server.public_url, str(request.url))
     xml = twilio.connect_twiml(s.dialog.domain.responses["greeting"], twilio.stream_url(url), call_sid,
-                               twilio.next_url(url))
+                               twilio.next_url(url), settings.server.twilio_voice)
     return Response(xml, media_type="application/xml")
 
 
 @router.post("/next", openapi_extra=WEBHOOK)
 def next_step(params: dict[str, str] = Depends(signed_form), s: Services = Depends(services_of),
               settings: Settings = Depends(settings_of)) -> Response:
-    """Where Twilio goes when the media stream closes: a hand-off is put through to a person, else hang up."""
-    session = s.dialog.store.get(params["CallSid"]) if params.get("CallSid") else None
-    handoff = session is not None and session.handoff is not None
+    """Where Twilio goes when the media stream closes: a hand-off is put through to a person, else hang up.
+    A call whose turns kept failing, or whose session cannot be read, goes to a person too."""
+    call_sid = params.get("CallSid") or ""
+    try:
+        session = s.dialog.store.get(call_sid) if call_sid else None
+        handoff = session is not None and session.handoff is not None
+    except StoreUnavailable:
+        handoff = True
+    handoff = handoff or call_sid in s.failed_calls
+    s.failed_calls.discard(call_sid)
     xml = twilio.after_stream_twiml(handoff, settings.server.agent_number, s.dialog.domain.responses["no_agent"])
     return Response(xml, media_type="application/xml")
 
@@ -79,7 +87,11 @@ def next_step(params: dict[str, str] = Depends(signed_form), s: Services = Depen
 def status(params: dict[str, str] = Depends(signed_form), s: Services = Depends(services_of)) -> dict:
     """Twilio's call-status callback: a completed call's dialog session is dropped."""
     if params.get("CallStatus") in ENDED and params.get("CallSid"):
-        s.dialog.hang_up(params["CallSid"])
+        s.failed_calls.discard(params["CallSid"])
+        try:
+            s.dialog.hang_up(params["CallSid"])
+        except StoreUnavailable:
+            pass  # the session expires on its own (session_ttl_s)
     return {"ok": True}
 
 
@@ -102,7 +114,7 @@ async def media(websocket: WebSocket) -> None:
     await websocket.accept()
     s.open_calls += 1
     s.metrics.calls_active.inc()
-    call = Call(s, websocket.send_text)
+    call = Call(s, websocket.send_text, _twilio_voice(websocket, s, settings))
     try:
         while True:
             try:
@@ -123,12 +135,26 @@ async def media(websocket: WebSocket) -> None:
             await websocket.close()
 
 
+def _twilio_voice(websocket: WebSocket, s: Services, settings: Settings) -> TwilioVoice | None:
+    """Twilio's own voice for the replies, unless a TTS engine speaks them or text was asked for."""
+    if s.pipeline.tts is not None or settings.server.tts not in ("auto", "twilio") or s.twilio_api is None:
+        return None
+    media_url = _websocket_url(websocket, settings).split("?", 1)[0]
+    return TwilioVoice(s.twilio_api, settings.server.twilio_auth_token.get_secret_value(),
+                       settings.server.twilio_voice, media_url, twilio.next_url(twilio.http_base(media_url)))
+
+
+def _websocket_url(websocket: WebSocket, settings: Settings) -> str:
+    """The media websocket's URL as Twilio reaches it (and signs it)."""
+    base = settings.server.public_url
+    return twilio.public_url(base and twilio.websocket_base(base), str(websocket.url))
+
+
 def _signed_websocket(websocket: WebSocket, settings: Settings) -> bool:
     token = settings.server.twilio_auth_token
     if token is None:
         return False
-    base = settings.server.public_url
-    url = twilio.public_url(base and twilio.websocket_base(base), str(websocket.url))
+    url = _websocket_url(websocket, settings)
     return twilio.signature_ok(token.get_secret_value(), url, {}, websocket.headers.get("X-Twilio-Signature"))
 
 

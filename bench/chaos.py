@@ -1,0 +1,212 @@
+"""Faults on loopback against a real server, while chats and a phone call run: what the users saw.
+
+Starts a real redis-server and `kocall serve` on it (the session store), then runs three phases of
+--phase seconds each: normal, the redis-server stopped, the redis-server started again. Throughout, chat
+clients send a turn every 0.25 s, /healthz is polled every 0.2 s, and at the start of the outage a
+simulated Twilio call streams real Korean speech (20 ms mu-law frames). Prints per phase: chat turns
+answered, the statuses of the others, and /healthz; the seconds /healthz took to tell the fault and the
+recovery; what the caller heard and after how long; and whether any answered chat turn is missing from
+the turn log.
+
+    .venv/bin/python bench/chaos.py                      # this checkout
+    .venv/bin/python bench/chaos.py --repo /tmp/before   # another checkout (e.g. git worktree add /tmp/before HEAD~1)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import collections
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import websockets  # noqa: E402
+
+from server.twilio import sign  # noqa: E402
+from stt.audio import decode_audio, to_mulaw  # noqa: E402
+
+SPEECH = ROOT.parent / "shared" / "data" / "speech_ko" / "leopard_test_ko.wav"
+TOKEN = "chaos-token"
+FRAME = 160
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_redis(port: int, folder: str) -> subprocess.Popen:
+    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                              "--appendonly", "no", "--dir", folder], stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return redis
+        time.sleep(0.05)
+    raise SystemExit("redis-server did not start")
+
+
+def start_server(repo: Path, port: int, redis_port: int, data_dir: str) -> subprocess.Popen:
+    env = {**os.environ, "KOCALL_SERVER__TWILIO_AUTH_TOKEN": TOKEN, "KOCALL_SERVER__TTS": "none",
+           "KOCALL_DATA_DIR": data_dir, "KOCALL_DIALOG__SESSION_STORE": f"redis://127.0.0.1:{redis_port}/0"}
+    server = subprocess.Popen([str(repo / ".venv" / "bin" / "python"), "-m", "kocall.cli", "serve", "--port",
+                               str(port)], cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    server.kill()
+    raise SystemExit("the server did not become healthy")
+
+
+class Record:
+    def __init__(self) -> None:
+        self.phase = "normal"
+        self.chat: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+        self.health: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+        self.health_log: list[tuple[float, int]] = []
+        self.answered: list[str] = []  # session ids of answered chat turns
+        self.heard: dict[int, tuple[float, str]] = {}  # utterance -> seconds from its end of speech, what came back
+
+
+async def chats(port: int, record: Record, stop: asyncio.Event) -> None:
+    texts = ["결제일 바꿔줘", "십오일로 해 줘", "네", "연회비 얼마야"]
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        k = 0
+        while not stop.is_set():
+            session = f"chaos-{k // 4}"
+            try:
+                r = await client.post("/chat", json={"session_id": session, "text": texts[k % 4]})
+                record.chat[record.phase][r.status_code] += 1
+                if r.status_code == 200:
+                    record.answered.append(session)
+            except httpx.HTTPError as exc:
+                record.chat[record.phase][type(exc).__name__] += 1
+            k += 1
+            await asyncio.sleep(0.25)
+
+
+async def health(port: int, record: Record, stop: asyncio.Event) -> None:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        while not stop.is_set():
+            try:
+                status = (await client.get("/healthz")).status_code
+            except httpx.HTTPError:
+                status = 0
+            record.health[record.phase][status] += 1
+            record.health_log.append((time.perf_counter(), status))
+            await asyncio.sleep(0.2)
+
+
+async def phone_call(port: int, record: Record) -> None:
+    """Two utterances, each followed by 3 s of silence; what came back and when."""
+    url = f"ws://127.0.0.1:{port}/twilio/media"
+    said = to_mulaw(decode_audio(SPEECH))
+    speech, spoken_frames = said + b"\xff" * 24000, len(said) // FRAME
+    async with websockets.connect(url, additional_headers={"X-Twilio-Signature": sign(TOKEN, url, {})}) as ws:
+        await ws.send(json.dumps({"event": "start", "streamSid": "MZchaos", "start": {
+            "streamSid": "MZchaos", "callSid": "CA-chaos", "mediaFormat": {"encoding": "audio/x-mulaw",
+                                                                           "sampleRate": 8000}}}))
+        ends: list[float] = []
+
+        async def listen() -> None:
+            try:
+                async for message in ws:
+                    msg = json.loads(message)
+                    if msg["event"] == "kocall.reply" and ends:
+                        record.heard.setdefault(len(ends), (time.perf_counter() - ends[-1], msg["text"]))
+            except websockets.ConnectionClosed:
+                pass
+
+        listener = asyncio.create_task(listen())
+        try:
+            for _ in range(2):
+                for k, i in enumerate(range(0, len(speech), FRAME)):
+                    await ws.send(json.dumps({"event": "media", "streamSid": "MZchaos", "media": {
+                        "payload": base64.b64encode(speech[i:i + FRAME]).decode()}}))
+                    if k == spoken_frames:
+                        ends.append(time.perf_counter())
+                    await asyncio.sleep(0.02)
+        except websockets.ConnectionClosed:
+            pass
+        await asyncio.sleep(1.0)
+        listener.cancel()
+
+
+def first_change(log: list[tuple[float, int]], since: float, wanted) -> float | None:
+    return next((t - since for t, status in log if t >= since and wanted(status)), None)
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    record, stop = Record(), asyncio.Event()
+    with tempfile.TemporaryDirectory() as folder:
+        redis_port, port = free_port(), free_port()
+        redis = start_redis(redis_port, folder)
+        server = start_server(args.repo, port, redis_port, str(Path(folder) / "data"))
+        try:
+            tasks = [asyncio.create_task(chats(port, record, stop)), asyncio.create_task(health(port, record, stop))]
+            await asyncio.sleep(args.phase)
+            record.phase, fault = "redis stopped", time.perf_counter()
+            redis.terminate()
+            redis.wait(timeout=10)
+            call = asyncio.create_task(phone_call(port, record))
+            await asyncio.sleep(args.phase)
+            record.phase, back = "redis back", time.perf_counter()
+            redis = start_redis(redis_port, folder)
+            await asyncio.sleep(args.phase)
+            stop.set()
+            await asyncio.gather(*tasks, call)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            redis.terminate()
+        with sqlite3.connect(Path(folder) / "data" / "turns.sqlite") as db:
+            logged = collections.Counter(row[0] for row in db.execute(
+                "SELECT session_id FROM turns WHERE channel = 'chat'"))
+
+    print(f"server: {args.repo}; {args.phase:.0f} s a phase\n")
+    print(f"{'phase':14s} {'chat answered':>13s}  {'chat others':28s} /healthz")
+    for phase in ("normal", "redis stopped", "redis back"):
+        chat = record.chat[phase]
+        others = ", ".join(f"{k}: {v}" for k, v in sorted(chat.items(), key=str) if k != 200) or "-"
+        statuses = ", ".join(f"{k}: {v}" for k, v in sorted(record.health[phase].items()))
+        print(f"{phase:14s} {chat[200]:13d}  {others:28s} {statuses}")
+    told = first_change(record.health_log, fault, lambda s: s != 200)
+    healed = first_change(record.health_log, back, lambda s: s == 200)
+    print(f"\n/healthz told the outage after {'never' if told is None else f'{told:.1f} s'}, "
+          f"the recovery after {'never' if healed is None else f'{healed:.1f} s'}")
+    print("phone call from the start of the outage, two utterances (seconds from the end of speech, what the "
+          "caller got):")
+    for n in (1, 2):
+        seconds, text = record.heard.get(n, (None, "nothing: silence"))
+        print(f"  {n}: {'' if seconds is None else f'{seconds:5.2f} s'}  {text}")
+    answered = collections.Counter(record.answered)
+    lost = sum(max(0, n - logged.get(session, 0)) for session, n in answered.items())
+    print(f"answered chat turns missing from the turn log: {lost} of {sum(answered.values())}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repo", type=Path, default=ROOT, help="the checkout whose server to run")
+    parser.add_argument("--phase", type=float, default=10.0, help="seconds of each phase")
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
