@@ -154,6 +154,8 @@ class ServerSettings(BaseModel):
         32, description="Utterances waiting for a worker across all calls; a call that would exceed it waits "
         "(back-pressure) instead of growing the queue.")
     max_calls: int = Field(64, description="Simultaneous media streams; more are refused.")
+    drain_s: float = Field(10.0, description="On SIGTERM: seconds to finish the turns in flight (new calls and "
+                           "chats are refused meanwhile) before the media streams are closed and the server exits.")
     turn_log: Path | None = Field(None, description="SQLite turn log (default <data_dir>/turns.sqlite).")
 
 

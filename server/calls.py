@@ -112,6 +112,13 @@ class Call:
         self._previous = task
 
     async def _answer(self, utterance: Utterance, ended_at: float, previous: asyncio.Task | None) -> None:
+        self.services.answering += 1
+        try:
+            await self._answer_in_turn(utterance, ended_at, previous)
+        finally:
+            self.services.answering -= 1
+
+    async def _answer_in_turn(self, utterance: Utterance, ended_at: float, previous: asyncio.Task | None) -> None:
         if previous is not None:
             await asyncio.gather(previous, return_exceptions=True)  # answer in the order spoken
         async with self.services.queue:

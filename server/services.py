@@ -33,6 +33,10 @@ class Services:
     twilio_api: httpx.AsyncClient | None = None  # Twilio's REST API, where replies are said in Twilio's voice
     open_calls: int = 0
     failed_calls: set[str] = field(default_factory=set)  # calls handed off because their turns kept failing
+    busy: int = 0  # steps running or waiting on the pool
+    answering: int = 0  # caller utterances being answered (recognised, understood, voiced, sent)
+    draining: bool = False  # SIGTERM: finishing what is in flight, taking nothing new
+    streams: set = field(default_factory=set)  # the open media websockets, closed at the end of a drain
 
     @classmethod
     def load(cls, settings: Settings) -> Services:
@@ -66,7 +70,25 @@ class Services:
 
     async def run(self, fn, *args):
         """Run a blocking step on the worker pool."""
-        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        self.busy += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        finally:
+            self.busy -= 1
+
+    async def drain(self, deadline_s: float) -> None:
+        """Take nothing new, let the steps in flight finish (at most ``deadline_s``), then close the media
+        streams: Twilio then asks /twilio/next, which another server sharing the session store answers."""
+        self.draining = True
+        deadline = asyncio.get_running_loop().time() + deadline_s
+        await asyncio.sleep(0.05)  # a reply being sent gets out
+        while (self.busy or self.answering) and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        for websocket in list(self.streams):
+            try:
+                await websocket.close(code=1001, reason="the server is restarting")
+            except RuntimeError:
+                pass  # closed meanwhile
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)

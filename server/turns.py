@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import math
+import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -33,6 +35,8 @@ from server.tts import TextToSpeech
 from stt.audio import Audio, to_mulaw, to_pcm16
 from stt.endpoint import Utterance
 from stt.transcribe import Transcriber, Transcript
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,14 @@ class VoiceReply:
     mulaw: bytes | None  # the spoken reply at 8 kHz, when a TTS engine is configured
 
 
+class Recording:
+    """Whether turns are being recorded: ``problem`` says why the last one could not be (None while they are).
+    A turn that cannot be recorded is still answered."""
+
+    def __init__(self) -> None:
+        self.problem: str | None = None
+
+
 @dataclass(frozen=True)
 class Pipeline:
     """The stages a turn goes through, and where it is recorded."""
@@ -103,6 +115,7 @@ class Pipeline:
     turn_log: TurnLog
     metrics: Metrics
     audio_dir: Path  # callers' utterances are kept here, one folder per call
+    recording: Recording = field(default_factory=Recording)
 
     def chat(self, session_id: str, text: str) -> dict:
         """One typed turn -> its JSON, with latencies in milliseconds."""
@@ -136,24 +149,38 @@ class Pipeline:
             tts_ms = (time.perf_counter() - tts_start) * 1000
         latency = {"stt": stt_ms, "nlu": turn.nlu_ms, "dialog": turn.dialog_ms, "tts": tts_ms,
                    "total": (time.perf_counter() - ended_at) * 1000}
-        audio_path = _save_audio(self.audio_dir / _safe(call_id), f"{round(utterance.start_s * 1000):08d}ms.wav",
-                                 utterance.audio)
+        try:
+            audio_path = str(_save_audio(self.audio_dir / _safe(call_id),
+                                         f"{round(utterance.start_s * 1000):08d}ms.wav", utterance.audio))
+        except OSError as exc:  # a full or read-only data folder: the caller is answered all the same
+            audio_path = None
+            self._cannot_record("audio", f"the caller's audio cannot be saved: {exc}")
         confidence, no_speech = _confidence(transcript)
         shown = turn.as_json()
-        self._record("phone", call_id, turn, shown, latency, audio=str(audio_path),
+        self._record("phone", call_id, turn, shown, latency, audio=audio_path,
                      sample_rate=utterance.audio.sample_rate, stt_confidence=confidence, no_speech_prob=no_speech)
         shown.update(stt_confidence=confidence, latency_ms=_rounded(latency))
         return VoiceReply(shown, mulaw)
 
     def _record(self, channel: str, session_id: str, turn: BotTurn, shown: dict, latency: dict[str, float],
                 **audio) -> None:
-        self.turn_log.append(TurnRecord(
-            channel=channel, session_id=session_id, turn=turn.turn.number, transcript=shown["text"],
-            intent=shown["intent"], confidence=shown["confidence"], reply=shown["reply"],
-            utterance_type=shown["utterance_type"], dialog_model=turn.turn.model, dialog_state=turn.turn.state,
-            handoff=(turn.turn.handoff or {}).get("reason"), ended=turn.turn.end, latency_ms=_rounded(latency),
-            **audio))
         self.metrics.observe(channel, latency)
+        try:
+            self.turn_log.append(TurnRecord(
+                channel=channel, session_id=session_id, turn=turn.turn.number, transcript=shown["text"],
+                intent=shown["intent"], confidence=shown["confidence"], reply=shown["reply"],
+                utterance_type=shown["utterance_type"], dialog_model=turn.turn.model, dialog_state=turn.turn.state,
+                handoff=(turn.turn.handoff or {}).get("reason"), ended=turn.turn.end, latency_ms=_rounded(latency),
+                **audio))
+        except (sqlite3.Error, OSError) as exc:
+            self._cannot_record("turn_log", f"the turn log cannot be written: {exc}")
+        else:
+            self.recording.problem = None
+
+    def _cannot_record(self, what: str, problem: str) -> None:
+        log.warning(problem)
+        self.metrics.errors.labels(what, "write_failed").inc()
+        self.recording.problem = problem
 
 
 class TurnFailed(RuntimeError):

@@ -73,9 +73,9 @@ def next_url(http_url: str) -> str:
     return _base(http_url) + "/twilio/next"
 
 
-def connect_twiml(said: str, media_url: str, call_sid: str, next_url: str, voice: str | None = None) -> str:
-    """Say ``said`` (the greeting, or a reply in Twilio's own voice), stream the call's audio to us both ways,
-    then ask ``next_url`` what follows.
+def connect_twiml(said: str | None, media_url: str, call_sid: str, next_url: str, voice: str | None = None) -> str:
+    """Say ``said`` (the greeting, a reply in Twilio's own voice, or nothing), stream the call's audio to us
+    both ways, then ask ``next_url`` what follows.
 
     Twilio moves past ``<Connect>`` when we close the media stream (after a goodbye
     or a hand-off), so the ``<Redirect>`` is how a hand-off reaches a person. The
@@ -83,7 +83,8 @@ def connect_twiml(said: str, media_url: str, call_sid: str, next_url: str, voice
     continues one dialog session.
     """
     response = VoiceResponse()
-    response.say(said, language="ko-KR", voice=voice)
+    if said:
+        response.say(said, language="ko-KR", voice=voice)
     connect = Connect()
     stream = connect.stream(url=media_url)
     stream.parameter(name="call_sid", value=call_sid)

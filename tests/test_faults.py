@@ -7,17 +7,26 @@ as Twilio streams it (the tests play Twilio, as tests/test_server.py does).
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
+from websockets.exceptions import ConnectionClosed
 
 from core.settings import Settings
+from server import twilio
 from server.app import create_app
 
-from .conftest import LEOPARD, RedisServer, server_settings
-from .test_server import media_socket, signed_post, speech_then_silence, stream
+from .conftest import LEOPARD, TOKEN, RedisServer, server_settings
+from .test_server import frames, media_socket, signed_post, speech_then_silence, stream
 
 
 def healthz_within(client, status: int, seconds: float = 5.0):
@@ -73,3 +82,97 @@ def test_a_session_store_outage_is_a_503_with_its_reason_and_calls_are_apologise
         assert healthz_within(client, 200).status_code == 200
         resumed = client.post("/chat", json={"session_id": "u1", "text": "십오일로 해 줘"})
         assert resumed.status_code == 200 and resumed.json()["dialog"]["state"] == "confirming"  # nothing lost
+
+
+def test_a_full_data_folder_is_said_and_the_bot_keeps_answering(settings, models_dir, tmp_path, intent_model,
+                                                                utterance_type_model):
+    """No file may grow while RLIMIT_FSIZE is 1 byte: writes fail as on a full disk (EFBIG; Python ignores
+    SIGXFSZ). The turn is answered, the failure is said in /healthz and /metrics, and once the disk has room
+    the log goes on with nothing already in it lost."""
+    import resource
+
+    from data_tools.calllog.turnlog import TurnLog
+
+    app = create_app(server_settings(settings, models_dir, tmp_path / "data"))
+    with TestClient(app) as client:
+        assert client.post("/chat", json={"session_id": "d1", "text": "결제일 바꿔줘"}).status_code == 200
+        soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1, hard))
+        try:
+            full = client.post("/chat", json={"session_id": "d1", "text": "십오일로 해 줘"})
+            health = client.get("/healthz")
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        assert full.status_code == 200 and full.json()["dialog"]["state"] == "confirming"
+        assert health.status_code == 200 and health.json()["status"] == "degraded"
+        assert "turn log cannot be written" in health.json()["degraded"]["recording"]
+        assert 'kocall_errors_total{kind="write_failed",where="turn_log"} 1.0' in client.get("/metrics").text
+        assert client.post("/chat", json={"session_id": "d1", "text": "네"}).status_code == 200
+        assert client.get("/healthz").json()["degraded"] == {}
+    turns = [r.turn for r in TurnLog(tmp_path / "data" / "turns.sqlite").read() if r.session_id == "d1"]
+    assert turns == [1, 3]  # the turn the full disk took is the only one missing
+
+
+def _serve(settings, redis_url: str, data_dir, port: int) -> subprocess.Popen:
+    env = {**os.environ, "KOCALL_CACHE_DIR": str(settings.cache_dir), "KOCALL_DATA_DIR": str(data_dir),
+           "KOCALL_SERVER__TWILIO_AUTH_TOKEN": TOKEN, "KOCALL_SERVER__TTS": "none",
+           "KOCALL_DIALOG__SESSION_STORE": redis_url}
+    server = subprocess.Popen([sys.executable, "-m", "kocall.cli", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    server.kill()
+    raise AssertionError(f"kocall serve did not start: {server.stderr.read()[-2000:]}")
+
+
+@pytest.mark.slow
+def test_sigterm_finishes_the_turn_in_flight_and_another_server_goes_on_with_the_call(settings, tmp_path,
+                                                                                      redis_server):
+    """Two real `kocall serve` processes on one redis-server: the first is stopped with SIGTERM while it
+    answers a caller; the caller hears the answer, the stream closes (1001), and the second server, asked
+    by Twilio what follows, streams the call again with its session where it was."""
+    from websockets.sync.client import connect
+
+    first_port, second_port = _free_port(), _free_port()
+    first = _serve(settings, redis_server.url, tmp_path / "a", first_port)
+    url = f"ws://127.0.0.1:{first_port}/twilio/media"
+    with connect(url, additional_headers={"X-Twilio-Signature": twilio.sign(TOKEN, url, {})}) as ws:
+        ws.send(json.dumps({"event": "start", "streamSid": "MZ1", "start": {
+            "streamSid": "MZ1", "callSid": "CA-restart", "mediaFormat": {"encoding": "audio/x-mulaw",
+                                                                         "sampleRate": 8000}}}))
+        for frame in frames(speech_then_silence(LEOPARD)):
+            ws.send(json.dumps({"event": "media", "streamSid": "MZ1", "media": {
+                "payload": base64.b64encode(frame).decode()}}))
+        time.sleep(0.3)  # the utterance has ended: its turn is in flight
+        first.send_signal(signal.SIGTERM)
+        time.sleep(0.1)
+        refused = httpx.post(f"http://127.0.0.1:{first_port}/chat", json={"session_id": "x", "text": "안녕"})
+        assert refused.status_code == 503 and "restarting" in refused.json()["detail"]
+        reply = json.loads(ws.recv(timeout=30))
+        assert reply["event"] == "kocall.reply" and reply["turn"]["dialog"]["state"] == "reprompt:1"
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=30)
+        assert closed.value.rcvd.code == 1001
+    assert first.wait(timeout=30) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it drained on
+    second = _serve(settings, redis_server.url, tmp_path / "b", second_port)
+    try:
+        next_url = f"http://127.0.0.1:{second_port}/twilio/next"
+        params = {"CallSid": "CA-restart"}
+        after = httpx.post(next_url, data=params, headers={"X-Twilio-Signature": twilio.sign(TOKEN, next_url, params)})
+        assert "<Connect><Stream" in after.text and 'value="CA-restart"' in after.text and "<Hangup" not in after.text
+        session = httpx.get(f"http://127.0.0.1:{second_port}/chat/CA-restart").json()
+        assert session["turns"] == 1 and session["state"] == "reprompt:1"
+    finally:
+        second.terminate()
+        second.wait(timeout=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

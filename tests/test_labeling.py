@@ -227,6 +227,25 @@ def test_stale_save_from_a_second_labeler_gets_409_and_loses_nothing(client, tok
     assert history[-2]["changes"][-1] == "status: todo -> labeled"
 
 
+def test_a_save_to_a_full_disk_is_a_clear_507_and_the_label_saved_before_is_kept(client, tokens, items, store):
+    """No file may grow while RLIMIT_FSIZE is 1 byte: writes fail as on a full disk (Python ignores SIGXFSZ)."""
+    import resource
+
+    item_id = items["leopard_8k"]
+    before = current(client, tokens["kim"], item_id)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1, hard))
+    try:
+        full = client.put(f"/label/api/items/{item_id}", headers=bearer(tokens["kim"]),
+                          json=edited(before, "그는 이리저리", "out_of_scope"))
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert full.status_code == 507 and "not saved" in full.json()["detail"]
+    kept = store.get(item_id)
+    assert kept.version == before["version"] and [s.text for s in kept.segments] == [
+        s["text"] for s in before["segments"]]
+
+
 def test_invalid_labels_are_refused_with_a_reason(client, tokens, items, store):
     item_id = items["leopard_8k"]
     item = current(client, tokens["kim"], item_id)

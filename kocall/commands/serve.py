@@ -51,7 +51,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"kocall serve: {exc}", file=sys.stderr)
         return 2
     app = create_app(settings, prepare=partial(train_missing_models, settings))
-    uvicorn.run(app, host=settings.server.host, port=settings.server.port)
+
+    class DrainingServer(uvicorn.Server):
+        """On SIGTERM (or Ctrl-C), the turns in flight are finished first (``drain_s``), then uvicorn's own
+        shutdown closes what is left."""
+
+        async def shutdown(self, sockets=None) -> None:
+            services = app.state.services
+            if services is not None:
+                await services.drain(settings.server.drain_s)
+            await super().shutdown(sockets)
+
+    config = uvicorn.Config(app, host=settings.server.host, port=settings.server.port,
+                            timeout_graceful_shutdown=max(1, round(settings.server.drain_s)))
+    DrainingServer(config).run()
     return 0
 
 

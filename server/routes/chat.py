@@ -37,6 +37,9 @@ async def chat(request: Request, s: Services = Depends(services_of),
     if len(message.text) > limit:
         s.metrics.errors.labels("chat", "too_long").inc()
         raise HTTPException(413, f"text of {len(message.text)} characters is over the {limit}-character limit")
+    if s.draining:
+        raise HTTPException(503, "the server is restarting; send the turn again (the conversation is kept where "
+                                 "the session store is shared)", headers={"Retry-After": str(RETRY_AFTER_S)})
     try:
         return await s.run(s.pipeline.chat, message.session_id, message.text)
     except StoreUnavailable as exc:

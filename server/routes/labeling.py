@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 import io
 import json
+import sqlite3
 from importlib import resources
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,6 +191,9 @@ def save(item_id: ItemId, body: SaveIn, who: str = Depends(labeler),
                                        "current version and save again.", "current": exc.current.as_json()}, 409)
     except LabelError as exc:
         raise HTTPException(422, str(exc)) from exc
+    except (sqlite3.Error, OSError) as exc:  # a full or read-only data folder; the transaction rolled back
+        raise HTTPException(507, f"not saved: the label store cannot be written ({exc}). Your edit is kept in the "
+                                 "page, and every label saved before is unchanged; save again once there is room.") from exc
     return JSONResponse({"item": saved.as_json()})
 
 

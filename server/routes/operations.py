@@ -21,17 +21,20 @@ router = APIRouter(tags=["operations"])
 def healthz(response: Response, s: Services = Depends(services_of),
             settings: Settings = Depends(settings_of)) -> dict:
     """200 once the models are loaded and the parts the bot depends on answer; 503 before, or naming the part
-    that failed (``failed``: part -> why)."""
+    that failed (``failed``: part -> why). ``degraded``: what is not working while the bot still answers."""
     tts = s.pipeline.tts
     voice = tts.name if tts else f"twilio:{settings.server.twilio_voice}" if s.twilio_api else None
-    failed = {}
+    failed = {"server": "restarting: finishing the turns in flight"} if s.draining else {}
     try:
         s.dialog.store.check()
     except StoreUnavailable as exc:
         failed["session_store"] = str(exc)
     if failed:
         response.status_code = 503
-    return {"status": "unavailable" if failed else "ok", "failed": failed, "stt_model": settings.stt.model,
+    # Answering, but not recording turns (a full or read-only data folder): said, without taking the bot away.
+    degraded = {"recording": s.pipeline.recording.problem} if s.pipeline.recording.problem else {}
+    return {"status": "unavailable" if failed else "degraded" if degraded else "ok", "failed": failed,
+            "degraded": degraded, "stt_model": settings.stt.model,
             "tts": voice,
             "domain": settings.pack().name, "session_store": settings.dialog.session_store,
             "backend": s.pipeline.bot.dialog.backend.name}

@@ -67,18 +67,26 @@ def voice(request: Request, params: dict[str, str] = Depends(signed_form), s: Se
 
 
 @router.post("/next", openapi_extra=WEBHOOK)
-def next_step(params: dict[str, str] = Depends(signed_form), s: Services = Depends(services_of),
+def next_step(request: Request, params: dict[str, str] = Depends(signed_form), s: Services = Depends(services_of),
               settings: Settings = Depends(settings_of)) -> Response:
-    """Where Twilio goes when the media stream closes: a hand-off is put through to a person, else hang up.
-    A call whose turns kept failing, or whose session cannot be read, goes to a person too."""
+    """Where Twilio goes when the media stream closes: a hand-off is put through to a person; a call the bot
+    had not finished (its stream closed by a restart) streams again; else hang up. A call whose turns kept
+    failing, or whose session cannot be read, goes to a person too."""
     call_sid = params.get("CallSid") or ""
     try:
         session = s.dialog.store.get(call_sid) if call_sid else None
         handoff = session is not None and session.handoff is not None
+        unfinished = session is not None and not session.ended
     except StoreUnavailable:
-        handoff = True
+        handoff, unfinished = True, False
     handoff = handoff or call_sid in s.failed_calls
     s.failed_calls.discard(call_sid)
+    if unfinished and not handoff and not s.draining:
+        # The stream closed before the bot's last words: a server restarting. The call streams here again
+        # and its session goes on.
+        url = twilio.public_url(settings.server.public_url, str(request.url))
+        xml = twilio.connect_twiml(None, twilio.stream_url(url), call_sid, twilio.next_url(url))
+        return Response(xml, media_type="application/xml")
     xml = twilio.after_stream_twiml(handoff, settings.server.agent_number, s.dialog.domain.responses["no_agent"])
     return Response(xml, media_type="application/xml")
 
@@ -107,11 +115,12 @@ async def media(websocket: WebSocket) -> None:
         s.metrics.errors.labels("media", "forbidden").inc()
         await websocket.close(code=1008, reason="invalid or missing X-Twilio-Signature")
         return
-    if s.open_calls >= settings.server.max_calls:
-        s.metrics.errors.labels("media", "too_many_calls").inc()
-        await websocket.close(code=1013, reason="too many calls")
+    if s.open_calls >= settings.server.max_calls or s.draining:
+        s.metrics.errors.labels("media", "draining" if s.draining else "too_many_calls").inc()
+        await websocket.close(code=1013, reason="the server is restarting" if s.draining else "too many calls")
         return
     await websocket.accept()
+    s.streams.add(websocket)
     s.open_calls += 1
     s.metrics.calls_active.inc()
     call = Call(s, websocket.send_text, _twilio_voice(websocket, s, settings))
@@ -128,6 +137,7 @@ async def media(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
+        s.streams.discard(websocket)
         await call.close()
         s.open_calls -= 1
         s.metrics.calls_active.dec()
