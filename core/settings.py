@@ -142,6 +142,9 @@ class ServerSettings(BaseModel):
     tts_region: str | None = Field(None, description="Azure Speech's region (koreacentral, eastus, ...).")
     tts_url: str | None = Field(None, description="The engine's base URL, instead of the vendor's own (a proxy, "
                                 "or a local fake in tests).")
+    tts_deadline_s: float = Field(2.0, description="Seconds an engine may take for one reply; past it the reply "
+                                  "is said another way (Twilio's voice where the call allows, else text) and "
+                                  "/healthz marks the engine degraded until it answers in time again.")
     tts_cache: bool = Field(True, description="Keep synthesised replies on disk (<cache_dir>/tts) by engine, "
                             "voice and text: a repeated prompt costs no engine call.")
     twilio_voice: str = Field(

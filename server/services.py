@@ -30,7 +30,7 @@ class Services:
     pool: ThreadPoolExecutor
     queue: asyncio.Semaphore  # utterances waiting for or in the pool, across calls
     label_mix: dict[str, int]  # intents the served intent model was trained on: drift monitoring's reference
-    twilio_api: httpx.AsyncClient | None = None  # Twilio's REST API, where replies are said in Twilio's voice
+    twilio_api: httpx.AsyncClient | None = None  # Twilio's REST API: replies in Twilio's voice, or a fallback
     open_calls: int = 0
     failed_calls: set[str] = field(default_factory=set)  # calls handed off because their turns kept failing
     busy: int = 0  # steps running or waiting on the pool
@@ -57,8 +57,7 @@ class Services:
                    pool=ThreadPoolExecutor(max_workers=s.workers, thread_name_prefix="kocall-worker"),
                    queue=asyncio.Semaphore(s.max_queued_utterances),
                    label_mix=bot.understander.intent.meta.label_mix,
-                   twilio_api=httpx.AsyncClient(base_url=s.twilio_api_url)
-                   if s.tts in ("auto", "twilio") and s.twilio_auth_token else None)
+                   twilio_api=httpx.AsyncClient(base_url=s.twilio_api_url) if s.twilio_auth_token else None)
 
     @property
     def metrics(self) -> Metrics:

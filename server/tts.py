@@ -19,6 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
+import httpx
+
 from core.settings import ServerSettings
 from server.tts_cloud import AZURE_VOICE, GOOGLE_URL, GOOGLE_VOICE, AzureTts, GoogleTts
 from stt.audio import Audio, decode_audio, to_mulaw
@@ -101,8 +103,9 @@ def _engine(settings: ServerSettings) -> TextToSpeech | None:
     if settings.tts_key is None:
         raise ValueError(f"the TTS engine {name!r} needs its key: set KOCALL_SERVER__TTS_KEY")
     key = settings.tts_key.get_secret_value()
+    client = httpx.Client(timeout=settings.tts_deadline_s)  # a reply past its deadline is said another way
     if name == "google":
-        return GoogleTts(key, settings.tts_voice or GOOGLE_VOICE, settings.tts_url or GOOGLE_URL)
+        return GoogleTts(key, settings.tts_voice or GOOGLE_VOICE, settings.tts_url or GOOGLE_URL, client)
     if not settings.tts_region and not settings.tts_url:
         raise ValueError("the TTS engine 'azure' needs its region: set KOCALL_SERVER__TTS_REGION (koreacentral, ...)")
-    return AzureTts(key, settings.tts_region or "", settings.tts_voice or AZURE_VOICE, settings.tts_url)
+    return AzureTts(key, settings.tts_region or "", settings.tts_voice or AZURE_VOICE, settings.tts_url, client)

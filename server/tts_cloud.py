@@ -25,7 +25,7 @@ import httpx
 
 from stt.audio import Audio, AudioError, decode_audio
 
-TIMEOUT_S = 10.0
+TIMEOUT_S = 10.0  # default; the server gives each engine its tts_deadline_s
 GOOGLE_URL = "https://texttospeech.googleapis.com"
 GOOGLE_VOICE = "ko-KR-Neural2-A"
 AZURE_VOICE = "ko-KR-SunHiNeural"

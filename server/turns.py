@@ -97,9 +97,9 @@ class VoiceReply:
     mulaw: bytes | None  # the spoken reply at 8 kHz, when a TTS engine is configured
 
 
-class Recording:
-    """Whether turns are being recorded: ``problem`` says why the last one could not be (None while they are).
-    A turn that cannot be recorded is still answered."""
+class Health:
+    """Whether a part the bot can answer without is working: ``problem`` says why it last failed (None while
+    it works). Turns are answered all the same; /healthz says what is degraded."""
 
     def __init__(self) -> None:
         self.problem: str | None = None
@@ -115,7 +115,8 @@ class Pipeline:
     turn_log: TurnLog
     metrics: Metrics
     audio_dir: Path  # callers' utterances are kept here, one folder per call
-    recording: Recording = field(default_factory=Recording)
+    recording: Health = field(default_factory=Health)  # the turn log and callers' audio on disk
+    speaking: Health = field(default_factory=Health)  # the TTS engine
 
     def chat(self, session_id: str, text: str) -> dict:
         """One typed turn -> its JSON, with latencies in milliseconds."""
@@ -144,8 +145,14 @@ class Pipeline:
         mulaw, tts_ms = None, 0.0
         if self.tts is not None:
             tts_start = time.perf_counter()
-            with _stage("tts"):
+            try:
                 mulaw = to_mulaw(self.tts.synthesize(turn.turn.reply))
+            except Exception as exc:  # slow or unreachable: the reply is said another way (Call._speak)
+                log.warning("TTS failed, the reply goes out without its audio: %s", exc)
+                self.metrics.errors.labels("tts", "failed").inc()
+                self.speaking.problem = f"the TTS engine {self.tts.name} failed: {exc}"
+            else:
+                self.speaking.problem = None
             tts_ms = (time.perf_counter() - tts_start) * 1000
         latency = {"stt": stt_ms, "nlu": turn.nlu_ms, "dialog": turn.dialog_ms, "tts": tts_ms,
                    "total": (time.perf_counter() - ended_at) * 1000}
@@ -184,7 +191,7 @@ class Pipeline:
 
 
 class TurnFailed(RuntimeError):
-    """A stage of a live turn failed (``stage``: stt, session_store, dialog, tts); the cause is chained."""
+    """A stage of a live turn failed (``stage``: stt, session_store, dialog); the cause is chained."""
 
     def __init__(self, stage: str) -> None:
         super().__init__(f"the turn failed in {stage}")

@@ -139,3 +139,36 @@ def test_kocall_say_writes_the_phone_voice_and_the_second_time_it_comes_from_the
     twilio_only = subprocess.run([*say, str(tmp_path / "d.wav")], env={**env, "KOCALL_SERVER__TTS": "auto"},
                                  capture_output=True, text=True, timeout=120)
     assert twilio_only.returncode == 2 and "give --engine" in twilio_only.stderr
+
+
+def test_a_slow_engine_is_passed_over_for_twilios_voice_and_said_in_healthz_until_it_is_quick_again(
+        settings, models_dir, tmp_path, intent_model, utterance_type_model):
+    import time
+
+    from bench.fakehttp import twilio_calls
+
+    slow = {"s": 0.0}
+
+    def engine(request):
+        time.sleep(slow["s"])
+        return google(request)
+
+    with FakeHttp(engine) as fake, FakeHttp(twilio_calls()) as twilio_api:
+        app = create_app(server_settings(settings, models_dir, tmp_path, tts="google", tts_key=KEY, tts_url=fake.url,
+                                         tts_cache=False, tts_deadline_s=1.0, twilio_api_url=twilio_api.url))
+        with TestClient(app) as client:
+            slow["s"] = 2.5  # past the 1 s deadline
+            with media_socket(client) as ws:
+                ws.send_text(json.dumps({"event": "start", "streamSid": "MZs", "start": {
+                    "accountSid": "AC" + "0" * 32, "streamSid": "MZs", "callSid": "CA-slow",
+                    "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000}}}))
+                stream(ws, "MZs", "CA-slow", speech_then_silence(LEOPARD), first_sequence=3)
+                (update,) = twilio_api.wait_for(1)
+            assert b"Polly.Seoyeon" in update.body  # said in Twilio's voice instead
+            health = client.get("/healthz").json()
+            assert health["status"] == "degraded" and "google" in health["degraded"]["tts"]
+            slow["s"] = 0.0
+            with media_socket(client) as ws:
+                stream(ws, "MZt", "CA-quick", speech_then_silence(LEOPARD))
+                assert json.loads(ws.receive_text())["event"] == "media"  # the engine's voice again
+            assert client.get("/healthz").json()["degraded"] == {}

@@ -23,7 +23,8 @@ def healthz(response: Response, s: Services = Depends(services_of),
     """200 once the models are loaded and the parts the bot depends on answer; 503 before, or naming the part
     that failed (``failed``: part -> why). ``degraded``: what is not working while the bot still answers."""
     tts = s.pipeline.tts
-    voice = tts.name if tts else f"twilio:{settings.server.twilio_voice}" if s.twilio_api else None
+    voice = tts.name if tts else f"twilio:{settings.server.twilio_voice}" if s.twilio_api and settings.server.tts in (
+        "auto", "twilio") else None
     failed = {"server": "restarting: finishing the turns in flight"} if s.draining else {}
     try:
         s.dialog.store.check()
@@ -31,8 +32,10 @@ def healthz(response: Response, s: Services = Depends(services_of),
         failed["session_store"] = str(exc)
     if failed:
         response.status_code = 503
-    # Answering, but not recording turns (a full or read-only data folder): said, without taking the bot away.
-    degraded = {"recording": s.pipeline.recording.problem} if s.pipeline.recording.problem else {}
+    # Answering, but not recording turns (a full data folder) or not in its voice (a slow engine): said,
+    # without taking the bot away.
+    degraded = {part: health.problem for part, health in (("recording", s.pipeline.recording),
+                                                           ("tts", s.pipeline.speaking)) if health.problem}
     return {"status": "unavailable" if failed else "degraded" if degraded else "ok", "failed": failed,
             "degraded": degraded, "stt_model": settings.stt.model,
             "tts": voice,

@@ -146,8 +146,9 @@ async def media(websocket: WebSocket) -> None:
 
 
 def _twilio_voice(websocket: WebSocket, s: Services, settings: Settings) -> TwilioVoice | None:
-    """Twilio's own voice for the replies, unless a TTS engine speaks them or text was asked for."""
-    if s.pipeline.tts is not None or settings.server.tts not in ("auto", "twilio") or s.twilio_api is None:
+    """Twilio's own voice for the replies that come without audio: all of them ('auto', 'twilio'), or those a
+    TTS engine could not voice in time; none where text was asked for ('none', espeak-ng)."""
+    if settings.server.tts in ("none", "espeak-ng") or s.twilio_api is None:
         return None
     media_url = _websocket_url(websocket, settings).split("?", 1)[0]
     return TwilioVoice(s.twilio_api, settings.server.twilio_auth_token.get_secret_value(),
