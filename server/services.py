@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import httpx
+from starlette.websockets import WebSocket
 
 from core.settings import Settings
 from data_tools.calllog.turnlog import TurnLog
@@ -36,7 +37,7 @@ class Services:
     busy: int = 0  # steps running or waiting on the pool
     answering: int = 0  # caller utterances being answered (recognised, understood, voiced, sent)
     draining: bool = False  # SIGTERM: finishing what is in flight, taking nothing new
-    streams: set = field(default_factory=set)  # the open media websockets, closed at the end of a drain
+    streams: set[WebSocket] = field(default_factory=set)  # the open media streams, closed at the end of a drain
 
     @classmethod
     def load(cls, settings: Settings) -> Services:

@@ -23,8 +23,8 @@ def healthz(response: Response, s: Services = Depends(services_of),
     """200 once the models are loaded and the parts the bot depends on answer; 503 before, or naming the part
     that failed (``failed``: part -> why). ``degraded``: what is not working while the bot still answers."""
     tts = s.pipeline.tts
-    voice = tts.name if tts else f"twilio:{settings.server.twilio_voice}" if s.twilio_api and settings.server.tts in (
-        "auto", "twilio") else None
+    says_by_twilio = s.twilio_api is not None and settings.server.tts in ("auto", "twilio")
+    voice = tts.name if tts else f"twilio:{settings.server.twilio_voice}" if says_by_twilio else None
     failed = {"server": "restarting: finishing the turns in flight"} if s.draining else {}
     try:
         s.dialog.store.check()
@@ -37,10 +37,8 @@ def healthz(response: Response, s: Services = Depends(services_of),
     degraded = {part: health.problem for part, health in (("recording", s.pipeline.recording),
                                                            ("tts", s.pipeline.speaking)) if health.problem}
     return {"status": "unavailable" if failed else "degraded" if degraded else "ok", "failed": failed,
-            "degraded": degraded, "stt_model": settings.stt.model,
-            "tts": voice,
-            "domain": settings.pack().name, "session_store": settings.dialog.session_store,
-            "backend": s.pipeline.bot.dialog.backend.name}
+            "degraded": degraded, "stt_model": settings.stt.model, "tts": voice, "domain": settings.pack().name,
+            "session_store": settings.dialog.session_store, "backend": s.pipeline.bot.dialog.backend.name}
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
