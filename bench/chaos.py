@@ -1,14 +1,16 @@
 """Faults on loopback against a real server, while chats and a phone call run: what the users saw.
 
 Starts a real redis-server and `kocall serve` on it (the session store), then runs three phases of
---phase seconds each: normal, the redis-server stopped, the redis-server started again. Throughout, chat
+--phase seconds each: normal, the fault, the part back. Faults (--fault): ``redis``, the redis-server
+stopped and started again; ``tts``, the TTS engine (a local fake of Google's API, with Twilio's API faked
+too) stops answering in time and then answers again. Throughout, chat
 clients send a turn every 0.25 s, /healthz is polled every 0.2 s, and at the start of the outage a
 simulated Twilio call streams real Korean speech (20 ms mu-law frames). Prints per phase: chat turns
 answered, the statuses of the others, and /healthz; the seconds /healthz took to tell the fault and the
 recovery; what the caller heard and after how long; and whether any answered chat turn is missing from
 the turn log.
 
-    .venv/bin/python bench/chaos.py                      # this checkout
+    .venv/bin/python bench/chaos.py [--fault tts]       # this checkout
     .venv/bin/python bench/chaos.py --repo /tmp/before   # another checkout (e.g. git worktree add /tmp/before HEAD~1)
 """
 
@@ -34,11 +36,14 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import websockets  # noqa: E402
 
+from bench.fakehttp import FakeHttp, google_tts, twilio_calls  # noqa: E402
 from server.twilio import sign  # noqa: E402
 from stt.audio import decode_audio, to_mulaw  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "data" / "speech_ko" / "leopard_test_ko.wav"
 TOKEN = "chaos-token"
+ACCOUNT = "AC" + "0" * 32
+ENGINE_KEY = "chaos-engine-key"
 FRAME = 160
 
 
@@ -59,9 +64,10 @@ def start_redis(port: int, folder: str) -> subprocess.Popen:
     raise SystemExit("redis-server did not start")
 
 
-def start_server(repo: Path, port: int, redis_port: int, data_dir: str) -> subprocess.Popen:
+def start_server(repo: Path, port: int, redis_port: int, data_dir: str, voice: dict[str, str]) -> subprocess.Popen:
     env = {**os.environ, "KOCALL_SERVER__TWILIO_AUTH_TOKEN": TOKEN, "KOCALL_SERVER__TTS": "none",
-           "KOCALL_DATA_DIR": data_dir, "KOCALL_DIALOG__SESSION_STORE": f"redis://127.0.0.1:{redis_port}/0"}
+           "KOCALL_DATA_DIR": data_dir, "KOCALL_DIALOG__SESSION_STORE": f"redis://127.0.0.1:{redis_port}/0",
+           **voice}
     server = subprocess.Popen([str(repo / ".venv" / "bin" / "python"), "-m", "kocall.cli", "serve", "--port",
                                str(port)], cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(600):
@@ -80,9 +86,10 @@ class Record:
         self.phase = "normal"
         self.chat: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
         self.health: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-        self.health_log: list[tuple[float, int]] = []
+        self.health_log: list[tuple[float, str]] = []
         self.answered: list[str] = []  # session ids of answered chat turns
-        self.heard: dict[int, tuple[float, str]] = {}  # utterance -> seconds from its end of speech, what came back
+        self.heard: dict[tuple[str, int], tuple[float, str]] = {}  # (call, utterance) -> seconds from its end of
+        # speech to what came back, and what
 
 
 async def chats(port: int, record: Record, stop: asyncio.Event) -> None:
@@ -106,23 +113,26 @@ async def health(port: int, record: Record, stop: asyncio.Event) -> None:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
         while not stop.is_set():
             try:
-                status = (await client.get("/healthz")).status_code
-            except httpx.HTTPError:
-                status = 0
+                answer = await client.get("/healthz")
+                status = f"{answer.status_code} {answer.json().get('status', '')}".strip()
+            except (httpx.HTTPError, ValueError):
+                status = "no answer"
             record.health[record.phase][status] += 1
             record.health_log.append((time.perf_counter(), status))
             await asyncio.sleep(0.2)
 
 
-async def phone_call(port: int, record: Record) -> None:
-    """Two utterances, each followed by 3 s of silence; what came back and when."""
+async def phone_call(port: int, record: Record, name: str, utterances: int = 2,
+                     twilio_api: FakeHttp | None = None) -> None:
+    """``utterances`` utterances, each followed by 3 s of silence; what came back (a text event, reply audio,
+    or the call update that says it in Twilio's voice) and when."""
     url = f"ws://127.0.0.1:{port}/twilio/media"
     said = to_mulaw(decode_audio(SPEECH))
     speech, spoken_frames = said + b"\xff" * 24000, len(said) // FRAME
     async with websockets.connect(url, additional_headers={"X-Twilio-Signature": sign(TOKEN, url, {})}) as ws:
         await ws.send(json.dumps({"event": "start", "streamSid": "MZchaos", "start": {
-            "streamSid": "MZchaos", "callSid": "CA-chaos", "mediaFormat": {"encoding": "audio/x-mulaw",
-                                                                           "sampleRate": 8000}}}))
+            "accountSid": ACCOUNT, "streamSid": "MZchaos", "callSid": f"CA-chaos-{name}",
+            "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000}}}))
         ends: list[float] = []
 
         async def listen() -> None:
@@ -130,18 +140,24 @@ async def phone_call(port: int, record: Record) -> None:
                 async for message in ws:
                     msg = json.loads(message)
                     if msg["event"] == "kocall.reply" and ends:
-                        record.heard.setdefault(len(ends), (time.perf_counter() - ends[-1], msg["text"]))
+                        record.heard.setdefault((name, len(ends)), (time.perf_counter() - ends[-1], msg["text"]))
+                    elif msg["event"] == "media" and ends:
+                        record.heard.setdefault((name, len(ends)), (time.perf_counter() - ends[-1], "reply audio"))
             except websockets.ConnectionClosed:
                 pass
 
         listener = asyncio.create_task(listen())
         try:
-            for _ in range(2):
+            for _ in range(utterances):
                 for k, i in enumerate(range(0, len(speech), FRAME)):
                     await ws.send(json.dumps({"event": "media", "streamSid": "MZchaos", "media": {
                         "payload": base64.b64encode(speech[i:i + FRAME]).decode()}}))
                     if k == spoken_frames:
                         ends.append(time.perf_counter())
+                    if twilio_api is not None and twilio_api.requests and ends and (name, len(ends)) not in record.heard:
+                        said = twilio_api.requests[-1]
+                        if said.at > ends[-1]:
+                            record.heard[name, len(ends)] = (said.at - ends[-1], "a call update: Twilio's voice says it")
                     await asyncio.sleep(0.02)
         except websockets.ConnectionClosed:
             pass
@@ -149,53 +165,82 @@ async def phone_call(port: int, record: Record) -> None:
         listener.cancel()
 
 
-def first_change(log: list[tuple[float, int]], since: float, wanted) -> float | None:
+def first_change(log: list[tuple[float, str]], since: float, wanted) -> float | None:
     return next((t - since for t, status in log if t >= since and wanted(status)), None)
+
+
+FAULTS = {"redis": ("redis stopped", "redis back"), "tts": ("tts stalls", "tts back")}
 
 
 async def main_async(args: argparse.Namespace) -> None:
     record, stop = Record(), asyncio.Event()
+    stall = {"s": 0.0}  # seconds the fake engine waits before it answers
+    speech = to_mulaw(decode_audio(SPEECH))
+    google = google_tts(ENGINE_KEY, lambda text: speech)
+
+    def stalling(request):
+        time.sleep(stall["s"])
+        return google(request)
+
+    slow_engine, twilio_api = FakeHttp(stalling), FakeHttp(twilio_calls())
+    voice = {} if args.fault == "redis" else {
+        "KOCALL_SERVER__TTS": "google", "KOCALL_SERVER__TTS_KEY": ENGINE_KEY, "KOCALL_SERVER__TTS_URL": slow_engine.url,
+        "KOCALL_SERVER__TTS_CACHE": "false", "KOCALL_SERVER__TWILIO_API_URL": twilio_api.url}
+    fault_phase, back_phase = FAULTS[args.fault]
     with tempfile.TemporaryDirectory() as folder:
         redis_port, port = free_port(), free_port()
         redis = start_redis(redis_port, folder)
-        server = start_server(args.repo, port, redis_port, str(Path(folder) / "data"))
+        server = start_server(args.repo, port, redis_port, str(Path(folder) / "data"), voice)
         try:
             tasks = [asyncio.create_task(chats(port, record, stop)), asyncio.create_task(health(port, record, stop))]
             await asyncio.sleep(args.phase)
-            record.phase, fault = "redis stopped", time.perf_counter()
-            redis.terminate()
-            redis.wait(timeout=10)
-            call = asyncio.create_task(phone_call(port, record))
+            record.phase, fault = fault_phase, time.perf_counter()
+            if args.fault == "redis":
+                redis.terminate()
+                redis.wait(timeout=10)
+            else:
+                stall["s"] = 30.0
+            # Redis: one call of two turns. TTS: one turn a call, as Twilio opens a new stream after each call
+            # update; a second call once the engine is back shows /healthz recover when the engine answers.
+            calls = [asyncio.create_task(phone_call(port, record, "in the fault", 2 if args.fault == "redis" else 1,
+                                                    twilio_api))]
             await asyncio.sleep(args.phase)
-            record.phase, back = "redis back", time.perf_counter()
-            redis = start_redis(redis_port, folder)
+            record.phase, back = back_phase, time.perf_counter()
+            if args.fault == "redis":
+                redis = start_redis(redis_port, folder)
+            else:
+                stall["s"] = 0.0
+                calls.append(asyncio.create_task(phone_call(port, record, "after it", 1, twilio_api)))
             await asyncio.sleep(args.phase)
             stop.set()
-            await asyncio.gather(*tasks, call)
+            await asyncio.gather(*tasks, *calls)
         finally:
             server.terminate()
             server.wait(timeout=30)
             redis.terminate()
+            for fake in (slow_engine, twilio_api):
+                fake.shutdown()
         with sqlite3.connect(Path(folder) / "data" / "turns.sqlite") as db:
             logged = collections.Counter(row[0] for row in db.execute(
                 "SELECT session_id FROM turns WHERE channel = 'chat'"))
 
-    print(f"server: {args.repo}; {args.phase:.0f} s a phase\n")
+    print(f"server: {args.repo}; fault: {args.fault}; {args.phase:.0f} s a phase\n")
     print(f"{'phase':14s} {'chat answered':>13s}  {'chat others':28s} /healthz")
-    for phase in ("normal", "redis stopped", "redis back"):
+    for phase in ("normal", fault_phase, back_phase):
         chat = record.chat[phase]
         others = ", ".join(f"{k}: {v}" for k, v in sorted(chat.items(), key=str) if k != 200) or "-"
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(record.health[phase].items()))
         print(f"{phase:14s} {chat[200]:13d}  {others:28s} {statuses}")
-    told = first_change(record.health_log, fault, lambda s: s != 200)
-    healed = first_change(record.health_log, back, lambda s: s == 200)
-    print(f"\n/healthz told the outage after {'never' if told is None else f'{told:.1f} s'}, "
+    told = first_change(record.health_log, fault, lambda s: s != "200 ok")
+    healed = first_change(record.health_log, back, lambda s: s == "200 ok")
+    print(f"\n/healthz told the fault after {'never' if told is None else f'{told:.1f} s'}, "
           f"the recovery after {'never' if healed is None else f'{healed:.1f} s'}")
-    print("phone call from the start of the outage, two utterances (seconds from the end of speech, what the "
-          "caller got):")
-    for n in (1, 2):
-        seconds, text = record.heard.get(n, (None, "nothing: silence"))
-        print(f"  {n}: {'' if seconds is None else f'{seconds:5.2f} s'}  {text}")
+    print("phone calls (seconds from the end of each utterance to what the caller got):")
+    calls = [("in the fault", 1), ("in the fault", 2)] if args.fault == "redis" else [("in the fault", 1),
+                                                                                       ("after it", 1)]
+    for call, n in calls:
+        seconds, text = record.heard.get((call, n), (None, "nothing: silence"))
+        print(f"  call {call}, utterance {n}: {'' if seconds is None else f'{seconds:5.2f} s'}  {text}")
     answered = collections.Counter(record.answered)
     lost = sum(max(0, n - logged.get(session, 0)) for session, n in answered.items())
     print(f"answered chat turns missing from the turn log: {lost} of {sum(answered.values())}")
@@ -205,6 +250,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repo", type=Path, default=ROOT, help="the checkout whose server to run")
     parser.add_argument("--phase", type=float, default=10.0, help="seconds of each phase")
+    parser.add_argument("--fault", choices=sorted(FAULTS), default="redis",
+                        help="redis: the session store stopped and started; tts: the TTS engine stalls (a local fake "
+                        "of Google's API that stops answering in time), with Twilio's API faked too")
     asyncio.run(main_async(parser.parse_args()))
 
 
