@@ -3,7 +3,8 @@
 Starts a real redis-server and `kocall serve` on it (the session store), then runs three phases of
 --phase seconds each: normal, the fault, the part back. Faults (--fault): ``redis``, the redis-server
 stopped and started again; ``tts``, the TTS engine (a local fake of Google's API, with Twilio's API faked
-too) stops answering in time and then answers again. Throughout, chat
+too) stops answering in time and then answers again; ``disk``, the server's files may not grow (RLIMIT_FSIZE
+set on it with prlimit: a full disk as the server sees it) and then may again. Throughout, chat
 clients send a turn every 0.25 s, /healthz is polled every 0.2 s, and at the start of the outage a
 simulated Twilio call streams real Korean speech (20 ms mu-law frames). Prints per phase: chat turns
 answered, the statuses of the others, and /healthz; the seconds /healthz took to tell the fault and the
@@ -22,6 +23,7 @@ import base64
 import collections
 import json
 import os
+import resource
 import socket
 import sqlite3
 import subprocess
@@ -87,7 +89,7 @@ class Record:
         self.chat: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
         self.health: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
         self.health_log: list[tuple[float, str]] = []
-        self.answered: list[str] = []  # session ids of answered chat turns
+        self.answered: list[tuple[str, str]] = []  # (session, phase) of each answered chat turn
         self.heard: dict[tuple[str, int], tuple[float, str]] = {}  # (call, utterance) -> seconds from its end of
         # speech to what came back, and what
 
@@ -102,7 +104,7 @@ async def chats(port: int, record: Record, stop: asyncio.Event) -> None:
                 r = await client.post("/chat", json={"session_id": session, "text": texts[k % 4]})
                 record.chat[record.phase][r.status_code] += 1
                 if r.status_code == 200:
-                    record.answered.append(session)
+                    record.answered.append((session, record.phase))
             except httpx.HTTPError as exc:
                 record.chat[record.phase][type(exc).__name__] += 1
             k += 1
@@ -169,7 +171,8 @@ def first_change(log: list[tuple[float, str]], since: float, wanted) -> float | 
     return next((t - since for t, status in log if t >= since and wanted(status)), None)
 
 
-FAULTS = {"redis": ("redis stopped", "redis back"), "tts": ("tts stalls", "tts back")}
+FAULTS = {"redis": ("redis stopped", "redis back"), "tts": ("tts stalls", "tts back"),
+          "disk": ("disk full", "disk back")}
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -183,7 +186,7 @@ async def main_async(args: argparse.Namespace) -> None:
         return google(request)
 
     slow_engine, twilio_api = FakeHttp(stalling), FakeHttp(twilio_calls())
-    voice = {} if args.fault == "redis" else {
+    voice = {} if args.fault != "tts" else {
         "KOCALL_SERVER__TTS": "google", "KOCALL_SERVER__TTS_KEY": ENGINE_KEY, "KOCALL_SERVER__TTS_URL": slow_engine.url,
         "KOCALL_SERVER__TTS_CACHE": "false", "KOCALL_SERVER__TWILIO_API_URL": twilio_api.url}
     fault_phase, back_phase = FAULTS[args.fault]
@@ -198,6 +201,9 @@ async def main_async(args: argparse.Namespace) -> None:
             if args.fault == "redis":
                 redis.terminate()
                 redis.wait(timeout=10)
+            elif args.fault == "disk":  # no file of the server's may grow: its disk is full, as it sees it
+                limit = resource.prlimit(server.pid, resource.RLIMIT_FSIZE)
+                resource.prlimit(server.pid, resource.RLIMIT_FSIZE, (1, limit[1]))
             else:
                 stall["s"] = 30.0
             # Redis: one call of two turns. TTS: one turn a call, as Twilio opens a new stream after each call
@@ -208,6 +214,8 @@ async def main_async(args: argparse.Namespace) -> None:
             record.phase, back = back_phase, time.perf_counter()
             if args.fault == "redis":
                 redis = start_redis(redis_port, folder)
+            elif args.fault == "disk":
+                resource.prlimit(server.pid, resource.RLIMIT_FSIZE, limit)
             else:
                 stall["s"] = 0.0
                 calls.append(asyncio.create_task(phone_call(port, record, "after it", 1, twilio_api)))
@@ -236,14 +244,16 @@ async def main_async(args: argparse.Namespace) -> None:
     print(f"\n/healthz told the fault after {'never' if told is None else f'{told:.1f} s'}, "
           f"the recovery after {'never' if healed is None else f'{healed:.1f} s'}")
     print("phone calls (seconds from the end of each utterance to what the caller got):")
-    calls = [("in the fault", 1), ("in the fault", 2)] if args.fault == "redis" else [("in the fault", 1),
-                                                                                       ("after it", 1)]
+    calls = {"redis": [("in the fault", 1), ("in the fault", 2)], "tts": [("in the fault", 1), ("after it", 1)],
+             "disk": [("in the fault", 1)]}[args.fault]
     for call, n in calls:
         seconds, text = record.heard.get((call, n), (None, "nothing: silence"))
         print(f"  call {call}, utterance {n}: {'' if seconds is None else f'{seconds:5.2f} s'}  {text}")
-    answered = collections.Counter(record.answered)
+    answered = collections.Counter(session for session, _ in record.answered)
     lost = sum(max(0, n - logged.get(session, 0)) for session, n in answered.items())
-    print(f"answered chat turns missing from the turn log: {lost} of {sum(answered.values())}")
+    in_fault = sum(phase == fault_phase for _, phase in record.answered)
+    print(f"answered chat turns missing from the turn log: {lost} of {sum(answered.values())} "
+          f"({in_fault} answered in the fault phase)")
 
 
 def main() -> None:
@@ -252,7 +262,8 @@ def main() -> None:
     parser.add_argument("--phase", type=float, default=10.0, help="seconds of each phase")
     parser.add_argument("--fault", choices=sorted(FAULTS), default="redis",
                         help="redis: the session store stopped and started; tts: the TTS engine stalls (a local fake "
-                        "of Google's API that stops answering in time), with Twilio's API faked too")
+                        "of Google's API that stops answering in time), with Twilio's API faked too; disk: the "
+                        "server's disk full")
     asyncio.run(main_async(parser.parse_args()))
 
 

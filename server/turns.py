@@ -159,7 +159,7 @@ class Pipeline:
         try:
             audio_path = str(_save_audio(self.audio_dir / _safe(call_id),
                                          f"{round(utterance.start_s * 1000):08d}ms.wav", utterance.audio))
-        except OSError as exc:  # a full or read-only data folder: the caller is answered all the same
+        except (OSError, soundfile.SoundFileError) as exc:  # a full or read-only data folder: answered all the same
             audio_path = None
             self._cannot_record("audio", f"the caller's audio cannot be saved: {exc}")
         confidence, no_speech = _confidence(transcript)

@@ -101,12 +101,18 @@ def test_a_full_data_folder_is_said_and_the_bot_keeps_answering(settings, models
         try:
             full = client.post("/chat", json={"session_id": "d1", "text": "십오일로 해 줘"})
             health = client.get("/healthz")
+            with media_socket(client) as ws:  # a caller too: the utterance's audio cannot be saved either
+                stream(ws, "MZd", "CA-disk", speech_then_silence(LEOPARD))
+                called = json.loads(ws.receive_text())
         finally:
             resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        assert called["event"] == "kocall.reply" and "trouble" not in called["turn"]  # answered, no apology
         assert full.status_code == 200 and full.json()["dialog"]["state"] == "confirming"
         assert health.status_code == 200 and health.json()["status"] == "degraded"
         assert "turn log cannot be written" in health.json()["degraded"]["recording"]
-        assert 'kocall_errors_total{kind="write_failed",where="turn_log"} 1.0' in client.get("/metrics").text
+        metrics = client.get("/metrics").text
+        assert 'kocall_errors_total{kind="write_failed",where="turn_log"} 2.0' in metrics  # the chat and the call
+        assert 'kocall_errors_total{kind="write_failed",where="audio"} 1.0' in metrics
         assert client.post("/chat", json={"session_id": "d1", "text": "네"}).status_code == 200
         assert client.get("/healthz").json()["degraded"] == {}
     turns = [r.turn for r in TurnLog(tmp_path / "data" / "turns.sqlite").read() if r.session_id == "d1"]
