@@ -4,7 +4,8 @@ Starts a real redis-server and `kocall serve` on it (the session store), then ru
 --phase seconds each: normal, the fault, the part back. Faults (--fault): ``redis``, the redis-server
 stopped and started again; ``tts``, the TTS engine (a local fake of Google's API, with Twilio's API faked
 too) stops answering in time and then answers again; ``disk``, the server's files may not grow (RLIMIT_FSIZE
-set on it with prlimit: a full disk as the server sees it) and then may again. Throughout, chat
+set on it with prlimit: a full disk as the server sees it) and then may again; ``kill``, one of two servers
+on the session store is killed (kill -9) during a call's turn, and chats go to the other. Throughout, chat
 clients send a turn every 0.25 s, /healthz is polled every 0.2 s, and at the start of the outage a
 simulated Twilio call streams real Korean speech (20 ms mu-law frames). Prints per phase: chat turns
 answered, the statuses of the others, and /healthz; the seconds /healthz took to tell the fault and the
@@ -94,19 +95,26 @@ class Record:
         # speech to what came back, and what
 
 
-async def chats(port: int, record: Record, stop: asyncio.Event) -> None:
+async def chats(ports: list[int], record: Record, stop: asyncio.Event) -> None:
+    """A turn every 0.25 s, the servers taking turns; a refused connection is tried on the next server, as a
+    load balancer would (counted as the error the client saw first)."""
     texts = ["결제일 바꿔줘", "십오일로 해 줘", "네", "연회비 얼마야"]
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+    async with httpx.AsyncClient(timeout=10) as client:
         k = 0
         while not stop.is_set():
             session = f"chaos-{k // 4}"
-            try:
-                r = await client.post("/chat", json={"session_id": session, "text": texts[k % 4]})
+            for attempt in range(len(ports)):
+                port = ports[(k + attempt) % len(ports)]
+                try:
+                    r = await client.post(f"http://127.0.0.1:{port}/chat",
+                                          json={"session_id": session, "text": texts[k % 4]})
+                except httpx.HTTPError as exc:
+                    record.chat[record.phase][type(exc).__name__] += 1
+                    continue
                 record.chat[record.phase][r.status_code] += 1
                 if r.status_code == 200:
                     record.answered.append((session, record.phase))
-            except httpx.HTTPError as exc:
-                record.chat[record.phase][type(exc).__name__] += 1
+                break
             k += 1
             await asyncio.sleep(0.25)
 
@@ -167,12 +175,62 @@ async def phone_call(port: int, record: Record, name: str, utterances: int = 2,
         listener.cancel()
 
 
+async def killed_call(port: int, other: int, record: Record, server: subprocess.Popen) -> None:
+    """A call on the server that is killed (kill -9) 0.3 s after its first utterance ends, its turn in flight.
+    Playing Twilio: the stream drops, Twilio asks /twilio/next (here, the other server), which streams the
+    call again; the caller says a second utterance there."""
+    said = to_mulaw(decode_audio(SPEECH))
+    speech, spoken_frames = said + b"\xff" * 24000, len(said) // FRAME
+    call_sid, ends = "CA-chaos-killed", []
+
+    async def utterance(ws, n: int, kill: bool) -> None:
+        async def listen() -> None:
+            try:
+                async for message in ws:
+                    msg = json.loads(message)
+                    if msg["event"] == "kocall.reply" and len(ends) == n:
+                        record.heard.setdefault(("killed", n), (time.perf_counter() - ends[-1], msg["text"]))
+            except websockets.ConnectionClosed:
+                pass
+
+        listener = asyncio.create_task(listen())
+        try:
+            for k, i in enumerate(range(0, len(speech), FRAME)):
+                await ws.send(json.dumps({"event": "media", "streamSid": f"MZk{n}", "media": {
+                    "payload": base64.b64encode(speech[i:i + FRAME]).decode()}}))
+                if k == spoken_frames:
+                    ends.append(time.perf_counter())
+                    if kill:
+                        await asyncio.sleep(0.3)
+                        server.kill()
+                await asyncio.sleep(0.02)
+        except websockets.ConnectionClosed:
+            pass
+        await asyncio.sleep(1.0)
+        listener.cancel()
+
+    for n, target in ((1, port), (2, other)):
+        url = f"ws://127.0.0.1:{target}/twilio/media"
+        if n == 2:  # Twilio, the stream gone, asks what follows
+            next_url = f"http://127.0.0.1:{other}/twilio/next"
+            twiml = httpx.post(next_url, data={"CallSid": call_sid},
+                               headers={"X-Twilio-Signature": sign(TOKEN, next_url, {"CallSid": call_sid})}).text
+            if "<Stream" not in twiml:
+                record.heard["killed", 2] = (float("nan"), f"/twilio/next did not stream the call again: {twiml}")
+                return
+        async with websockets.connect(url, additional_headers={"X-Twilio-Signature": sign(TOKEN, url, {})}) as ws:
+            await ws.send(json.dumps({"event": "start", "streamSid": f"MZk{n}", "start": {
+                "streamSid": f"MZk{n}", "callSid": call_sid, "mediaFormat": {"encoding": "audio/x-mulaw",
+                                                                             "sampleRate": 8000}}}))
+            await utterance(ws, n, kill=n == 1)
+
+
 def first_change(log: list[tuple[float, str]], since: float, wanted) -> float | None:
     return next((t - since for t, status in log if t >= since and wanted(status)), None)
 
 
 FAULTS = {"redis": ("redis stopped", "redis back"), "tts": ("tts stalls", "tts back"),
-          "disk": ("disk full", "disk back")}
+          "disk": ("disk full", "disk back"), "kill": ("one killed", "one left")}
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -194,8 +252,11 @@ async def main_async(args: argparse.Namespace) -> None:
         redis_port, port = free_port(), free_port()
         redis = start_redis(redis_port, folder)
         server = start_server(args.repo, port, redis_port, str(Path(folder) / "data"), voice)
+        others = [free_port()] if args.fault == "kill" else []  # a second server on the same session store
+        second = [start_server(args.repo, other, redis_port, str(Path(folder) / "data2"), voice) for other in others]
         try:
-            tasks = [asyncio.create_task(chats(port, record, stop)), asyncio.create_task(health(port, record, stop))]
+            tasks = [asyncio.create_task(chats([port, *others], record, stop)),  # kill: the survivor's health
+                     asyncio.create_task(health(others[0] if others else port, record, stop))]
             await asyncio.sleep(args.phase)
             record.phase, fault = fault_phase, time.perf_counter()
             if args.fault == "redis":
@@ -208,14 +269,17 @@ async def main_async(args: argparse.Namespace) -> None:
                 stall["s"] = 30.0
             # Redis: one call of two turns. TTS: one turn a call, as Twilio opens a new stream after each call
             # update; a second call once the engine is back shows /healthz recover when the engine answers.
-            calls = [asyncio.create_task(phone_call(port, record, "in the fault", 2 if args.fault == "redis" else 1,
-                                                    twilio_api))]
+            calls = [asyncio.create_task(
+                killed_call(port, others[0], record, server) if args.fault == "kill"  # killed as its turn runs
+                else phone_call(port, record, "in the fault", 2 if args.fault == "redis" else 1, twilio_api))]
             await asyncio.sleep(args.phase)
             record.phase, back = back_phase, time.perf_counter()
             if args.fault == "redis":
                 redis = start_redis(redis_port, folder)
             elif args.fault == "disk":
                 resource.prlimit(server.pid, resource.RLIMIT_FSIZE, limit)
+            elif args.fault == "kill":
+                pass  # the other server goes on alone
             else:
                 stall["s"] = 0.0
                 calls.append(asyncio.create_task(phone_call(port, record, "after it", 1, twilio_api)))
@@ -223,14 +287,16 @@ async def main_async(args: argparse.Namespace) -> None:
             stop.set()
             await asyncio.gather(*tasks, *calls)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for process in (server, *second):
+                process.terminate()
+                process.wait(timeout=30)
             redis.terminate()
             for fake in (slow_engine, twilio_api):
                 fake.shutdown()
-        with sqlite3.connect(Path(folder) / "data" / "turns.sqlite") as db:
-            logged = collections.Counter(row[0] for row in db.execute(
-                "SELECT session_id FROM turns WHERE channel = 'chat'"))
+        logged = collections.Counter()
+        for data in ("data", "data2")[:1 + len(second)]:
+            with sqlite3.connect(Path(folder) / data / "turns.sqlite") as db:
+                logged.update(row[0] for row in db.execute("SELECT session_id FROM turns WHERE channel = 'chat'"))
 
     print(f"server: {args.repo}; fault: {args.fault}; {args.phase:.0f} s a phase\n")
     print(f"{'phase':14s} {'chat answered':>13s}  {'chat others':28s} /healthz")
@@ -245,7 +311,7 @@ async def main_async(args: argparse.Namespace) -> None:
           f"the recovery after {'never' if healed is None else f'{healed:.1f} s'}")
     print("phone calls (seconds from the end of each utterance to what the caller got):")
     calls = {"redis": [("in the fault", 1), ("in the fault", 2)], "tts": [("in the fault", 1), ("after it", 1)],
-             "disk": [("in the fault", 1)]}[args.fault]
+             "disk": [("in the fault", 1)], "kill": [("killed", 1), ("killed", 2)]}[args.fault]
     for call, n in calls:
         seconds, text = record.heard.get((call, n), (None, "nothing: silence"))
         print(f"  call {call}, utterance {n}: {'' if seconds is None else f'{seconds:5.2f} s'}  {text}")
@@ -263,7 +329,7 @@ def main() -> None:
     parser.add_argument("--fault", choices=sorted(FAULTS), default="redis",
                         help="redis: the session store stopped and started; tts: the TTS engine stalls (a local fake "
                         "of Google's API that stops answering in time), with Twilio's API faked too; disk: the "
-                        "server's disk full")
+                        "server's disk full; kill: kill -9 of one of two servers")
     asyncio.run(main_async(parser.parse_args()))
 
 

@@ -34,6 +34,7 @@ class Services:
     twilio_api: httpx.AsyncClient | None = None  # Twilio's REST API: replies in Twilio's voice, or a fallback
     open_calls: int = 0
     failed_calls: set[str] = field(default_factory=set)  # calls handed off because their turns kept failing
+    reconnects: dict[str, int] = field(default_factory=dict)  # calls streamed again after a stream was lost
     busy: int = 0  # steps running or waiting on the pool
     answering: int = 0  # caller utterances being answered (recognised, understood, voiced, sent)
     draining: bool = False  # SIGTERM: finishing what is in flight, taking nothing new

@@ -218,8 +218,20 @@ def test_without_an_agent_number_a_hand_off_apologises_and_a_finished_call_hangs
     client.post("/chat", json={"session_id": call, "text": "상담원 연결해 주세요"})
     handed_off = signed_post(client, "/twilio/next", {"CallSid": call})
     assert "지금은 연결할 수 있는 상담원이 없습니다" in handed_off.text and "<Hangup />" in handed_off.text
-    finished = signed_post(client, "/twilio/next", {"CallSid": "CA-never-handed-off"})
+    done = "CA" + uuid.uuid4().hex
+    assert client.post("/chat", json={"session_id": done, "text": "네 감사합니다 이만 끊을게요"}).json()["end"]
+    finished = signed_post(client, "/twilio/next", {"CallSid": done})
     assert "<Dial>" not in finished.text and "<Hangup />" in finished.text
+
+
+def test_a_call_whose_stream_was_lost_before_its_end_streams_again_three_times_then_goes_to_a_person(client):
+    """A server killed or restarted mid-call, or a stream refused: /twilio/next streams the call again."""
+    call = "CA" + uuid.uuid4().hex
+    for _ in range(3):
+        again = signed_post(client, "/twilio/next", {"CallSid": call}).text
+        assert '<Connect><Stream url="ws://testserver/twilio/media">' in again and f'value="{call}"' in again
+    given_up = signed_post(client, "/twilio/next", {"CallSid": call}).text
+    assert "<Connect>" not in given_up and "상담원이 없습니다" in given_up  # no agent number: told, then hung up
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (.ci/run installs it)")

@@ -22,6 +22,7 @@ from server.deps import read_limited, services_of, settings_of
 from server.services import Services
 
 ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
+MAX_RECONNECTS = 3  # a call's streams that may close before its end and be opened again; then a person
 CALL_STATUSES = ["queued", "ringing", "in-progress", *ENDED]
 # The webhooks' bodies are read by hand (the signature is checked over the raw form), so their schema is given here.
 WEBHOOK = {
@@ -76,17 +77,21 @@ def next_step(request: Request, params: dict[str, str] = Depends(signed_form), s
     try:
         session = s.dialog.store.get(call_sid) if call_sid else None
         handoff = session is not None and session.handoff is not None
-        unfinished = session is not None and not session.ended
+        unfinished = session is None or not session.ended  # no session: its first turn was never answered
     except StoreUnavailable:
         handoff, unfinished = True, False
     handoff = handoff or call_sid in s.failed_calls
     s.failed_calls.discard(call_sid)
-    if unfinished and not handoff and not s.draining:
-        # The stream closed before the bot's last words: a server restarting. The call streams here again
-        # and its session goes on.
+    s.reconnects[call_sid] = s.reconnects.get(call_sid, 0) + 1
+    if s.reconnects[call_sid] > MAX_RECONNECTS:  # streams that keep closing (a server full, or failing)
+        handoff = True
+    if unfinished and not handoff and not s.draining and call_sid:
+        # The stream closed before the bot's last words: a server restarting or lost. The call streams here
+        # again and its session goes on.
         url = twilio.public_url(settings.server.public_url, str(request.url))
         xml = twilio.connect_twiml(None, twilio.stream_url(url), call_sid, twilio.next_url(url))
         return Response(xml, media_type="application/xml")
+    s.reconnects.pop(call_sid, None)
     xml = twilio.after_stream_twiml(handoff, settings.server.agent_number, s.dialog.domain.responses["no_agent"])
     return Response(xml, media_type="application/xml")
 
@@ -96,6 +101,7 @@ def status(params: dict[str, str] = Depends(signed_form), s: Services = Depends(
     """Twilio's call-status callback: a completed call's dialog session is dropped."""
     if params.get("CallStatus") in ENDED and params.get("CallSid"):
         s.failed_calls.discard(params["CallSid"])
+        s.reconnects.pop(params["CallSid"], None)
         try:
             s.dialog.hang_up(params["CallSid"])
         except StoreUnavailable:
