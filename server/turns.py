@@ -10,7 +10,9 @@ methods block (models run in them): the server calls them on its worker pool.
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import datetime as dt
 import functools
 import logging
 import math
@@ -37,6 +39,7 @@ from stt.endpoint import Utterance
 from stt.transcribe import Transcriber, Transcript
 
 log = logging.getLogger(__name__)
+MAX_PENDING = 10_000  # turns held in memory while the turn log cannot be written
 
 
 @dataclass(frozen=True)
@@ -99,10 +102,12 @@ class VoiceReply:
 
 class Health:
     """Whether a part the bot can answer without is working: ``problem`` says why it last failed (None while
-    it works). Turns are answered all the same; /healthz says what is degraded."""
+    it works). Turns are answered all the same; /healthz says what is degraded. ``pending``: turns the turn log
+    could not take yet, written first once it can (at most ``MAX_PENDING``, the oldest dropped after)."""
 
     def __init__(self) -> None:
         self.problem: str | None = None
+        self.pending: collections.deque[TurnRecord] = collections.deque(maxlen=MAX_PENDING)
 
 
 @dataclass(frozen=True)
@@ -172,15 +177,20 @@ class Pipeline:
     def _record(self, channel: str, session_id: str, turn: BotTurn, shown: dict, latency: dict[str, float],
                 **audio) -> None:
         self.metrics.observe(channel, latency)
+        pending = self.recording.pending
+        pending.append(TurnRecord(
+            channel=channel, session_id=session_id, turn=turn.turn.number, transcript=shown["text"],
+            intent=shown["intent"], confidence=shown["confidence"], reply=shown["reply"],
+            utterance_type=shown["utterance_type"], dialog_model=turn.turn.model, dialog_state=turn.turn.state,
+            handoff=(turn.turn.handoff or {}).get("reason"), ended=turn.turn.end, latency_ms=_rounded(latency),
+            at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"), **audio))
         try:
-            self.turn_log.append(TurnRecord(
-                channel=channel, session_id=session_id, turn=turn.turn.number, transcript=shown["text"],
-                intent=shown["intent"], confidence=shown["confidence"], reply=shown["reply"],
-                utterance_type=shown["utterance_type"], dialog_model=turn.turn.model, dialog_state=turn.turn.state,
-                handoff=(turn.turn.handoff or {}).get("reason"), ended=turn.turn.end, latency_ms=_rounded(latency),
-                **audio))
+            while pending:  # the turns a full disk held back first, in order
+                self.turn_log.append(pending[0])
+                pending.popleft()
         except (sqlite3.Error, OSError) as exc:
-            self._cannot_record("turn_log", f"the turn log cannot be written: {exc}")
+            self._cannot_record("turn_log", f"the turn log cannot be written ({len(pending)} turns held in "
+                                            f"memory until it can): {exc}")
         else:
             self.recording.problem = None
 

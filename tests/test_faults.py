@@ -88,7 +88,7 @@ def test_a_full_data_folder_is_said_and_the_bot_keeps_answering(settings, models
                                                                 utterance_type_model):
     """No file may grow while RLIMIT_FSIZE is 1 byte: writes fail as on a full disk (EFBIG; Python ignores
     SIGXFSZ). The turn is answered, the failure is said in /healthz and /metrics, and once the disk has room
-    the log goes on with nothing already in it lost."""
+    the turns held back are written: nothing is lost but the caller's audio."""
     import resource
 
     from data_tools.calllog.turnlog import TurnLog
@@ -115,8 +115,9 @@ def test_a_full_data_folder_is_said_and_the_bot_keeps_answering(settings, models
         assert 'kocall_errors_total{kind="write_failed",where="audio"} 1.0' in metrics
         assert client.post("/chat", json={"session_id": "d1", "text": "네"}).status_code == 200
         assert client.get("/healthz").json()["degraded"] == {}
-    turns = [r.turn for r in TurnLog(tmp_path / "data" / "turns.sqlite").read() if r.session_id == "d1"]
-    assert turns == [1, 3]  # the turn the full disk took is the only one missing
+    log = list(TurnLog(tmp_path / "data" / "turns.sqlite").read())
+    assert [r.turn for r in log if r.session_id == "d1"] == [1, 2, 3]  # held in memory, written once there was room
+    assert [r.audio for r in log if r.session_id == "CA-disk"] == [None]  # the call's turn, its audio not kept
 
 
 def _serve(settings, redis_url: str, data_dir, port: int) -> subprocess.Popen:
