@@ -218,6 +218,9 @@ async def killed_call(port: int, other: int, record: Record, server: subprocess.
             if "<Stream" not in twiml:
                 record.heard["killed", 2] = (float("nan"), f"/twilio/next did not stream the call again: {twiml}")
                 return
+            if "<Say" in twiml:  # Twilio says it before it streams the call again
+                said = twiml.split("<Say", 1)[1].split(">", 1)[1].split("</Say>", 1)[0]
+                record.heard.setdefault(("killed", 1), (time.perf_counter() - ends[0], f"Twilio says: {said}"))
         async with websockets.connect(url, additional_headers={"X-Twilio-Signature": sign(TOKEN, url, {})}) as ws:
             await ws.send(json.dumps({"event": "start", "streamSid": f"MZk{n}", "start": {
                 "streamSid": f"MZk{n}", "callSid": call_sid, "mediaFormat": {"encoding": "audio/x-mulaw",

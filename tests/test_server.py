@@ -230,6 +230,7 @@ def test_a_call_whose_stream_was_lost_before_its_end_streams_again_three_times_t
     for _ in range(3):
         again = signed_post(client, "/twilio/next", {"CallSid": call}).text
         assert '<Connect><Stream url="ws://testserver/twilio/media">' in again and f'value="{call}"' in again
+        assert "다시 한 번 말씀해 주시겠어요" in again  # its turn in flight may be lost: the caller is asked again
     given_up = signed_post(client, "/twilio/next", {"CallSid": call}).text
     assert "<Connect>" not in given_up and "상담원이 없습니다" in given_up  # no agent number: told, then hung up
 

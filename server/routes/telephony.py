@@ -86,10 +86,12 @@ def next_step(request: Request, params: dict[str, str] = Depends(signed_form), s
     if s.reconnects[call_sid] > MAX_RECONNECTS:  # streams that keep closing (a server full, or failing)
         handoff = True
     if unfinished and not handoff and not s.draining and call_sid:
-        # The stream closed before the bot's last words: a server restarting or lost. The call streams here
-        # again and its session goes on.
+        # The stream closed before the bot's last words: a server restarting or lost, maybe with the caller's
+        # turn in flight. The caller is asked to say it again, the call streams here, and its session goes on.
         url = twilio.public_url(settings.server.public_url, str(request.url))
-        xml = twilio.connect_twiml(None, twilio.stream_url(url), call_sid, twilio.next_url(url))
+        responses = s.dialog.domain.responses
+        xml = twilio.connect_twiml(responses.get("trouble", responses["fallback"][0]), twilio.stream_url(url),
+                                   call_sid, twilio.next_url(url), settings.server.twilio_voice)
         return Response(xml, media_type="application/xml")
     s.reconnects.pop(call_sid, None)
     xml = twilio.after_stream_twiml(handoff, settings.server.agent_number, s.dialog.domain.responses["no_agent"])
