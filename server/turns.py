@@ -17,6 +17,7 @@ import functools
 import logging
 import math
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +109,7 @@ class Health:
     def __init__(self) -> None:
         self.problem: str | None = None
         self.pending: collections.deque[TurnRecord] = collections.deque(maxlen=MAX_PENDING)
+        self.lock = threading.Lock()  # turns are recorded from the worker threads: one writes the backlog
 
 
 @dataclass(frozen=True)
@@ -177,22 +179,24 @@ class Pipeline:
     def _record(self, channel: str, session_id: str, turn: BotTurn, shown: dict, latency: dict[str, float],
                 **audio) -> None:
         self.metrics.observe(channel, latency)
-        pending = self.recording.pending
-        pending.append(TurnRecord(
+        recording, pending = self.recording, self.recording.pending
+        record = TurnRecord(
             channel=channel, session_id=session_id, turn=turn.turn.number, transcript=shown["text"],
             intent=shown["intent"], confidence=shown["confidence"], reply=shown["reply"],
             utterance_type=shown["utterance_type"], dialog_model=turn.turn.model, dialog_state=turn.turn.state,
             handoff=(turn.turn.handoff or {}).get("reason"), ended=turn.turn.end, latency_ms=_rounded(latency),
-            at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"), **audio))
-        try:
-            while pending:  # the turns a full disk held back first, in order
-                self.turn_log.append(pending[0])
-                pending.popleft()
-        except (sqlite3.Error, OSError) as exc:
-            self._cannot_record("turn_log", f"the turn log cannot be written ({len(pending)} turns held in "
-                                            f"memory until it can): {exc}")
-        else:
-            self.recording.problem = None
+            at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"), **audio)
+        with recording.lock:
+            pending.append(record)
+            try:
+                while pending:  # the turns a full disk held back first, in order
+                    self.turn_log.append(pending[0])
+                    pending.popleft()
+            except (sqlite3.Error, OSError) as exc:
+                self._cannot_record("turn_log", f"the turn log cannot be written ({len(pending)} turns held in "
+                                                f"memory until it can): {exc}")
+            else:
+                recording.problem = None
 
     def _cannot_record(self, what: str, problem: str) -> None:
         log.warning(problem)
