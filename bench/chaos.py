@@ -40,6 +40,7 @@ import httpx  # noqa: E402
 import websockets  # noqa: E402
 
 from bench.fakehttp import FakeHttp, google_tts, twilio_calls  # noqa: E402
+from bench.loopback import free_port, healthy  # noqa: E402
 from server.twilio import sign  # noqa: E402
 from stt.audio import decode_audio, to_mulaw  # noqa: E402
 
@@ -48,12 +49,6 @@ TOKEN = "chaos-token"
 ACCOUNT = "AC" + "0" * 32
 ENGINE_KEY = "chaos-engine-key"
 FRAME = 160
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_redis(port: int, folder: str) -> subprocess.Popen:
@@ -73,15 +68,9 @@ def start_server(repo: Path, port: int, redis_port: int, data_dir: str, voice: d
            **voice}
     server = subprocess.Popen([str(repo / ".venv" / "bin" / "python"), "-m", "kocall.cli", "serve", "--port",
                                str(port)], cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(600):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    server.kill()
-    raise SystemExit("the server did not become healthy")
+    if not healthy(server, port):
+        raise SystemExit("the server did not become healthy")
+    return server
 
 
 class Record:

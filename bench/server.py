@@ -29,7 +29,6 @@ import base64
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,7 @@ import websockets  # noqa: E402
 from faster_whisper.vad import VadOptions, get_speech_timestamps  # noqa: E402
 
 from bench.fakehttp import FakeHttp, google_tts, twilio_calls  # noqa: E402
+from bench.loopback import free_port, healthy  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from server.twilio import sign  # noqa: E402
 from stt.audio import decode_audio, to_mulaw  # noqa: E402
@@ -174,21 +174,13 @@ async def chat_rate(port: int, seconds: float, concurrency: int) -> tuple[float,
 
 
 def start_server(voice: dict[str, str], data_dir: str) -> tuple[subprocess.Popen, int]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "KOCALL_SERVER__TWILIO_AUTH_TOKEN": TOKEN, "KOCALL_DATA_DIR": data_dir, **voice}
     server = subprocess.Popen([sys.executable, "-m", "kocall.cli", "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(600):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                return server, port
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    server.kill()
-    raise SystemExit("the server did not become healthy")
+    if not healthy(server, port):
+        raise SystemExit("the server did not become healthy")
+    return server, port
 
 
 def voice_of(mode: str, engine_delay_s: float, cache_dir: str) -> tuple[dict[str, str], FakeHttp | None,

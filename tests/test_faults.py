@@ -11,7 +11,6 @@ import base64
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from fastapi.testclient import TestClient
 from websockets.exceptions import ConnectionClosed
 
 from core.settings import Settings
+from bench.loopback import free_port, healthy
 from server import twilio
 from server.app import create_app
 
@@ -126,15 +126,8 @@ def _serve(settings, redis_url: str, data_dir, port: int) -> subprocess.Popen:
            "KOCALL_DIALOG__SESSION_STORE": redis_url}
     server = subprocess.Popen([sys.executable, "-m", "kocall.cli", "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    for _ in range(600):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    server.kill()
-    raise AssertionError(f"kocall serve did not start: {server.stderr.read()[-2000:]}")
+    assert healthy(server, port), f"kocall serve did not start: {server.stderr.read()[-2000:]}"
+    return server
 
 
 @pytest.mark.slow
@@ -145,7 +138,7 @@ def test_sigterm_finishes_the_turn_in_flight_and_another_server_goes_on_with_the
     by Twilio what follows, streams the call again with its session where it was."""
     from websockets.sync.client import connect
 
-    first_port, second_port = _free_port(), _free_port()
+    first_port, second_port = free_port(), free_port()
     first = _serve(settings, redis_server.url, tmp_path / "a", first_port)
     url = f"ws://127.0.0.1:{first_port}/twilio/media"
     with connect(url, additional_headers={"X-Twilio-Signature": twilio.sign(TOKEN, url, {})}) as ws:
@@ -178,8 +171,3 @@ def test_sigterm_finishes_the_turn_in_flight_and_another_server_goes_on_with_the
         second.terminate()
         second.wait(timeout=30)
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
