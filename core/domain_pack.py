@@ -4,8 +4,10 @@ A pack holds ``domain.yaml`` (intents, responses, forms, FAQ: ``dialog``),
 ``intents.csv`` (polite ``text,label`` examples the intent model is trained
 on), ``gazetteer.tsv`` (``CATEGORY<TAB>term`` entities: ``nlu``),
 ``lexicon.txt`` (domain terms STT corrects towards) and, optionally,
-``informal_test.csv`` (held-out informal requests to judge the intent model)
-and ``models/intent/`` (its trained intent model). One setting,
+``out_of_scope.csv`` (requests callers make that the pack does not serve, which
+the intent model learns to turn away), ``informal_test.csv`` (held-out informal
+requests to judge the intent model) and ``models/intent/`` (its trained intent
+model). One setting,
 ``KOCALL_DOMAIN``, picks it: the name of a pack under ``domains/`` or a folder.
 """
 
@@ -38,6 +40,11 @@ class DomainPack:
     @property
     def intents(self) -> Path:
         return self.folder / "intents.csv"
+
+    @property
+    def out_of_scope(self) -> Path:
+        """Requests the pack does not serve, ``text,label`` with label ``out_of_scope`` (optional)."""
+        return self.folder / "out_of_scope.csv"
 
     @property
     def informal_test(self) -> Path:

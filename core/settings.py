@@ -64,6 +64,16 @@ class SttSettings(BaseModel):
         description="Also give the lexicon to Whisper as its initial prompt. Off by default: with Whisper "
         "base it invents text after the speech (see bench/stt.py).",
     )
+    alternatives: int = Field(
+        0, ge=0, le=8,
+        description="Readings of a phone turn the dialog may try when the first one is out of scope: the beam's "
+        "best hypotheses, decoded again for such turns only. Off (0) by default: the second decode adds about "
+        "0.5 s to such a turn on 2 cores, and no in-domain audio here shows what it gains "
+        "(docs/speech-recognition.md, 'Other readings'); 4 where a faster CPU or a GPU allows.")
+    hotwords: bool = Field(
+        False,
+        description="Also give the lexicon's terms to Whisper as hotwords (faster-whisper's previous-text slot): "
+        "see bench/stt.py for what it does to real speech.")
     correction_threshold: float = Field(
         84.0, description="Jamo-level similarity (0-100) above which a near-miss is replaced by a lexicon term."
     )

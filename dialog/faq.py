@@ -6,7 +6,8 @@ the caller's words and each entry's example questions, both with and without
 spaces (callers and Whisper space Korean freely), and a bonus where the caller
 names an entry's topic, among the entries of the intent the dialog acts on (a long, hedged question shares more words with some
 other intent's examples than with its own). When the two best entries score
-within ``did_you_mean_margin`` the caller is asked which one they meant.
+within ``did_you_mean_margin`` the caller is asked which one they meant, unless
+the caller named the topic of one of them and not the other's.
 
 An entry that names a ``lookup`` is answered from the call center's back-end
 (:mod:`dialog.backend`) where it can be, with the entry's own answer where not.
@@ -31,6 +32,7 @@ TOPIC = 15.0  # added where the caller names an entry's topic, the first word of
 class Scored:
     entry: FaqEntry
     score: float
+    named: bool  # the caller named the entry's topic
 
 
 def similarity(text: str, question: str) -> float:
@@ -42,23 +44,41 @@ def rank(domain: Domain, text: str, intent: str | None) -> list[Scored]:
     """The intent's FAQ entries (every entry if it has none), best first."""
     entries = [e for e in domain.faq if e.intent == intent] or list(domain.faq)
     said = text.replace(" ", "")
-    scored = [Scored(e, max(similarity(text, q) for q in (*e.questions, e.title)) + TOPIC * _names_topic(said, e))
-              for e in entries]
+    scored = []
+    for e in entries:
+        named = _names_topic(said, e)
+        scored.append(Scored(e, max(similarity(text, q) for q in (*e.questions, e.title)) + TOPIC * named, named))
     return sorted(scored, key=lambda s: -s.score)
+
+
+def names_topic(domain: Domain, text: str, intent: str) -> bool:
+    """Whether the caller names a topic only the intent's entries have (카드론 for card_loan; not 카드, which
+    other intents' titles share): a question that says what it is about is answered even where the intent
+    model is unsure of the rest of its words."""
+    said = text.replace(" ", "")
+    others = [e.title.replace(" ", "") for e in domain.faq if e.intent != intent]
+    return any(_names_topic(said, e) and not any(_topic(e) in title for title in others)
+               for e in domain.faq if e.intent == intent)
+
+
+def _topic(entry: FaqEntry) -> str:
+    return entry.title.split()[0]
 
 
 def _names_topic(said: str, entry: FaqEntry) -> bool:
     """Whether the caller's words (spaces removed) name the entry's topic, the first word of its title: 카드론
     asked of 카드론 신청 and not of 현금서비스 이용, though both are asked how to apply."""
-    topic = entry.title.split()[0]
-    return len(topic) >= 2 and topic in said
+    return len(_topic(entry)) >= 2 and _topic(entry) in said
 
 
 def answer(domain: Domain, session: Session, text: str, intent: str | None, backend: Backend) -> str:
     """Answer the best entry, or ask which of two close ones was meant."""
     best, *others = rank(domain, text, intent)[:2]
     second = others[0] if others else None
-    if second and best.score < SURE and best.score - second.score <= domain.policy.did_you_mean_margin:
+    # Two close entries are asked about, unless the caller named one's topic and not the other's (토요일에도
+    # 상담원이랑 통화 되나요 몇 시까지 해요: 상담 시간, though 지점 영업시간 shares "몇 시까지 해요").
+    if (second and best.score < SURE and best.score - second.score <= domain.policy.did_you_mean_margin
+            and best.named == second.named):
         session.model, session.state = "faq", "did_you_mean"
         session.pending = {"choices": [best.entry.id, second.entry.id]}
         return domain.responses["did_you_mean"].format(first=best.entry.title, second=second.entry.title)

@@ -4,14 +4,15 @@ The order of precedence, each rule for a reason:
 
 1. A request for a person or a complaint is honoured at once, even mid-form
    (unless the turn is the value the form asked for, or a cancel word that names no person);
-   in a form, a turn that names a person or says anger and gives the form nothing is one too.
+   in a form, a turn that names a person, says anger or reads as a hand-off at any confidence, and gives the
+   form nothing, is one too.
 2. A form in progress owns the turn, unless the caller clearly (``switch_above``)
    asks for something else and gives no value the form could use.
 3. A pending offer or FAQ choice takes the answer to it.
 4. Otherwise the intent's own model: out-of-scope goes to fallback, unless the
-   turn carries a value only one form takes (then that form is offered, the value
+   turn carries values one form takes more of than any other (then that form is offered, the values
    kept); an unsure intent, or a fragment that would start a form, is offered
-   first; everything else is acted on.
+   first (a question that names the topic of one of its answers is answered); everything else is acted on.
 """
 
 from __future__ import annotations
@@ -44,6 +45,12 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         # 그냥 사람이랑 얘기할래요, 왜 이렇게 물어보는 게 많아요 짜증나네: a person named, or anger, in a turn that
         # gives the form nothing, whatever the model heard; asking again would only anger the caller more.
         return hand_off(domain, session, "requested" if answer.names_person else "complaint")
+    if (session.form is not None and route is not None and route.model == "handoff" and not answers_form
+            and not cancels_form):
+        # 이거 번호 불러주고 하는 거 말고요 그냥 직접 통화하고 싶어요: no person word, but the model's best reading
+        # is a hand-off, however unsure, and the form got nothing from the turn: re-asking would not help.
+        session.intent = session.intent or intent
+        return hand_off(domain, session, route.reason or "requested", route.reply)
     prefix = ""
     if session.form is not None:
         switching = (route is not None and route.model in ("faq", "form", "goodbye") and intent != session.intent
@@ -66,9 +73,9 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
             return prefix + clarify.offer(domain, session, taker, answer)
         return clarify.fallback(domain, session)
     # A fragment is offered before a transaction starts; an answer to a question costs nothing, so only an
-    # unsure intent is offered there.
+    # unsure intent is offered there, and not when the caller named the topic of one of its answers (카드론).
     if route.offer and ((route.model == "form" and (utterance_type == "fragment" or not sure))
-                        or (route.model == "faq" and not sure)):
+                        or (route.model == "faq" and not sure and not faq.names_topic(domain, answer.text, intent))):
         return prefix + clarify.offer(domain, session, intent, answer)
     return prefix + begin(domain, session, intent, answer.entities, answer.text, backend)
 
@@ -95,13 +102,15 @@ def begin(domain: Domain, session: Session, intent: str, entities: tuple[Value, 
 
 
 def _form_taking(domain: Domain, answer: Answer) -> str | None:
-    """The one intent whose form takes a value the turn carries, if exactly one does (a day of the month
-    points at the payment date, an amount at no single form). Numbers and free text point at nothing."""
+    """The intent whose form takes the most of the value types the turn carries, if exactly one does (a day
+    of the month points at the payment date; a card and a phone number at the lost card, though several forms
+    take a card; an amount at no single form). Numbers and free text point at nothing."""
     types = {e.type for e in answer.entities} - {"number", "text"}
-    takers = {name for name, route in domain.intents.items()
-              if route.model == "form" and route.offer and types & {t for slot in domain.forms[route.form].slots
-                                                                   for t in slot.entity}}
-    return takers.pop() if len(takers) == 1 else None
+    taken = {name: len(types & {t for slot in domain.forms[route.form].slots for t in slot.entity})
+             for name, route in domain.intents.items() if route.model == "form" and route.offer}
+    most = max(taken.values(), default=0)
+    takers = [name for name, n in taken.items() if n == most]
+    return takers[0] if most and len(takers) == 1 else None
 
 
 def _asked_anything_else(session: Session) -> bool:

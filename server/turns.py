@@ -16,23 +16,26 @@ import datetime as dt
 import functools
 import logging
 import math
+import re
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import soundfile
+from rapidfuzz import fuzz
 
 from core.domain_pack import DomainPack
+from core.lexicon import jamo
 from core.settings import DialogSettings, NluSettings
 from data_tools.calllog.turnlog import TurnLog, TurnRecord
 from dialog.backend import load_backend
 from dialog.domain import Domain
 from dialog.manager import Dialog, Turn
 from dialog.sessions import StoreUnavailable, open_store
-from nlu.understand import EmptyText, Understander, Understanding, get_understander, nothing_said
+from nlu.understand import OUT_OF_SCOPE, EmptyText, Understander, Understanding, get_understander, nothing_said
 from server.metrics import Metrics
 from server.tts import TextToSpeech
 from stt.audio import Audio, to_mulaw, to_pcm16
@@ -41,6 +44,10 @@ from stt.transcribe import Transcriber, Transcript
 
 log = logging.getLogger(__name__)
 MAX_PENDING = 10_000  # turns held in memory while the turn log cannot be written
+# How alike (rapidfuzz ratio of the letters as they sound, core.lexicon.jamo, 0-100) another reading must be to
+# the first to be tried: a reading of the same words (카드 이러버려써 / 카드 잃어버렸어: 92), not a short guess the
+# beam also holds (네.: 0).
+SAME_WORDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,7 @@ class BotTurn:
     turn: Turn
     nlu_ms: float
     dialog_ms: float
+    reading: int = 0  # which of the recogniser's readings was understood: 0, the first (typed text: always 0)
 
     def as_json(self) -> dict[str, Any]:
         """The per-turn JSON of ``kocall chat`` and ``POST /chat`` (identifiers masked)."""
@@ -75,16 +83,40 @@ class Bot:
         self.understander = understander
         self.dialog = dialog
 
-    def turn(self, session_id: str, text: str) -> BotTurn:
-        """One caller utterance in; an empty one (silence, only fillers) is a turn nobody understood."""
+    def turn(self, session_id: str, text: str, readings: Callable[[], Sequence[str]] | None = None) -> BotTurn:
+        """One caller utterance in; an empty one (silence, only fillers) is a turn nobody understood.
+        ``readings``: as :meth:`read` takes them."""
         start = time.perf_counter()
-        try:
-            understood = self.understander.understand(text)
-        except EmptyText:
-            understood = nothing_said()
-        mid = time.perf_counter()
+        understood, reading = self.read(text, readings)
+        return self.answer(session_id, understood, reading, (time.perf_counter() - start) * 1000)
+
+    def read(self, text: str, readings: Callable[[], Sequence[str]] | None = None) -> tuple[Understanding, int]:
+        """What the caller means, and which reading said it (0: ``text``).
+
+        ``readings``: the recogniser's other readings of a spoken turn, asked for only when ``text`` is out of
+        scope; the first of them understood as a request the dialog would act on (in scope, at a
+        confidence it does not question) is taken instead.
+        """
+        understood = self._understand(text)
+        if understood.intent == OUT_OF_SCOPE and readings is not None:
+            sure = self.dialog.domain.policy.confirm_below
+            for n, other in enumerate(readings(), 1):
+                candidate = self._understand(other)
+                if candidate.intent != OUT_OF_SCOPE and candidate.confidence >= sure:
+                    return candidate, n
+        return understood, 0
+
+    def answer(self, session_id: str, understood: Understanding, reading: int = 0, nlu_ms: float = 0.0) -> BotTurn:
+        """The dialog's answer to an understood turn."""
+        start = time.perf_counter()
         turn = self.dialog.respond(session_id, understood, understood.shown()["text"])
-        return BotTurn(understood, turn, (mid - start) * 1000, (time.perf_counter() - mid) * 1000)
+        return BotTurn(understood, turn, nlu_ms, (time.perf_counter() - start) * 1000, reading)
+
+    def _understand(self, text: str) -> Understanding:
+        try:
+            return self.understander.understand(text)
+        except EmptyText:
+            return nothing_said()
 
 
 @functools.lru_cache(maxsize=2)
@@ -146,9 +178,23 @@ class Pipeline:
             transcript = self.transcriber.transcribe(utterance.audio, word_timestamps=False)
         stt_ms = (time.perf_counter() - start) * 1000
         if not transcript.text.strip():
-            return None  # a cough, line noise: no turn
+            # A cough, line noise: no turn. Not even when another reading says something: on noise the beam holds
+            # 네. and 감사합니다. (docs/speech-recognition.md, "Other readings").
+            return None
+
+        def readings() -> list[str]:  # a second decode, only for a turn the first reading left out of scope
+            nonlocal stt_ms
+            again = time.perf_counter()
+            found = self.transcriber.alternatives(utterance.audio, self.transcriber.settings.alternatives)
+            stt_ms += (time.perf_counter() - again) * 1000
+            return other_readings(transcript.text, found)
+
         with _stage("dialog"):
-            turn = self.bot.turn(call_id, transcript.text)
+            nlu_start, stt_before = time.perf_counter(), stt_ms
+            understood, reading = self.bot.read(transcript.text,
+                                                readings if self.transcriber.settings.alternatives else None)
+            nlu_ms = (time.perf_counter() - nlu_start) * 1000 - (stt_ms - stt_before)
+            turn = self.bot.answer(call_id, understood, reading, nlu_ms)
         mulaw, tts_ms = None, 0.0
         if self.tts is not None:
             tts_start = time.perf_counter()
@@ -173,7 +219,7 @@ class Pipeline:
         shown = turn.as_json()
         self._record("phone", call_id, turn, shown, latency, audio=audio_path,
                      sample_rate=utterance.audio.sample_rate, stt_confidence=confidence, no_speech_prob=no_speech)
-        shown.update(stt_confidence=confidence, latency_ms=_rounded(latency))
+        shown.update(stt_confidence=confidence, stt_reading=turn.reading, latency_ms=_rounded(latency))
         return VoiceReply(shown, mulaw)
 
     def _record(self, channel: str, session_id: str, turn: BotTurn, shown: dict, latency: dict[str, float],
@@ -221,6 +267,18 @@ def _stage(name: str) -> Iterator[None]:
         raise TurnFailed("session_store") from exc
     except Exception as exc:
         raise TurnFailed(name) from exc
+
+
+def other_readings(first: str, found: Sequence[str]) -> list[str]:
+    """The readings in ``found`` worth trying after ``first``: other words, but a reading of the same speech
+    (at least ``SAME_WORDS`` alike), not a short guess the beam also holds."""
+    said = _letters(first)
+    return [r for r in found if _letters(r) != said and fuzz.ratio(jamo(_letters(r)), jamo(said)) >= SAME_WORDS]
+
+
+def _letters(text: str) -> str:
+    """The text without spaces and punctuation: two readings that differ only there are one."""
+    return re.sub(r"[\W_]", "", text)
 
 
 def _confidence(transcript: Transcript) -> tuple[float | None, float | None]:

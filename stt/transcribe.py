@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from faster_whisper import WhisperModel
+from faster_whisper.audio import pad_or_trim
+from faster_whisper.tokenizer import Tokenizer
 
 from core.lexicon import Lexicon
 from core.settings import SttSettings
@@ -24,6 +27,7 @@ from stt.vad import speech_onset
 
 WINDOW_S = 30.0  # Whisper decodes at most this much audio at a time
 MAX_NEW_TOKENS = 224  # half the 448-token context, as Whisper samples; leaves room for a prompt
+MAX_INITIAL_TIMESTAMP = 50  # the first timestamp token at most 1 s in (20 ms steps), as faster-whisper decodes
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ class Transcriber:
             vad_filter=self.settings.vad,
             word_timestamps=word_timestamps,
             initial_prompt=self.lexicon.prompt() if self.lexicon and self.settings.prompt_biasing else None,
+            hotwords=self.lexicon.prompt() if self.lexicon and self.settings.hotwords else None,
             suppress_tokens=self.suppress_tokens,
             condition_on_previous_text=False,
             max_new_tokens=cap,
@@ -102,6 +107,31 @@ class Transcriber:
 
     def transcribe(self, audio: Audio, *, word_timestamps: bool = True) -> Transcript:
         return Transcript.of(audio, self.segments(audio, word_timestamps=word_timestamps))
+
+    def alternatives(self, audio: Audio, n: int) -> list[str]:
+        """Up to ``n`` different readings of a turn's first 30 s, best first: the beam's ``n`` best hypotheses
+        (the beam at least ``n`` wide), lexicon-corrected; those that differ only in punctuation count once.
+
+        A second decode, for the turns whose first reading made no sense to the dialog: the same prompt as
+        :meth:`segments`, so the first hypothesis is its reading, but no temperature fallback and no
+        no-speech check (on noise the beam holds short guesses such as 네.; the caller filters).
+        """
+        samples = audio.at_rate(MODEL_RATE).samples[: int(WINDOW_S * MODEL_RATE)]
+        model = self.model
+        features = pad_or_trim(model.feature_extractor(samples)[:, :-1])
+        tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe",
+                              language=self.settings.language)
+        prompt = model.get_prompt(tokenizer, [])  # with timestamps, as transcribe() decodes: the same best reading
+        result = model.model.generate(
+            model.encode(features), [prompt], beam_size=max(n, self.settings.beam_size), num_hypotheses=n,
+            max_length=len(prompt) + MAX_NEW_TOKENS, suppress_tokens=self.suppress_tokens, suppress_blank=True,
+            max_initial_timestamp_index=MAX_INITIAL_TIMESTAMP,
+        )[0]
+        readings: dict[str, str] = {}  # by its letters: hypotheses that differ only in punctuation are one
+        for tokens in result.sequences_ids:
+            text = self._correct(Segment(0.0, 0.0, tokenizer.decode(tokens).strip(), 0.0, 0.0)).text
+            readings.setdefault(re.sub(r"[\W_]", "", text), text)
+        return [text for key, text in readings.items() if key]
 
     def _correct(self, segment: Segment) -> Segment:
         """Lexicon post-correction, applied to words so that text and word timings agree."""

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -431,3 +431,80 @@ def test_an_faq_answer_prefers_the_entry_whose_topic_the_caller_names(pack):
     assert dialog.respond("l", Reading(said, "card_loan", 0.9)).state == "answered:card_loan"
     said = "현금서비스 좀 받아 보려고 하는데요 어떻게 신청하는 건지 해서요"
     assert dialog.respond("m", Reading(said, "card_loan", 0.9)).state == "answered:cash_advance"
+
+
+@pytest.mark.parametrize("said, state", [
+    ("일요일에도 상담원하고 얘기할 수 있어요 몇 시까지 해요", "answered:opening_hours"),  # 상담 named: no question
+    ("주말엔 지점 몇 시까지 해요", "answered:branch_hours"),
+    ("언제까지 해요", "did_you_mean"),  # neither named: which one is asked
+])
+def test_two_close_faq_entries_are_asked_about_only_when_the_caller_names_neither(said, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("h", Reading(said, "opening_hours", 0.9)).state == state
+
+
+@pytest.mark.parametrize("said, model", [
+    ("저기 카드론 그거 어떻게 받는 거예요", "faq"),  # 카드론: only card_loan's answers have that topic
+    ("카드 그거 어떻게 하는 거예요", "offer"),  # 카드: every intent's titles share it, so the model's doubt stands
+])
+def test_an_unsure_faq_intent_is_answered_when_the_caller_names_its_own_topic(said, model, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    intent = "card_loan" if "카드론" in said else "card_application"
+    assert dialog.respond("u", Reading(said, intent, 0.45)).model == model
+
+
+def test_an_out_of_scope_reading_gives_way_to_the_recognisers_next_reading_in_scope(pack):
+    """A spoken turn first read as "오늘 날씨 어때" (out of scope) whose second reading is a request is answered
+    as that request; a turn read in scope at once never asks the recogniser again."""
+    bot = Bot(ScriptedUnderstander(EntityExtractor.load(pack.gazetteer)), Dialog(Domain.load(pack.domain), MemoryStore()))
+    turn = bot.turn("n", "오늘 날씨 어때", lambda: ["내일 비 온대", "카드 잃어버렸어"])
+    assert (turn.reading, turn.understood.intent, turn.turn.model) == (2, "lost_card", "form")
+    assert bot.turn("o", "오늘 날씨 어때", lambda: ["내일 비 온대"]).reading == 0  # none better: the first stands
+
+    def never() -> list[str]:
+        raise AssertionError("asked for other readings of a turn already understood")
+
+    assert bot.turn("p", "카드를 분실했어요", never).reading == 0
+
+
+def test_an_unsure_reading_in_scope_does_not_replace_the_first(pack):
+    class Unsure(ScriptedUnderstander):
+        def understand(self, text: str) -> Understanding:
+            meant = super().understand(text)
+            return replace(meant, confidence=0.4) if meant.intent != "out_of_scope" else meant
+
+    bot = Bot(Unsure(EntityExtractor.load(pack.gazetteer)), Dialog(Domain.load(pack.domain), MemoryStore()))
+    assert bot.turn("q", "오늘 날씨 어때", lambda: ["카드 잃어버렸어"]).reading == 0
+
+
+def test_only_readings_of_the_same_speech_are_tried_after_the_first():
+    from server.turns import other_readings
+
+    found = ["카드 이러버려써.", "카드 잃어버렸어", "네.", "감사합니다."]
+    assert other_readings("카드 이러버려써", found) == ["카드 잃어버렸어"]
+
+
+def test_in_a_form_an_unsure_hand_off_reading_that_gives_the_form_nothing_hands_off(pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    entities = EntityExtractor.load(pack.gazetteer)
+    assert dialog.respond("d", Reading("카드를 분실했어요", "lost_card")).state == "asking:card_type"
+    card = tuple(entities.extract("신용카드요"))
+    assert dialog.respond("d", Reading("신용카드요", "lost_card", 0.9, "fragment", card)).state == "asking:phone"
+    turn = dialog.respond("d", Reading("이거 말고요 그냥 직접 통화할래요", "agent", 0.45))
+    assert turn.model == "handoff" and turn.handoff["reason"] == "requested"
+    # The same unsure reading beside the number the form asked for fills the slot instead.
+    dialog.respond("e", Reading("카드를 분실했어요", "lost_card"))
+    dialog.respond("e", Reading("신용카드요", "lost_card", 0.9, "fragment", card))
+    said = "통화는 공일공 일이삼사 오육칠팔로 해 주세요"
+    turn = dialog.respond("e", Reading(said, "agent", 0.45, "command", tuple(entities.extract(said))))
+    assert turn.state == "confirming" and turn.slots["phone"] == "010-****-5678"
+
+
+def test_values_one_form_takes_most_of_point_at_it_after_a_misunderstanding(pack):
+    """A card and a phone number: several forms take a card, only the lost card takes both."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    said = "지하철에서 지갑째 없어졌는데 신용카드요 연락은 공일공 일이삼사 오육칠팔로 주세요"
+    entities = tuple(EntityExtractor.load(pack.gazetteer).extract(said))
+    offered = dialog.respond("f", Reading(said, "out_of_scope", 0.5, "statement", entities))
+    assert offered.model == "offer" and "분실" in offered.reply
+    assert dialog.respond("f", Reading("네", "affirm")).state == "confirming"  # both values kept

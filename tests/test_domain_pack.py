@@ -22,8 +22,23 @@ from .conftest import server_settings
 
 def test_the_card_bank_pack_is_complete_and_the_default(pack):
     assert Settings().pack() == pack and pack.name == "card_bank"
-    for path in (pack.domain, pack.intents, pack.gazetteer, pack.lexicon, pack.informal_test, pack.intent_model):
+    for path in (pack.domain, pack.intents, pack.out_of_scope, pack.gazetteer, pack.lexicon, pack.informal_test,
+                 pack.intent_model):
         assert path.exists(), path
+
+
+def test_no_test_request_of_the_pack_is_also_a_training_example(pack):
+    """The informal and caller test sets judge the intent model only if it never learnt their rows: no test text
+    (spacing and punctuation aside) is an intent or out-of-scope example."""
+    from data_tools.augment.dataset import load_examples
+    from nlu.normalize import normalize
+
+    def texts(path):
+        return {normalize(e.text).replace(" ", "") for e in load_examples(path)}
+
+    training = texts(pack.intents) | texts(pack.out_of_scope)
+    for test_set in (pack.informal_test, pack.folder / "caller_test.csv"):
+        assert not texts(test_set) & training, test_set.name
 
 
 def test_a_pack_that_is_missing_or_incomplete_is_named_with_what_to_do(tmp_path, pack):

@@ -179,16 +179,17 @@ def test_subword_vocabulary_is_the_same_on_every_training():
     assert runs[0].tokenize("[CLS] 카드 [MASK]") == ["[CLS]", "카드", "[MASK]"]
 
 
-def test_out_of_scope_threshold_weighs_turning_chat_away_as_much_as_answering_callers():
+def test_out_of_scope_threshold_weighs_a_caller_turned_away_twice_a_chat_line_answered():
     # 100 in-scope rows answered right with confidence spread over 0.30-0.69, and 10 chat rows answered
-    # "balance" with 0.5: turning the chat away costs the least sure callers. Best macro-F1 keeps the chat
-    # (a threshold of 0.3 or under); the balanced rule turns it away at the first step over 0.5.
+    # "balance" with one confidence. At 0.5, turning the chat away would turn away half the callers as well:
+    # the chat is kept. At 0.4, it costs a third of them: it is turned away at the first step over 0.4.
     labels = ["balance", *(f"other_{i}" for i in range(9)), OUT_OF_SCOPE]
-    conf = np.concatenate([np.linspace(0.30, 0.69, 100), np.full(10, 0.5)])
-    probs = np.column_stack([conf, *[(1 - conf) / 10] * 10])  # "balance" first on every row
     gold = ["balance"] * 100 + [OUT_OF_SCOPE] * 10
-    assert choose_threshold(probs, gold, labels) == 0.525
-    assert choose_threshold(probs[:100], gold[:100], labels) == 0.0  # no chat to turn away: keep every answer
+    for chat, threshold in ((0.5, 0.0), (0.4, 0.425)):
+        conf = np.concatenate([np.linspace(0.30, 0.69, 100), np.full(10, chat)])
+        probs = np.column_stack([conf, *[(1 - conf) / 10] * 10])  # "balance" first on every row
+        assert choose_threshold(probs, gold, labels) == threshold
+        assert choose_threshold(probs[:100], gold[:100], labels) == 0.0  # no chat to turn away: keep every answer
 
 
 def test_temperature_scaling_tames_overconfident_logits():

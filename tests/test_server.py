@@ -185,6 +185,7 @@ def test_real_speech_streamed_as_twilio_media_gets_understood_and_answered(clien
         ws.send_text(json.dumps({"event": "stop", "sequenceNumber": "999", "streamSid": "MZ1", "stop": {}}))
     assert reply["event"] == "kocall.reply" and reply["streamSid"] == "MZ1"
     assert reply["turn"]["intent"] == "out_of_scope" and reply["turn"]["dialog"]["model"] == "fallback"
+    assert reply["turn"]["stt_reading"] == 0  # the first reading was understood (other readings: off by default)
     assert reply["text"] == reply["turn"]["reply"] and '<Say language="ko-KR">' in reply["twiml"]
     assert cer(leopard_reference["text"], reply["turn"]["text"]) <= 0.2
     (turn,) = [t for t in TurnLog(data_dir / "turns.sqlite").read() if t.session_id == call]
@@ -194,22 +195,24 @@ def test_real_speech_streamed_as_twilio_media_gets_understood_and_answered(clien
 
 
 def test_three_misunderstood_utterances_on_the_phone_end_with_a_person(settings, models_dir, tmp_path):
-    """The third miss hands off: the bot says so, closes the stream, and Twilio's next request dials an agent."""
-    app = create_app(server_settings(settings, models_dir, tmp_path, agent_number="+8215880000"))
+    """The third miss hands off: the bot says so, closes the stream, and Twilio's next request dials an agent.
+    With the recogniser's other readings on: none of a narrated sentence's is a request, so each turn stays a miss."""
+    configured = server_settings(settings, models_dir, tmp_path, agent_number="+8215880000")
+    app = create_app(configured.model_copy(update={"stt": configured.stt.model_copy(update={"alternatives": 4})}))
     call = "CA" + uuid.uuid4().hex
     audio = [speech_then_silence(LEOPARD)] * 3
-    states = []
     with TestClient(app) as client, media_socket(client) as ws:
         sequence = stream(ws, "MZ2", call, audio[0])
-        states.append(json.loads(ws.receive_text())["turn"]["dialog"]["state"])
+        turns = [json.loads(ws.receive_text())["turn"]]
         for clip in audio[1:]:
             sequence = stream(ws, "MZ2", call, clip, first_sequence=sequence)
-            states.append(json.loads(ws.receive_text())["turn"]["dialog"]["state"])
+            turns.append(json.loads(ws.receive_text())["turn"])
         stream(ws, "MZ2", call, b"\xff" * 160, first_sequence=sequence)  # the next frame finds the bot done
         with pytest.raises(WebSocketDisconnect):
             ws.receive_text()
         after = signed_post(client, "/twilio/next", {"CallSid": call})
-    assert states == ["reprompt:1", "reprompt:2", "repeated_misunderstanding"]
+    assert [t["dialog"]["state"] for t in turns] == ["reprompt:1", "reprompt:2", "repeated_misunderstanding"]
+    assert [t["stt_reading"] for t in turns] == [0, 0, 0] and all(t["latency_ms"]["stt"] > 0 for t in turns)
     assert after.status_code == 200 and "<Dial>+8215880000</Dial>" in after.text
 
 

@@ -117,3 +117,14 @@ def test_a_short_reply_is_not_written_as_a_loop(settings, transcriber, leopard, 
     capped = get_transcriber(settings.stt.model_copy(update={"max_tokens_per_second": 20.0}), settings.cache_dir,
                              settings.pack().lexicon)
     assert _loops(capped.transcribe(reply).text)
+
+
+def test_other_readings_of_a_turn_are_distinct_and_led_by_the_first(transcriber, leopard, leopard_reference):
+    """The beam's best hypotheses of the phone-path recording: the first is what transcribe() reads, and no two
+    differ only in punctuation."""
+    phone = telephone(leopard)
+    readings = transcriber.alternatives(phone, 4)
+    letters = ["".join(ch for ch in r if ch.isalnum()) for r in readings]
+    first = "".join(ch for ch in transcriber.transcribe(phone, word_timestamps=False).text if ch.isalnum())
+    assert 2 <= len(readings) <= 4 and len(set(letters)) == len(letters) and letters[0] == first
+    assert min(cer(leopard_reference["text"], r) for r in readings) <= cer(leopard_reference["text"], readings[0])

@@ -193,10 +193,16 @@ def _calibrate(classifier: TextClassifier, texts: list[str], gold: np.ndarray) -
     return softmax(mixed / meta.mix_temperature)
 
 
-def choose_threshold(probs: np.ndarray, gold: Sequence[str], labels: list[str]) -> float:
-    """Confidence below which an answer becomes out_of_scope: on validation rows, the best mean of two
-    shares that count alike whatever the rows' mix, in-scope rows answered right and out-of-scope rows
-    turned away (the lowest such threshold on a tie).
+# A caller turned away counts twice an unrelated line answered: the ceilings a call center sets on the two,
+# at most 5% of requests turned away and 10% of unrelated lines answered (issue 20).
+IN_SCOPE_WEIGHT = 2.0
+
+
+def choose_threshold(probs: np.ndarray, gold: Sequence[str], labels: list[str],
+                     in_scope_weight: float = IN_SCOPE_WEIGHT) -> float:
+    """Confidence below which an answer becomes out_of_scope: on validation rows, the best weighted mean of two
+    shares, whatever the rows' mix: in-scope rows answered right (weight ``in_scope_weight``) and out-of-scope
+    rows turned away (1); the lowest such threshold on a tie.
 
     Not the best macro-F1: that weighs out_of_scope as one label in eighteen on a nearly flat curve, so its
     best point swings with the seed (docs/understanding.md, "Intent").
@@ -208,8 +214,9 @@ def choose_threshold(probs: np.ndarray, gold: Sequence[str], labels: list[str]) 
     def score(threshold: float) -> float:
         kept = conf >= threshold
         # in scope: kept and right; out of scope: turned away, or answered out_of_scope (right) anyway
-        shares = [(kept & right)[~oos], (~kept | right)[oos]]
-        return float(np.mean([share.mean() for share in shares if share.size]))
+        shares = [(in_scope_weight, (kept & right)[~oos]), (1.0, (~kept | right)[oos])]
+        shares = [(weight, share) for weight, share in shares if share.size]
+        return sum(weight * share.mean() for weight, share in shares) / sum(weight for weight, _ in shares)
 
     return round(float(max(np.arange(0.0, 0.96, 0.025), key=score)), 3)  # max keeps the first, lowest, best
 

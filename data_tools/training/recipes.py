@@ -4,8 +4,11 @@
   stratified (train / validation / polite test) *before* augmentation; train is
   augmented with every casual-speech transform, validation with banmal and
   fragments so that calibration and the out-of-scope threshold are chosen on
-  text that looks like callers. Out-of-scope examples are unrelated utterances
-  from 3i4K (chat data from ``chatbot_data`` is kept for evaluating that).
+  text that looks like callers. Out-of-scope examples are the pack's own
+  (``out_of_scope.csv``: requests near the domain it does not serve, wrong
+  numbers), split and augmented with the intents' examples so that no style
+  means "out of scope", and unrelated utterances from 3i4K (chat data from
+  ``chatbot_data`` is kept for evaluating that).
 * **utterance type**: 3i4K, split stratified with identical texts kept together.
 
 Why each setting is what it is, with the runs behind it: docs/understanding.md.
@@ -56,12 +59,18 @@ TRANSFORMER_NGRAM = "transformer + n-gram"  # the metrics of a model that carrie
 # The version of each default model's recipe (data, config, what the folder holds), raised when a change makes
 # folders trained before worth replacing: `kocall serve` retrains a default folder with a lower one (folders
 # from before it was recorded: 1), and a test holds the shipped models to it.
-RECIPES = {INTENT: 4, UTTERANCE_TYPE: 3}
+RECIPES = {INTENT: 5, UTTERANCE_TYPE: 3}
 
 
 def intent_examples(pack: DomainPack | None = None) -> list[Example]:
     """The pack's polite intent examples (default: the bundled card/bank pack)."""
     return load_examples((pack or find_pack(DEFAULT_PACK)).intents)
+
+
+def pack_out_of_scope_examples(pack: DomainPack | None = None) -> list[Example]:
+    """The pack's own out-of-scope requests; none if the pack has no ``out_of_scope.csv``."""
+    path = (pack or find_pack(DEFAULT_PACK)).out_of_scope
+    return [replace(e, label=OUT_OF_SCOPE) for e in load_examples(path)] if path.is_file() else []
 
 
 def informal_test_examples(pack: DomainPack | None = None) -> list[Example]:
@@ -80,7 +89,8 @@ def out_of_scope_examples(data_dir: Path, n: int, seed: int = 13, pack: DomainPa
 
 def intent_data(data_dir: Path = SHARED_DATA, seed: int = 13, pack: DomainPack | None = None) -> DatasetDict:
     """Splits of the pack's intent data; train and validation augmented, test left polite."""
-    data = split(intent_examples(pack), validation=0.15, test=POLITE_TEST, seed=seed)
+    data = split(intent_examples(pack) + pack_out_of_scope_examples(pack), validation=0.15, test=POLITE_TEST,
+                 seed=seed)
     data = augment(data, TRAIN_TRANSFORMS, seed)
     validation = augment(DatasetDict({"train": data["validation"]}), VALIDATION_TRANSFORMS, seed)["train"]
     oos = split(out_of_scope_examples(data_dir, OOS_TRAIN + OOS_VALIDATION, seed, pack),
