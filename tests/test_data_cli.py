@@ -90,3 +90,18 @@ def test_unknown_transform_and_wrong_columns_fail_clearly(tmp_path):
     source.write_text("text,label\n안녕,0\n", encoding="utf-8")
     out = kocall("data", "augment", str(source), str(tmp_path / "o.jsonl"), "--transforms", "shout")
     assert out.returncode == 2 and "unknown transform" in out.stderr.decode()
+
+
+def test_check_of_a_domain_pack_reports_a_test_row_that_is_also_an_example(tmp_path, pack):
+    import shutil
+
+    own = shutil.copytree(pack.folder, tmp_path / "pack", ignore=shutil.ignore_patterns("models"))
+    clean = json.loads(kocall("data", "check", str(own), "--json").stdout)
+    assert set(clean["rows"]) == {"training", "informal_test", "caller_test"} and clean["leaks"] == 0
+    # One test request, copied into the examples with a question mark of its own: the same utterance.
+    test_row = (own / "informal_test.csv").read_text("utf-8").splitlines()[1]
+    with open(own / "intents.csv", "a", encoding="utf-8") as f:
+        f.write(test_row.replace(",", "?,", 1) + "\n")
+    out = kocall("data", "check", str(own))
+    assert out.returncode == 0 and "split leakage (same or near-same text in two splits): 1" in out.stdout.decode()
+    assert "training: " in out.stdout.decode() and "informal_test: " in out.stdout.decode()

@@ -508,3 +508,13 @@ def test_values_one_form_takes_most_of_point_at_it_after_a_misunderstanding(pack
     offered = dialog.respond("f", Reading(said, "out_of_scope", 0.5, "statement", entities))
     assert offered.model == "offer" and "분실" in offered.reply
     assert dialog.respond("f", Reading("네", "affirm")).state == "confirming"  # both values kept
+
+
+def test_naming_the_slot_to_correct_is_no_change_of_topic(pack):
+    """Asked which item to change, 희망 한도요 names the limit slot, though its words read as a limit inquiry."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    said = "신용카드 한도를 오백만 원으로 올려 주세요"
+    entities = tuple(EntityExtractor.load(pack.gazetteer).extract(said))
+    assert dialog.respond("s", Reading(said, "limit_increase", 0.95, "command", entities)).state == "confirming"
+    assert dialog.respond("s", Reading("아니요", "deny")).state == "correcting"
+    assert dialog.respond("s", Reading("희망 한도요", "limit_inquiry", 0.93, "fragment")).state == "asking:amount"
