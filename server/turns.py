@@ -16,7 +16,6 @@ import datetime as dt
 import functools
 import logging
 import math
-import re
 import sqlite3
 import threading
 import time
@@ -40,7 +39,7 @@ from server.metrics import Metrics
 from server.tts import TextToSpeech
 from stt.audio import Audio, to_mulaw, to_pcm16
 from stt.endpoint import Utterance
-from stt.transcribe import Transcriber, Transcript
+from stt.transcribe import Transcriber, Transcript, letters
 
 log = logging.getLogger(__name__)
 MAX_PENDING = 10_000  # turns held in memory while the turn log cannot be written
@@ -272,13 +271,8 @@ def _stage(name: str) -> Iterator[None]:
 def other_readings(first: str, found: Sequence[str]) -> list[str]:
     """The readings in ``found`` worth trying after ``first``: other words, but a reading of the same speech
     (at least ``SAME_WORDS`` alike), not a short guess the beam also holds."""
-    said = _letters(first)
-    return [r for r in found if _letters(r) != said and fuzz.ratio(jamo(_letters(r)), jamo(said)) >= SAME_WORDS]
-
-
-def _letters(text: str) -> str:
-    """The text without spaces and punctuation: two readings that differ only there are one."""
-    return re.sub(r"[\W_]", "", text)
+    said = letters(first)
+    return [r for r in found if letters(r) != said and fuzz.ratio(jamo(letters(r)), jamo(said)) >= SAME_WORDS]
 
 
 def _confidence(transcript: Transcript) -> tuple[float | None, float | None]:

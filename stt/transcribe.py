@@ -130,7 +130,7 @@ class Transcriber:
         readings: dict[str, str] = {}  # by its letters: hypotheses that differ only in punctuation are one
         for tokens in result.sequences_ids:
             text = self._correct(Segment(0.0, 0.0, tokenizer.decode(tokens).strip(), 0.0, 0.0)).text
-            readings.setdefault(re.sub(r"[\W_]", "", text), text)
+            readings.setdefault(letters(text), text)
         return [text for key, text in readings.items() if key]
 
     def _correct(self, segment: Segment) -> Segment:
@@ -152,6 +152,11 @@ class Transcriber:
             words[edit.start:edit.end] = [Word(span[0].start, span[-1].end, edit.text,
                                                min(w.probability for w in span))]
         return replace(segment, words=tuple(words), text=" ".join(w.word for w in words))
+
+
+def letters(text: str) -> str:
+    """The text without spaces and punctuation: two readings that differ only there are one."""
+    return re.sub(r"[\W_]", "", text)
 
 
 def _tokens_with(model: WhisperModel, digits: bool, latin: bool) -> list[int]:
