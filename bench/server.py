@@ -6,7 +6,10 @@ Korean speech from ../shared/data as 20 ms mu-law media messages in real time
 (three utterances with pauses; calls start within --spread seconds), and measures, per
 utterance, the time from the end of its speech (Silero VAD on the clip) to the reply. This includes the
 endpointer's 500 ms of silence: it is what a caller waits. Dropped frames are
-frames sent that the server never counted. Then /chat requests per second.
+frames sent that the server never counted; early decodes are the caller pauses the server started decoding
+(``decode_on_pause``), those whose decode the turn used, and those it skipped for want of a free worker.
+Then /chat requests per second. ``KOCALL_ENDPOINT__DECODE_ON_PAUSE=false`` (or any setting) in the
+environment reaches the server.
 
 What "the reply" is depends on the voice (--tts):
 
@@ -138,20 +141,26 @@ async def stream(port: int, stream_sid: str, call_sid: str, clips: list[tuple[by
     results["late"] += late
 
 
-def frames_counted(port: int) -> float:
+def counted(port: int) -> dict[str, float]:
+    """The server's counters now: media frames, and caller pauses decoded early (started, used, no worker)."""
     text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
-    return next((float(line.split()[-1]) for line in text.splitlines()
-                 if line.startswith("kocall_media_frames_total")), 0.0)
+    values = {line.split()[0]: float(line.split()[-1]) for line in text.splitlines()
+              if line.startswith(("kocall_media_frames_total", "kocall_early_decodes_total"))}
+    return {"frames": values.get("kocall_media_frames_total", 0.0),
+            **{outcome: values.get(f'kocall_early_decodes_total{{outcome="{outcome}"}}', 0.0)
+               for outcome in ("started", "used", "no_worker")}}
 
 
 async def run_calls(port: int, n: int, clips: list[tuple[bytes, int]], pause_s: float, spread_s: float,
                     twilio_api: FakeHttp | None = None) -> dict:
     results = {"latency": [], "missing": 0, "sent": 0, "late": 0}
-    before = frames_counted(port)
+    before = counted(port)
     began = time.perf_counter()
     await asyncio.gather(*(call(port, i, clips, pause_s, spread_s, results, twilio_api) for i in range(n)))
     results["seconds"] = time.perf_counter() - began
-    results["dropped"] = results["sent"] - (frames_counted(port) - before)
+    after = counted(port)
+    results["dropped"] = results["sent"] - (after["frames"] - before["frames"])
+    results["early"] = {k: int(after[k] - before[k]) for k in ("started", "used", "no_worker")}
     return results
 
 
@@ -223,13 +232,14 @@ def main() -> None:
                 asyncio.run(run_calls(port, 1, clips[:1], args.pause, 0.0, twilio_api))  # warm-up: prompts cached
                 print(f"\n--tts {mode}" + (f" (engine {args.engine_delay:.2f} s a request)" if engine else ""))
                 print(f"{'calls':>5s} {'utterances':>10s} {'p50 s':>6s} {'p95 s':>6s} {'max s':>6s} "
-                      f"{'unanswered':>10s} {'frames sent':>11s} {'dropped':>7s} {'sent late':>9s}")
+                      f"{'unanswered':>10s} {'frames sent':>11s} {'dropped':>7s} {'sent late':>9s}  "
+                      f"early decodes: started / used / no worker")
                 for n in args.calls:
                     r = asyncio.run(run_calls(port, n, clips, args.pause, args.spread, twilio_api))
                     lat = r["latency"]
                     print(f"{n:5d} {len(lat):10d} {statistics.median(lat):6.2f} {percentile(lat, 0.95):6.2f} "
-                          f"{max(lat):6.2f} {r['missing']:10d} {r['sent']:11d} {r['dropped']:7.0f} {r['late']:9d}",
-                          flush=True)
+                          f"{max(lat):6.2f} {r['missing']:10d} {r['sent']:11d} {r['dropped']:7.0f} {r['late']:9d}  "
+                          f"{r['early']['started']} / {r['early']['used']} / {r['early']['no_worker']}", flush=True)
                 if engine is not None:
                     print(f"engine requests: {len(engine.requests)}")
                 if mode == args.tts[0]:

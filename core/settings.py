@@ -96,6 +96,11 @@ class EndpointSettings(BaseModel):
     min_utterance_ms: int = Field(250, description="Shorter bursts (clicks, coughs) are dropped.")
     max_utterance_s: float = Field(15.0, description="An utterance is cut here even if the caller keeps talking.")
     preroll_ms: int = Field(300, description="Audio kept from before the detected start.")
+    decode_on_pause: bool = Field(
+        True, description="On a call, start transcribing once the caller has paused for 200 ms (the utterance's "
+        "audio is final then: it keeps 200 ms of trailing silence), if a worker is free; when the pause turns out "
+        "to be the end, the text is ready up to end_silence_ms - 200 ms sooner. A pause the caller talks on after "
+        "costs a decode that is thrown away.")
 
 
 class NluSettings(BaseModel):

@@ -3,7 +3,9 @@
 Frames are endpointed on the event loop (G.711 decode, resampling and the
 streaming VAD cost about 0.4 ms per 20 ms frame); each finished utterance is
 handed to the worker pool for transcription, understanding and speech, so one
-slow call cannot stall the others. A call's utterances are answered in order,
+slow call cannot stall the others. When the caller pauses and a worker is free,
+the utterance is transcribed at once (``decode_on_pause``): if the pause becomes
+the end of the turn, its text is ready or nearly so when the endpointer ends it. A call's utterances are answered in order,
 one at a time. When the pool's queue is full a new utterance waits for a place
 (back-pressure) while frames keep being read, so no audio is dropped.
 
@@ -32,9 +34,9 @@ import httpx
 
 from server import twilio, twilio_rest
 from server.services import Services
-from server.turns import TurnFailed, VoiceReply
+from server.turns import Heard, TurnFailed, VoiceReply
 from stt.audio import to_mulaw
-from stt.endpoint import Endpointer, SpeechStarted, Utterance
+from stt.endpoint import Endpointer, Event, SpeechPaused, SpeechStarted, Utterance
 
 log = logging.getLogger(__name__)
 Send = Callable[[str], Awaitable[None]]
@@ -69,6 +71,7 @@ class Call:
         self._last_sequence: int | None = None
         self._tasks: set[asyncio.Task] = set()
         self._previous: asyncio.Task | None = None  # the last reply in the chain
+        self._early: tuple[Utterance, asyncio.Task[Heard | None]] | None = None  # decoding since the caller paused
         # After a goodbye or a hand-off: the mark of the closing reply, or "said" once it is out as text.
         # The stream is then closed and Twilio goes on to /twilio/next.
         self._last_words: str | None = None
@@ -97,7 +100,7 @@ class Call:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _on_event(self, event: SpeechStarted | Utterance) -> None:
+    async def _on_event(self, event: Event) -> None:
         if isinstance(event, SpeechStarted):
             if self.playing is not None and self.stream_sid:
                 await self.send(twilio.clear_message(self.stream_sid))
@@ -105,26 +108,60 @@ class Call:
             return
         if self._redirected:
             return  # said while Twilio switches to saying the reply: this stream is closing
+        if isinstance(event, SpeechPaused):
+            self._decode_early(event.utterance)
+            return
+        early, self._early = self._early, None
+        heard = early[1] if early is not None and early[0].end_s == event.end_s else None
+        if heard is not None:
+            self.services.metrics.early_decodes.labels("used").inc()
         previous = self._previous
-        task = asyncio.create_task(self._answer(event, time.perf_counter(), previous))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task = self._start(self._answer(event, time.perf_counter(), previous, heard))
         self._previous = task
 
-    async def _answer(self, utterance: Utterance, ended_at: float, previous: asyncio.Task | None) -> None:
+    def _decode_early(self, utterance: Utterance) -> None:
+        """Transcribe a paused utterance now, if a worker is free: the pause may be the end of the turn."""
+        services = self.services
+        if not services.settings.endpoint.decode_on_pause:
+            return
+        if services.busy >= services.settings.server.workers:
+            services.metrics.early_decodes.labels("no_worker").inc()
+            return
+        services.metrics.early_decodes.labels("started").inc()
+        self._early = (utterance, self._start(self._hear(utterance)))
+
+    async def _hear(self, utterance: Utterance) -> Heard | None:
+        """What an early decode heard; None where it failed (the turn then decodes again, and a second failure
+        is the turn's)."""
+        try:
+            return await self.services.run(self.services.pipeline.hear, utterance)
+        except Exception:
+            log.warning("call %s: an early decode failed; the utterance is decoded again", self.call_sid,
+                        exc_info=True)
+            return None
+
+    def _start(self, work: Awaitable) -> asyncio.Task:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _answer(self, utterance: Utterance, ended_at: float, previous: asyncio.Task | None,
+                      heard: asyncio.Task[Heard | None] | None) -> None:
         self.services.answering += 1
         try:
-            await self._answer_in_turn(utterance, ended_at, previous)
+            await self._answer_in_turn(utterance, ended_at, previous, heard)
         finally:
             self.services.answering -= 1
 
-    async def _answer_in_turn(self, utterance: Utterance, ended_at: float, previous: asyncio.Task | None) -> None:
+    async def _answer_in_turn(self, utterance: Utterance, ended_at: float, previous: asyncio.Task | None,
+                              heard: asyncio.Task[Heard | None] | None) -> None:
         if previous is not None:
             await asyncio.gather(previous, return_exceptions=True)  # answer in the order spoken
         async with self.services.queue:
             try:
                 reply = await self.services.run(self.services.pipeline.voice, self.call_sid or "call", utterance,
-                                                ended_at)
+                                                ended_at, await heard if heard is not None else None)
                 self._failures = 0
             except Exception as exc:  # TurnFailed names the stage; anything else failed around the stages
                 log.exception("call %s: the turn failed", self.call_sid)
@@ -187,3 +224,4 @@ class Call:
         if self._last_sequence is not None and sequence > self._last_sequence + 1:
             self.services.metrics.media_gaps.inc(sequence - self._last_sequence - 1)
         self._last_sequence = sequence
+

@@ -1,4 +1,4 @@
-"""Prometheus metrics: turns, per-stage latency, errors, live calls, media frames.
+"""Prometheus metrics: turns, per-stage latency, errors, live calls, media frames, early decodes.
 
 Each app gets its own registry, so several apps in one process (tests) do not
 share counters.
@@ -23,6 +23,7 @@ class Metrics:
     calls_active: Gauge
     media_frames: Counter
     media_gaps: Counter
+    early_decodes: Counter
 
     @classmethod
     def create(cls) -> Metrics:
@@ -36,6 +37,9 @@ class Metrics:
             calls_active=Gauge("kocall_calls_active", "Media streams open now", registry=r),
             media_frames=Counter("kocall_media_frames", "Inbound 20 ms audio frames", registry=r),
             media_gaps=Counter("kocall_media_gaps", "Inbound frames missing by sequence number", registry=r),
+            early_decodes=Counter("kocall_early_decodes", "Caller pauses: 'started' a decode, 'used' by the turn "
+                                  "the pause ended (started - used: decodes thrown away as the caller went on), "
+                                  "'no_worker' (none free)", ["outcome"], registry=r),
         )
 
     def observe(self, channel: str, latency_ms: dict[str, float]) -> None:

@@ -127,6 +127,14 @@ def get_bot(nlu: NluSettings, dialog: DialogSettings, cache_dir: Path, pack: Dom
 
 
 @dataclass(frozen=True)
+class Heard:
+    """The first reading of a caller utterance, and the seconds its decode took."""
+
+    transcript: Transcript
+    seconds: float
+
+
+@dataclass(frozen=True)
 class VoiceReply:
     turn: dict  # the same JSON as a chat turn, plus the transcript's confidence
     mulaw: bytes | None  # the spoken reply at 8 kHz, when a TTS engine is configured
@@ -165,17 +173,26 @@ class Pipeline:
         self._record("chat", session_id, turn, shown, latency)
         return {"session_id": session_id, **shown, "latency_ms": _rounded(latency)}
 
-    def voice(self, call_id: str, utterance: Utterance, ended_at: float) -> VoiceReply | None:
+    def hear(self, utterance: Utterance) -> Heard:
+        """The first reading of a caller utterance (the live path's decode: no word timings, which the dialog
+        does not use and which cost ~30% of the STT time)."""
+        start = time.perf_counter()
+        transcript = self.transcriber.transcribe(utterance.audio, word_timestamps=False)
+        return Heard(transcript, time.perf_counter() - start)
+
+    def voice(self, call_id: str, utterance: Utterance, ended_at: float, heard: Heard | None = None
+              ) -> VoiceReply | None:
         """Transcribe, understand, answer and voice one caller utterance; None if it held no words.
 
         ``ended_at`` is the ``time.perf_counter()`` at which the end of speech was
         detected, so ``total`` is what the caller waits: end of speech to reply audio.
+        ``heard``: the utterance already transcribed (decoded while the endpointer waited out the silence), so
+        ``total`` may be less than the stages' sum.
         """
-        start = time.perf_counter()
-        with _stage("stt"):
-            # No word timings on the live path: the dialog does not use them and they cost ~30% of the STT time.
-            transcript = self.transcriber.transcribe(utterance.audio, word_timestamps=False)
-        stt_ms = (time.perf_counter() - start) * 1000
+        if heard is None:
+            with _stage("stt"):
+                heard = self.hear(utterance)
+        transcript, stt_ms = heard.transcript, heard.seconds * 1000
         if not transcript.text.strip():
             # A cough, line noise: no turn. Not even when another reading says something: on noise the beam holds
             # 네. and 감사합니다. (docs/speech-recognition.md, "Other readings").

@@ -5,7 +5,11 @@ decodes and resamples them to 16 kHz (keeping the resampler's state across
 frames), scores every 32 ms with the streaming Silero VAD, and emits
 
 * :class:`SpeechStarted` as soon as speech has lasted ``start_ms`` (a bot that is
-  talking should stop: barge-in), and
+  talking should stop: barge-in),
+* :class:`SpeechPaused` once the caller has been silent for ``KEEP_SILENCE_MS``:
+  the utterance that ends if the silence lasts, whose audio is then final (an
+  utterance keeps that much of its trailing silence), so a server may start
+  transcribing it while the endpointer waits out the rest of ``end_silence_ms``,
 * :class:`Utterance` once the caller has been silent for ``end_silence_ms``, or
   when the utterance reaches ``max_utterance_s``.
 
@@ -28,6 +32,9 @@ from stt.resample import StreamResampler
 from stt.transcribe import Transcriber, Transcript
 from stt.vad import CHUNK, CHUNK_MS, StreamingVad
 
+KEEP_SILENCE_MS = 200  # trailing silence an utterance keeps: word endings fade out slowly
+_KEEP_CHUNKS = KEEP_SILENCE_MS // CHUNK_MS
+
 
 @dataclass(frozen=True)
 class SpeechStarted:
@@ -47,7 +54,14 @@ class Utterance:
     transcript: Transcript | None = None
 
 
-Event = SpeechStarted | Utterance
+@dataclass(frozen=True)
+class SpeechPaused:
+    """The caller has paused: ``utterance`` is the one emitted if the pause reaches ``end_silence_ms``."""
+
+    utterance: Utterance
+
+
+Event = SpeechStarted | SpeechPaused | Utterance
 
 
 class Endpointer:
@@ -109,16 +123,23 @@ class Endpointer:
             return self._finish(cut=False)
         if len(self._speech) * CHUNK_MS >= s.max_utterance_s * 1000:
             return self._finish(cut=True)
+        if self._silent_run == _KEEP_CHUNKS:
+            utterance = self._utterance(cut=False)
+            return SpeechPaused(utterance) if utterance is not None else None
         return None
 
     def _finish(self, cut: bool) -> Utterance | None:
-        # Keep up to 200 ms of the trailing silence: word endings fade out slowly.
-        trailing = max(0, self._silent_run - 200 // CHUNK_MS)
-        chunks = self._speech[: len(self._speech) - trailing]
-        start_chunk, end_chunk = self._start_chunk, self._chunks_seen + 1 - self._silent_run
+        utterance = self._utterance(cut)
         self._in_speech = cut  # a cut utterance goes on as the next one
         self._speech, self._silent_run, self._voiced_run = [], 0, 0
         self._start_chunk = self._chunks_seen + 1
+        return utterance
+
+    def _utterance(self, cut: bool) -> Utterance | None:
+        """The utterance in progress as it ends now; None if too short to be speech."""
+        trailing = max(0, self._silent_run - _KEEP_CHUNKS)
+        chunks = self._speech[: len(self._speech) - trailing]
+        start_chunk, end_chunk = self._start_chunk, self._chunks_seen + 1 - self._silent_run
         if (end_chunk - start_chunk) * CHUNK_MS < self.settings.min_utterance_ms:
             return None
         return Utterance(
@@ -130,14 +151,14 @@ class Endpointer:
 
 
 class LiveRecognizer:
-    """An :class:`Endpointer` whose utterances come back transcribed."""
+    """An :class:`Endpointer` whose utterances come back transcribed (its pauses are not passed on)."""
 
     def __init__(self, endpointer: Endpointer, transcriber: Transcriber) -> None:
         self.endpointer = endpointer
         self.transcriber = transcriber
 
     def feed_mulaw(self, frame: bytes) -> list[Event]:
-        return [self._transcribed(e) for e in self.endpointer.feed_mulaw(frame)]
+        return [self._transcribed(e) for e in self.endpointer.feed_mulaw(frame) if not isinstance(e, SpeechPaused)]
 
     def flush(self) -> list[Event]:
         return [self._transcribed(e) for e in self.endpointer.flush()]

@@ -6,7 +6,7 @@ import pytest
 from core.settings import EndpointSettings
 from data_tools.evaluation.metrics import cer
 from stt.audio import Audio, to_mulaw
-from stt.endpoint import Endpointer, LiveRecognizer, SpeechStarted, Utterance
+from stt.endpoint import KEEP_SILENCE_MS, Endpointer, LiveRecognizer, SpeechPaused, SpeechStarted, Utterance
 
 from .conftest import LEOPARD_CER_BOUND, silence
 
@@ -59,6 +59,24 @@ def test_two_turns_come_out_as_two_utterances(leopard):
     utterances = [e for _, e in events if isinstance(e, Utterance)]
     assert len(utterances) == 2
     assert utterances[1].start_s > utterances[0].end_s + 1
+
+
+def test_a_pause_announces_the_utterance_it_ends_with_its_final_audio(leopard, leopard_reference):
+    """Two sentences 0.35 s apart (a pause the caller talks on after), then the end: the pause's utterance is
+    followed by a longer one, and the last pause's utterance is, sample for sample, the one that ends the turn."""
+    words = leopard_reference["words"]
+    sentence = leopard.samples[int(words[0]["start"] * 16000) - 1600: int(words[-1]["end"] * 16000) + 800]
+    events = stream(Endpointer(EndpointSettings()), call(silence(0.5), sentence, silence(0.35), sentence, silence(1)))
+    ends = [(t, e) for t, e in events if isinstance(e, (SpeechPaused, Utterance))]
+    paused = [(t, e.utterance) for t, e in ends if isinstance(e, SpeechPaused)]
+    (ended_at, utterance), = [(t, e) for t, e in ends if isinstance(e, Utterance)]
+    assert len(paused) >= 2 and isinstance(ends[-1][1], Utterance)
+    assert paused[0][1].end_s < 0.5 + len(sentence) / 16000 + 0.1 < utterance.end_s  # the caller went on
+    last_at, last = paused[-1]
+    assert (last.start_s, last.end_s, last.cut_at_max_length) == (utterance.start_s, utterance.end_s, False)
+    np.testing.assert_array_equal(last.audio.samples, utterance.audio.samples)
+    assert last_at - utterance.end_s == pytest.approx(KEEP_SILENCE_MS / 1000, abs=0.1)
+    assert ended_at - last_at == pytest.approx(0.3, abs=0.05)  # decoding may start 300 ms before the end
 
 
 def test_long_speech_is_cut_at_the_maximum_length(leopard):

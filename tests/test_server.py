@@ -19,11 +19,14 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from core.settings import Settings
 from data_tools.calllog.turnlog import TurnLog
 from data_tools.evaluation.metrics import cer
 from server import twilio
 from server.app import create_app
+from server.turns import Pipeline
 from stt.audio import decode_audio, to_mulaw
+from stt.transcribe import letters
 
 from .conftest import LEOPARD, LEOPARD_CER_BOUND, TOKEN, server_settings
 
@@ -191,7 +194,34 @@ def test_real_speech_streamed_as_twilio_media_gets_understood_and_answered(clien
     (turn,) = [t for t in TurnLog(data_dir / "turns.sqlite").read() if t.session_id == call]
     assert turn.channel == "phone" and turn.sample_rate == 16000 and 0 < turn.stt_confidence <= 1
     assert Path(turn.audio).is_file() and 2.5 < decode_audio(Path(turn.audio)).duration_s < 4.5  # speech 0.7-3.6 s
-    assert turn.latency_ms["total"] >= turn.latency_ms["stt"] > 0
+    assert turn.latency_ms["stt"] > 0 and turn.latency_ms["total"] > turn.latency_ms["nlu"] > 0
+
+
+@pytest.mark.parametrize("decode_on_pause", [True, False])
+def test_a_turn_takes_the_decode_started_when_the_caller_paused(settings, models_dir, tmp_path, monkeypatch,
+                                                                  decode_on_pause):
+    """The endpointer ends a turn 300 ms after the pause that starts the decode: the turn takes that decode,
+    and the utterance is decoded once either way."""
+    heard, given = [], []
+    hear, voice = Pipeline.hear, Pipeline.voice
+    monkeypatch.setattr(Pipeline, "hear", lambda self, utterance: heard.append(utterance.end_s) or hear(self, utterance))
+    monkeypatch.setattr(Pipeline, "voice", lambda self, call_id, utterance, ended_at, early=None:
+                        given.append(early) or voice(self, call_id, utterance, ended_at, early))
+    base = server_settings(settings, models_dir, tmp_path)
+    app = create_app(Settings(**{**base.model_dump(), "endpoint": {"decode_on_pause": decode_on_pause}}))
+    with TestClient(app) as client:
+        with media_socket(client) as ws:
+            stream(ws, "MZ1", "CA-pause", speech_then_silence(LEOPARD))
+            reply = json.loads(ws.receive_text())
+            ws.send_text(json.dumps({"event": "stop", "sequenceNumber": "999", "streamSid": "MZ1", "stop": {}}))
+        metrics = client.get("/metrics").text
+    assert len(heard) == 1 and len(given) == 1
+    if decode_on_pause:
+        assert given[0] is not None and letters(given[0].transcript.text) == letters(reply["turn"]["text"])
+        assert 'kocall_early_decodes_total{outcome="used"} 1.0' in metrics
+    else:
+        assert given[0] is None and "kocall_early_decodes_total{" not in metrics
+    assert reply["turn"]["dialog"]["model"] == "fallback" and reply["turn"]["latency_ms"]["stt"] > 0
 
 
 def test_three_misunderstood_utterances_on_the_phone_end_with_a_person(settings, models_dir, tmp_path):
