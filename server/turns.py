@@ -175,9 +175,9 @@ class Pipeline:
 
     def hear(self, utterance: Utterance) -> Heard:
         """The first reading of a caller utterance (the live path's decode: no word timings, which the dialog
-        does not use and which cost ~30% of the STT time)."""
+        does not use and which cost ~30% of the STT time; a turn, in which the endpointer found speech)."""
         start = time.perf_counter()
-        transcript = self.transcriber.transcribe(utterance.audio, word_timestamps=False)
+        transcript = self.transcriber.transcribe(utterance.audio, word_timestamps=False, turn=True)
         return Heard(transcript, time.perf_counter() - start)
 
     def voice(self, call_id: str, utterance: Utterance, ended_at: float, heard: Heard | None = None

@@ -105,17 +105,32 @@ class Transcriber:
             if segment.text:
                 yield segment
 
-    def transcribe(self, audio: Audio, *, word_timestamps: bool = True) -> Transcript:
-        return Transcript.of(audio, self.segments(audio, word_timestamps=word_timestamps))
+    def transcribe(self, audio: Audio, *, word_timestamps: bool = True, turn: bool = False) -> Transcript:
+        """``turn``: ``audio`` is a live call's turn, in which the endpointer's VAD found speech; if Whisper drops
+        all of it as no speech, the beam's best reading is taken instead (``reread_empty_turns``)."""
+        transcript = Transcript.of(audio, self.segments(audio, word_timestamps=word_timestamps))
+        if turn and self.settings.reread_empty_turns and not transcript.text:
+            best = self._beam(audio, 1)[:1]
+            if best:
+                return Transcript.of(audio, best)
+        return transcript
 
     def alternatives(self, audio: Audio, n: int) -> list[str]:
         """Up to ``n`` different readings of a turn's first 30 s, best first: the beam's ``n`` best hypotheses
         (the beam at least ``n`` wide), lexicon-corrected; those that differ only in punctuation count once.
 
-        A second decode, for the turns whose first reading made no sense to the dialog: the same prompt as
-        :meth:`segments`, so the first hypothesis is its reading, but no temperature fallback and no
-        no-speech check (on noise the beam holds short guesses such as 네.; the caller filters).
+        A second decode, for the turns whose first reading made no sense to the dialog (see :meth:`_beam`;
+        on noise the beam holds short guesses such as 네.: the caller filters).
         """
+        readings: dict[str, str] = {}  # by its letters: hypotheses that differ only in punctuation are one
+        for segment in self._beam(audio, n):
+            readings.setdefault(letters(segment.text), segment.text)
+        return [text for key, text in readings.items() if key]
+
+    def _beam(self, audio: Audio, n: int) -> list[Segment]:
+        """The beam's ``n`` best hypotheses for the first 30 s, lexicon-corrected, each as one segment without
+        word timings: the same prompt as :meth:`segments`, so the first is its reading at temperature 0, but
+        no temperature fallback and no no-speech check."""
         samples = audio.at_rate(MODEL_RATE).samples[: int(WINDOW_S * MODEL_RATE)]
         model = self.model
         features = pad_or_trim(model.feature_extractor(samples)[:, :-1])
@@ -125,13 +140,14 @@ class Transcriber:
         result = model.model.generate(
             model.encode(features), [prompt], beam_size=max(n, self.settings.beam_size), num_hypotheses=n,
             max_length=len(prompt) + MAX_NEW_TOKENS, suppress_tokens=self.suppress_tokens, suppress_blank=True,
-            max_initial_timestamp_index=MAX_INITIAL_TIMESTAMP,
+            max_initial_timestamp_index=MAX_INITIAL_TIMESTAMP, return_scores=True, return_no_speech_prob=True,
         )[0]
-        readings: dict[str, str] = {}  # by its letters: hypotheses that differ only in punctuation are one
-        for tokens in result.sequences_ids:
-            text = self._correct(Segment(0.0, 0.0, tokenizer.decode(tokens).strip(), 0.0, 0.0)).text
-            readings.setdefault(letters(text), text)
-        return [text for key, text in readings.items() if key]
+        end = round(min(audio.duration_s, WINDOW_S), 3)
+        # CTranslate2's score is the mean log-probability of the tokens; faster-whisper's mean counts one more.
+        return [self._correct(Segment(0.0, end, tokenizer.decode(tokens).strip(),
+                                      round(score * len(tokens) / (len(tokens) + 1), 4),
+                                      round(result.no_speech_prob, 4)))
+                for tokens, score in zip(result.sequences_ids, result.scores)]
 
     def _correct(self, segment: Segment) -> Segment:
         """Lexicon post-correction, applied to words so that text and word timings agree."""
