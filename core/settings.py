@@ -56,11 +56,13 @@ class SttSettings(BaseModel):
         "them into values. Whisper otherwise writes syllables such as 이 as the digit 1.",
     )
     reread_empty_turns: bool = Field(
-        True, description="When Whisper drops all of a live call's turn as no speech (no-speech probability over "
+        False, description="When Whisper drops all of a live call's turn as no speech (no-speech probability over "
         "0.6, mean log-probability under -1) though the endpointer's VAD found speech in it, read it again and "
-        "take the beam's best reading (no no-speech check, no temperature fallback): on short replies the check "
-        "dropped real words (4 and 6 of 13 at 16 and 8 kHz), and no line noise passed the endpointer "
-        "(docs/speech-recognition.md). A second decode, only for those turns. Files are never read again.")
+        "take the beam's best reading (no no-speech check, no temperature fallback). On short replies the check "
+        "dropped real words (4 and 6 of 13 at 16 and 8 kHz; none with this on), at a second decode for those "
+        "turns. Off: on noise the beam always writes something (이 영상은, 네. 네.), with no-speech probabilities "
+        "like those of the dropped replies, so a cough or a laugh the endpointer passes could be heard as a yes "
+        "(docs/speech-recognition.md). Files are never read again.")
     latin_letters: bool = Field(
         True, description="Allow tokens with Latin letters. Off, Whisper writes Korean speech in Hangul only (on "
         "a reply it cannot read it otherwise writes P.I.M.N.S.O.K. or I guess), and acronyms as spoken (에이알에스).")

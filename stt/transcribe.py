@@ -110,7 +110,7 @@ class Transcriber:
         all of it as no speech, the beam's best reading is taken instead (``reread_empty_turns``)."""
         transcript = Transcript.of(audio, self.segments(audio, word_timestamps=word_timestamps))
         if turn and self.settings.reread_empty_turns and not transcript.text:
-            best = self._beam(audio, 1)[:1]
+            best = self.beam(audio, 1)[:1]
             if best:
                 return Transcript.of(audio, best)
         return transcript
@@ -119,15 +119,15 @@ class Transcriber:
         """Up to ``n`` different readings of a turn's first 30 s, best first: the beam's ``n`` best hypotheses
         (the beam at least ``n`` wide), lexicon-corrected; those that differ only in punctuation count once.
 
-        A second decode, for the turns whose first reading made no sense to the dialog (see :meth:`_beam`;
+        A second decode, for the turns whose first reading made no sense to the dialog (see :meth:`beam`;
         on noise the beam holds short guesses such as 네.: the caller filters).
         """
         readings: dict[str, str] = {}  # by its letters: hypotheses that differ only in punctuation are one
-        for segment in self._beam(audio, n):
+        for segment in self.beam(audio, n):
             readings.setdefault(letters(segment.text), segment.text)
         return [text for key, text in readings.items() if key]
 
-    def _beam(self, audio: Audio, n: int) -> list[Segment]:
+    def beam(self, audio: Audio, n: int) -> list[Segment]:
         """The beam's ``n`` best hypotheses for the first 30 s, lexicon-corrected, each as one segment without
         word timings: the same prompt as :meth:`segments`, so the first is its reading at temperature 0, but
         no temperature fallback and no no-speech check."""

@@ -66,8 +66,7 @@ def _line_noise() -> dict[str, np.ndarray]:
 
 @pytest.mark.parametrize("name", list(_line_noise()))
 def test_silence_and_line_noise_give_no_events(name):
-    """No turn for the server to decode: a turn that Whisper finds no speech in is read again by the beam
-    (stt.transcribe), which on noise holds guesses such as 네."""
+    """No turn for the server to decode: on noise the beam writes guesses such as 네. (stt.transcribe)."""
     noise = np.clip(_line_noise()[name], -1, 1).astype(np.float32)
     assert stream(Endpointer(EndpointSettings()), call(silence(1), noise, silence(1))) == []
 
