@@ -220,15 +220,16 @@ def _live_turn(transcriber: Transcriber, mulaw: bytes, worker: ThreadPoolExecuto
             if isinstance(event, SpeechPaused) and early:
                 paused = (event.utterance.end_s, worker.submit(decode, event.utterance.audio))
             elif isinstance(event, Utterance):
-                heard = paused[1] if paused is not None and paused[0] == event.end_s else worker.submit(decode, event.audio)
+                same = paused is not None and paused[0] == event.end_s
+                heard = paused[1] if same else worker.submit(decode, event.audio)
                 text = heard.result().text
                 return time.perf_counter() - (started + event.end_s), text
     raise ValueError("no utterance in the call")
 
 
 def print_live(live: dict) -> None:
-    print(f"\nlive call (a {live['end_silence_s']:.1f} s silence ends the turn; {live['runs']} runs, real time): end of "
-          f"speech -> text p50 {live['p50 from the end']:.3f} s decoding from the end, "
+    print(f"\nlive call (a {live['end_silence_s']:.1f} s silence ends the turn; {live['runs']} runs, real time): "
+          f"end of speech -> text p50 {live['p50 from the end']:.3f} s decoding from the end, "
           f"{live['p50 from the pause']:.3f} s from the pause; CER {live['cer']:.3f}")
 
 

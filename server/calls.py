@@ -6,8 +6,9 @@ handed to the worker pool for transcription, understanding and speech, so one
 slow call cannot stall the others. When the caller pauses and a worker is free,
 the utterance is transcribed at once (``decode_on_pause``): if the pause becomes
 the end of the turn, its text is ready or nearly so when the endpointer ends it.
-A call's utterances are answered in order, one at a time. When the pool's queue is full a new utterance waits for a place
-(back-pressure) while frames keep being read, so no audio is dropped.
+A call's utterances are answered in order, one at a time. When the pool's queue
+is full a new utterance waits for a place (back-pressure) while frames keep
+being read, so no audio is dropped.
 
 Replies come as audio from a TTS engine, streamed into the call, or, without one,
 in Twilio's own voice: the call is updated to say the reply and then open a new

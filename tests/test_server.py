@@ -204,7 +204,8 @@ def test_a_turn_takes_the_decode_started_when_the_caller_paused(settings, models
     and the utterance is decoded once either way."""
     heard, given = [], []
     hear, voice = Pipeline.hear, Pipeline.voice
-    monkeypatch.setattr(Pipeline, "hear", lambda self, utterance: heard.append(utterance.end_s) or hear(self, utterance))
+    monkeypatch.setattr(Pipeline, "hear", lambda self, utterance:
+                        heard.append(utterance.end_s) or hear(self, utterance))
     monkeypatch.setattr(Pipeline, "voice", lambda self, call_id, utterance, ended_at, early=None:
                         given.append(early) or voice(self, call_id, utterance, ended_at, early))
     base = server_settings(settings, models_dir, tmp_path)
@@ -222,6 +223,26 @@ def test_a_turn_takes_the_decode_started_when_the_caller_paused(settings, models
     else:
         assert given[0] is None and "kocall_early_decodes_total{" not in metrics
     assert reply["turn"]["dialog"]["model"] == "fallback" and reply["turn"]["latency_ms"]["stt"] > 0
+
+
+def test_an_early_decode_that_fails_is_done_again_by_the_turn(client, monkeypatch):
+    """The decode started at the pause raises: the turn decodes the utterance again and is answered as usual."""
+    calls = []
+    hear = Pipeline.hear
+
+    def failing_once(self, utterance):
+        calls.append(utterance.end_s)
+        if len(calls) == 1:
+            raise RuntimeError("the decoder ran out of memory")
+        return hear(self, utterance)
+
+    monkeypatch.setattr(Pipeline, "hear", failing_once)
+    with media_socket(client) as ws:
+        stream(ws, "MZ1", "CA-early-fails", speech_then_silence(LEOPARD))
+        reply = json.loads(ws.receive_text())
+        ws.send_text(json.dumps({"event": "stop", "sequenceNumber": "999", "streamSid": "MZ1", "stop": {}}))
+    assert len(calls) == 2 and calls[0] == calls[1]  # the same utterance, decoded again
+    assert "trouble" not in reply["turn"] and reply["turn"]["dialog"]["model"] == "fallback"
 
 
 def test_three_misunderstood_utterances_on_the_phone_end_with_a_person(settings, models_dir, tmp_path):
