@@ -33,8 +33,8 @@ def test_error_counts_on_hand_checked_korean(ref, hyp, expected):
 
 def _item(pairs, inserted_errors=0):
     """A results.json item holding only what the STT rates read."""
-    segments = [{"ref": ref, "errors": asdict(score(ref, hyp)), "aligned_errors": asdict(score(ref, hyp))}
-                for ref, hyp in pairs]
+    segments = [{"ref": ref, "hyp": hyp, "errors": asdict(score(ref, hyp)),
+                 "aligned_errors": asdict(score(ref, hyp))} for ref, hyp in pairs]
     return {"segments": segments, "inserted_errors": inserted_errors}
 
 
@@ -45,6 +45,13 @@ def test_overall_rate_is_total_edits_over_total_reference_not_a_mean():
     # Whole-file words outside every reference segment are insertions: 1 + 2 edits over 8 characters.
     rates = stt_rates([_item([("카드", "카드"), ("잃어버렸어요", "잃어버렸어")], inserted_errors=2)])
     assert rates["whole_file"]["cer"] == 0.375 and rates["cer"] == 0.125
+
+
+def test_speech_heard_as_nothing_is_counted_apart_from_its_errors():
+    """네 heard as nothing is one whole-segment error in the CER, and one of two spoken segments with no text."""
+    rates = stt_rates([_item([("네", ""), ("아니요", "아니오")])])
+    assert rates["n_empty"] == 1 and rates["empty_share"] == 0.5 and rates["cer"] == 0.5  # 1 + 1 edits of 4
+    assert stt_rates([_item([("카드", "카드")])])["empty_share"] == 0.0
 
 
 def test_hypothesis_words_go_to_the_reference_segment_they_overlap():
@@ -132,6 +139,7 @@ def test_eval_end_to_end_on_real_speech_at_16_and_8_khz(env, tmp_path, leopard_r
     # Cut at the reference timestamps the leopard segments may come out word-perfect; the whole files
     # never do (이리저리 is always heard 이리절이), so the whole-file rates show the errors are counted.
     assert 0 <= results["cer"] <= 0.2 and 0 <= results["wer"] <= 0.5
+    assert results["summary"]["stt"]["n_empty"] == 0 and results["summary"]["stt"]["empty_share"] == 0.0
     whole = results["summary"]["stt"]["whole_file"]
     assert 0 < whole["cer"] <= 0.35 and 0 < whole["wer"] <= 0.6
     by_rate = results["summary"]["by"]["sample_rate"]
