@@ -21,6 +21,7 @@ What "the reply" is depends on the voice (--tts):
 
     taskset -c 0,1 .venv/bin/python bench/server.py                 # N = 1 2 4 8 12, independent calls
     .venv/bin/python bench/server.py --spread 2                     # turns that end together: the worst case
+    .venv/bin/python bench/server.py --calls 1 8 --hesitation 0.3   # callers who stop mid-sentence
     .venv/bin/python bench/server.py --calls 1 8 --tts twilio google google-uncached
 """
 
@@ -43,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+import numpy as np  # noqa: E402
 import websockets  # noqa: E402
 from faster_whisper.vad import VadOptions, get_speech_timestamps  # noqa: E402
 
@@ -50,6 +52,7 @@ from bench.fakehttp import FakeHttp, google_tts, twilio_calls  # noqa: E402
 from bench.loopback import free_port, healthy  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from server.twilio import sign  # noqa: E402
+from stt import g711  # noqa: E402
 from stt.audio import decode_audio, to_mulaw  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "data" / "speech_ko"
@@ -72,6 +75,16 @@ def speech_end_frame(path: Path) -> int:
     audio = decode_audio(path)
     spans = get_speech_timestamps(audio.samples, VadOptions(min_silence_duration_ms=300, speech_pad_ms=0))
     return int(spans[-1]["end"] / audio.sample_rate / 0.02)
+
+
+def hesitant(clip: tuple[bytes, int], seconds: float) -> tuple[bytes, int]:
+    """``clip`` with ``seconds`` of silence put in at its quietest 20 ms frame in the middle fifth of its speech:
+    a caller who stops mid-sentence and goes on (with decode_on_pause, a decode thrown away)."""
+    mulaw, end = clip
+    frames = range(int(0.4 * end), int(0.6 * end))
+    quietest = min(frames, key=lambda k: float(np.abs(g711.decode(mulaw[k * FRAME:(k + 1) * FRAME])).mean()))
+    return (mulaw[:quietest * FRAME] + SILENCE * round(seconds / 0.02) + mulaw[quietest * FRAME:],
+            end + round(seconds / 0.02))
 
 
 async def call(port: int, n: int, clips: list[tuple[bytes, int]], pause_s: float, spread_s: float,
@@ -217,10 +230,15 @@ def main() -> None:
     parser.add_argument("--spread", type=float, default=20.0,
                         help="calls start at random within this many seconds: about 20 (default, one script) "
                         "makes the calls independent; 2 makes their turns end together, the worst case")
+    parser.add_argument("--hesitation", type=float, default=0.0,
+                        help="seconds of silence put in the middle of every utterance (a caller who stops "
+                        "mid-sentence: 0.3 is a pause that decode_on_pause decodes and then throws away)")
     parser.add_argument("--chat-seconds", type=float, default=10.0)
     args = parser.parse_args()
     random.seed(7)
     clips = [(to_mulaw(decode_audio(SPEECH / name)), speech_end_frame(SPEECH / name)) for name in CLIPS]
+    if args.hesitation:
+        clips = [hesitant(clip, args.hesitation) for clip in clips]
     for mode in args.tts:
         with tempfile.TemporaryDirectory() as data_dir:
             voice, twilio_api, engine = voice_of(mode, args.engine_delay, str(Path(data_dir) / "cache"))
