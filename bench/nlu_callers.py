@@ -97,9 +97,8 @@ def main() -> None:
     settings = Settings()
     pack = settings.pack()
     sets = {"short informal": load_examples(pack.informal_test)}
-    caller_test = pack.folder / "caller_test.csv"
-    if caller_test.is_file():
-        sets["long caller lines"] = load_examples(caller_test)
+    if pack.caller_test.is_file():
+        sets["long caller lines"] = load_examples(pack.caller_test)
     training = load_examples(pack.intents)
     engines: dict[str, Engine] = {"peer": peer([e.text for e in training], [e.label for e in training]),
                                   "shipped": model_engine(TextClassifier.load(

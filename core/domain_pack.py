@@ -6,8 +6,8 @@ on), ``gazetteer.tsv`` (``CATEGORY<TAB>term`` entities: ``nlu``),
 ``lexicon.txt`` (domain terms STT corrects towards) and, optionally,
 ``out_of_scope.csv`` (requests callers make that the pack does not serve, which
 the intent model learns to turn away), ``informal_test.csv`` (held-out informal
-requests to judge the intent model) and ``models/intent/`` (its trained intent
-model). One setting,
+requests to judge the intent model), ``caller_test.csv`` (held-out long lines as
+callers say them) and ``models/intent/`` (its trained intent model). One setting,
 ``KOCALL_DOMAIN``, picks it: the name of a pack under ``domains/`` or a folder.
 """
 
@@ -49,6 +49,21 @@ class DomainPack:
     @property
     def informal_test(self) -> Path:
         return self.folder / "informal_test.csv"
+
+    @property
+    def caller_test(self) -> Path:
+        """Held-out long lines as callers state their reason on the phone (optional)."""
+        return self.folder / "caller_test.csv"
+
+    @property
+    def training_files(self) -> tuple[Path, ...]:
+        """What the intent model learns from: the examples and the pack's own out-of-scope requests."""
+        return self.intents, self.out_of_scope
+
+    @property
+    def test_files(self) -> tuple[Path, ...]:
+        """The test sets written apart from the examples, which the intent model must never have seen."""
+        return self.informal_test, self.caller_test
 
     @property
     def gazetteer(self) -> Path:

@@ -26,6 +26,7 @@ from typing import Callable, Iterable
 
 from datasets import Dataset, DatasetDict
 
+from core.domain_pack import DomainPack
 from data_tools.augment.perturb import TRANSFORMS
 from data_tools.augment.recombine import recombine
 from data_tools.evaluation.metrics import normalize
@@ -199,21 +200,16 @@ def labeled_dataset(rows: list[dict]) -> DatasetDict:
     return DatasetDict({"all": Dataset.from_dict({c: [r[c] for r in rows] for c in columns})})
 
 
-# A domain pack's labelled files (core.domain_pack): what the intent model learns from, and the test sets
-# written apart from it, which it must never have seen.
-PACK_TRAINING = ("intents.csv", "out_of_scope.csv")
-PACK_TESTS = ("informal_test.csv", "caller_test.csv")
-
-
 def load_any(path: Path) -> DatasetDict:
     """A saved DatasetDict folder; a domain pack folder (its examples as a ``training`` split, each test set
     as a split of its own, so that a test row that is also an example shows as leakage); or a labelled file
     as a single ``all`` split."""
     path = Path(path)
-    if path.is_dir() and (path / PACK_TRAINING[0]).is_file():
-        training = [e for name in PACK_TRAINING if (path / name).is_file() for e in load_examples(path / name)]
-        splits = {"training": training, **{Path(name).stem: load_examples(path / name)
-                                           for name in PACK_TESTS if (path / name).is_file()}}
+    pack = DomainPack(path)
+    if path.is_dir() and pack.intents.is_file():
+        training = [e for file in pack.training_files if file.is_file() for e in load_examples(file)]
+        splits = {"training": training, **{file.stem: load_examples(file) for file in pack.test_files
+                                           if file.is_file()}}
         return DatasetDict({name: _to_dataset([_row(e) for e in rows]) for name, rows in splits.items()})
     if path.is_dir():
         try:
