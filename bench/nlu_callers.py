@@ -6,10 +6,13 @@ Test sets (the domain pack's, written apart from its training examples and never
 * ``caller_test.csv``: long lines the way callers state their reason on the phone (greeting, hedges,
   back-references, 10-40 words), where the pack has one.
 
+``--dev`` reads the pack's dev sets instead (``dev_informal.csv``, ``dev_caller.csv``: the same two kinds,
+written apart from both), the rows a recipe's choices are made on.
+
 Engines, on the same rows:
 
-* **model, seed N**: the intent model ``kocall train`` makes, trained here with seed N (its data split,
-  augmentation and initialisation all follow the seed; about 5 minutes each on 2 cores);
+* **model, seed N**: the intent model ``kocall train`` makes, trained here with seed N (its data split and
+  augmentation follow the seed; about 30 s each on 2 cores);
 * **shipped**: the model ``kocall serve`` serves (``--shipped`` evaluates only it and the peer, in seconds);
 * **peer**: character (1-4, within words) + word (1-2) n-gram TF-IDF with logistic regression, trained
   on every row of ``intents.csv`` plus the ``kocall data banmal`` form of each, no out-of-scope rows,
@@ -19,7 +22,8 @@ Per engine and set: accuracy, the share of in-scope rows turned away as out of s
 out-of-scope rows answered as an intent; then the model's most frequent confusions on the short set.
 
     .venv/bin/python bench/nlu_callers.py --shipped                 # the served model and the peer
-    .venv/bin/python bench/nlu_callers.py --seeds 13 14 15          # three trainings of the recipe, ~15 min
+    .venv/bin/python bench/nlu_callers.py --seeds 13 14 15          # three trainings of the recipe, ~2 min
+    .venv/bin/python bench/nlu_callers.py --dev                     # the same on the dev sets
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from data_tools.augment.banmal import to_banmal_many  # noqa: E402
 from data_tools.augment.dataset import load_examples  # noqa: E402
-from data_tools.training.recipes import INTENT_CONFIG, intent_corpus, intent_data, train_and_report  # noqa: E402
+from data_tools.training.recipes import INTENT_CONFIG, intent_data, train_and_report  # noqa: E402
 from nlu.classifier import OUT_OF_SCOPE, TextClassifier  # noqa: E402
 from nlu.normalize import normalize  # noqa: E402
 from nlu.understand import INTENT, model_path  # noqa: E402
@@ -93,12 +97,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="*", default=[13, 14, 15], help="train the recipe with each")
     parser.add_argument("--shipped", action="store_true", help="only the served model and the peer, no training")
+    parser.add_argument("--dev", action="store_true", help="the pack's dev sets instead of its test sets")
     args = parser.parse_args()
     settings = Settings()
     pack = settings.pack()
-    sets = {"short informal": load_examples(pack.informal_test)}
-    if pack.caller_test.is_file():
-        sets["long caller lines"] = load_examples(pack.caller_test)
+    short, long = pack.dev_files if args.dev else pack.test_files
+    sets = {"short informal": load_examples(short)}
+    if long.is_file():
+        sets["long caller lines"] = load_examples(long)
     training = load_examples(pack.intents)
     engines: dict[str, Engine] = {"peer": peer([e.text for e in training], [e.label for e in training]),
                                   "shipped": model_engine(TextClassifier.load(
@@ -107,7 +113,7 @@ def main() -> None:
         print(f"training the intent recipe with seed {seed} ...", file=sys.stderr, flush=True)
         data = intent_data(seed=seed, pack=pack)
         engines[f"model seed {seed}"] = model_engine(train_and_report(
-            data, replace(INTENT_CONFIG, seed=seed), tokenizer_corpus=intent_corpus()))
+            data, replace(INTENT_CONFIG, seed=seed)))
 
     results: dict[tuple[str, str], dict] = {}
     predictions: dict[tuple[str, str], list[str]] = {}
@@ -127,10 +133,10 @@ def main() -> None:
             print(f"  {'model, median':16s} {statistics.median(seeds):8.3f}   (min {min(seeds):.3f}, max {max(seeds):.3f};"
                   f" peer {results['peer', set_name]['accuracy']:.3f})")
 
-    short = sets["short informal"]
     model = next(name for name in reversed(list(engines)) if name != "peer")
     print(f"\n{model}: most frequent confusions on the short informal set (gold -> predicted, count)")
-    for gold, predicted, n in confusions([e.label for e in short], predictions[model, "short informal"]):
+    gold_labels = [e.label for e in sets["short informal"]]
+    for gold, predicted, n in confusions(gold_labels, predictions[model, "short informal"]):
         print(f"  {gold:24s} -> {predicted:24s} {n}")
 
 

@@ -7,7 +7,9 @@ on), ``gazetteer.tsv`` (``CATEGORY<TAB>term`` entities: ``nlu``),
 ``out_of_scope.csv`` (requests callers make that the pack does not serve, which
 the intent model learns to turn away), ``informal_test.csv`` (held-out informal
 requests to judge the intent model), ``caller_test.csv`` (held-out long lines as
-callers say them) and ``models/intent/`` (its trained intent model). One setting,
+callers say them), ``dev_informal.csv`` and ``dev_caller.csv`` (requests of the same two kinds,
+written apart from both, on which recipe choices are made) and ``models/intent/`` (its trained intent
+model). One setting,
 ``KOCALL_DOMAIN``, picks it: the name of a pack under ``domains/`` or a folder.
 """
 
@@ -54,6 +56,12 @@ class DomainPack:
     def caller_test(self) -> Path:
         """Held-out long lines as callers state their reason on the phone (optional)."""
         return self.folder / "caller_test.csv"
+
+    @property
+    def dev_files(self) -> tuple[Path, ...]:
+        """Short and long requests, written apart from the examples and the test sets, for the recipe's choices:
+        never trained on, and never the rows a figure is reported on."""
+        return self.folder / "dev_informal.csv", self.folder / "dev_caller.csv"
 
     @property
     def training_files(self) -> tuple[Path, ...]:

@@ -52,10 +52,14 @@ def start(domain: Domain, session: Session, form_name: str, entities: Iterable[V
 
 
 def answers_form(domain: Domain, session: Session, answer: Answer) -> bool:
-    """Whether the turn carries a value for the form in progress, or names the slot to correct when the form
-    asked which one (희망 한도요): then it is no change of topic, whatever intent its words suggest."""
+    """Whether the turn carries a value for the form in progress, names the slot to correct when the form
+    asked which one (희망 한도요), or answers its read-back with a yes or a no that names no person and says
+    no anger (네 접수해 주세요): then it is no change of topic, whatever intent its words suggest."""
     form = domain.forms[session.form]
     if session.state == "correcting" and _named_slot(form, answer.text) is not None:
+        return True
+    if (session.state == "confirming" and (answer.affirm or answer.deny) and not answer.names_person
+            and not answer.complains):
         return True
     asking = session.state.removeprefix("asking:")
     return any(e.type in slot.entity for slot in form.slots for e in answer.entities) or any(

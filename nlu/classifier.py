@@ -1,4 +1,4 @@
-"""Transformer text classifiers as served: load a trained folder, predict with calibrated confidence.
+"""Text classifiers as served: load a trained folder, predict with calibrated confidence.
 
 A folder holds a compact BERT (or a fine-tuned checkpoint), its tokenizer,
 ``kocall_classifier.json`` (:class:`Meta`: labels, calibration temperatures,
@@ -6,7 +6,8 @@ out-of-scope threshold, the label mix it was trained on, recipe and
 normalisation versions) and, where the config asks for it, the character n-gram
 model it carries as a second opinion: it then answers with the weighted
 geometric mean of the two, which err on different rows (docs/understanding.md,
-"Utterance type"). ``data_tools.training`` trains such folders.
+"Utterance type"). With an n-gram weight of 1 the folder holds the n-gram model
+alone, and no transformer. ``data_tools.training`` trains such folders.
 
 Confidence is calibrated by temperature scaling fitted on validation data, so a
 0.8 means right about 80% of the time; where the label set has an
@@ -96,7 +97,8 @@ class TextClassifier:
     """A trained model folder, loaded once and used for many predictions."""
 
     def __init__(self, model, tokenizer, meta: Meta, max_length: int, ngram: Pipeline | None = None) -> None:
-        self.model = model.eval()
+        """``model`` and ``tokenizer`` are None for a folder that holds the n-gram model alone (``ngram_only``)."""
+        self.model = model.eval() if model is not None else None
         self.tokenizer = tokenizer
         self.meta = meta
         self.max_length = max_length
@@ -107,6 +109,11 @@ class TextClassifier:
     @property
     def labels(self) -> list[str]:
         return self.meta.labels
+
+    @property
+    def ngram_only(self) -> bool:
+        """The answer is the n-gram model's alone: the folder holds no transformer."""
+        return self.model is None
 
     @classmethod
     def load(cls, path: Path | str) -> TextClassifier:
@@ -122,6 +129,8 @@ class TextClassifier:
                 raise FileNotFoundError(f"{path} has no {NGRAM_FILE}, which its config asks for; retrain it "
                                         "with `kocall train`")
             ngram = load_baseline(path / NGRAM_FILE)
+            if meta.config["ngram_weight"] >= 1.0:
+                return cls(None, None, meta, meta.config.get("max_length", MAX_LENGTH), ngram)
         shown = hf_logging.is_progress_bar_enabled()
         hf_logging.disable_progress_bar()  # its "Loading weights" bar for a few MB is noise in CLI and server output
         try:
@@ -135,15 +144,20 @@ class TextClassifier:
     def save(self, path: Path | str) -> None:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        self.model.save_pretrained(path)
-        self.tokenizer.save_pretrained(path)
+        if self.model is not None:
+            self.model.save_pretrained(path)
+            self.tokenizer.save_pretrained(path)
         if self.ngram is not None:
             save_baseline(self.ngram, path / NGRAM_FILE)
         (path / META_FILE).write_text(json.dumps(asdict(self.meta), ensure_ascii=False, indent=1), "utf-8")
 
     @torch.inference_mode()
     def logits(self, texts: Sequence[str], batch_size: int = 256, normalized: bool = False) -> np.ndarray:
-        """``normalized``: the texts are already as :func:`normalize` returns them (skips Kiwi)."""
+        """Uncalibrated log-scores, one row per text; an n-gram-only folder's are its log-probabilities.
+        ``normalized``: the texts are already as :func:`normalize` returns them (skips Kiwi)."""
+        if self.model is None:
+            texts = list(texts) if normalized else [normalize(t) for t in texts]
+            return np.log(self._ngram_probabilities(texts) + 1e-9)
         out = []
         for start in range(0, len(texts), batch_size):
             batch = texts[start:start + batch_size]
@@ -155,21 +169,27 @@ class TextClassifier:
 
     def probabilities(self, texts: Sequence[str], normalized: bool = False, with_ngram: bool = True) -> np.ndarray:
         """Calibrated probabilities, one row per text: the transformer's mix with the n-gram model it carries,
-        if any, unless ``with_ngram`` is false (the transformer alone, for comparison)."""
+        if any, unless ``with_ngram`` is false (the transformer alone, for comparison); an n-gram-only model's
+        own, either way."""
         texts = list(texts) if normalized else [normalize(t) for t in texts]
         probs = softmax(self.logits(texts, normalized=True) / self.meta.temperature)
-        if self.ngram is None or not with_ngram:
+        if self.ngram is None or self.model is None or not with_ngram:
             return probs
         return softmax(self.mix(probs, texts) / self.meta.mix_temperature)
 
     def mix(self, probs: np.ndarray, texts: list[str]) -> np.ndarray:
         """Log-scores of the weighted geometric mean of the transformer's ``probs`` and the n-gram model's
-        probabilities on the same (normalised) ``texts``; a label the n-gram model never saw gets none."""
-        ngram = np.zeros_like(probs)
-        if texts:
-            ngram[:, self._ngram_columns] = self.ngram.predict_proba(texts)
+        probabilities on the same (normalised) ``texts``."""
         weight = self.meta.config["ngram_weight"]
-        return (1 - weight) * np.log(probs + 1e-9) + weight * np.log(ngram + 1e-9)
+        return (1 - weight) * np.log(probs + 1e-9) + weight * np.log(self._ngram_probabilities(texts) + 1e-9)
+
+    def _ngram_probabilities(self, texts: list[str]) -> np.ndarray:
+        """The n-gram model's probabilities on normalised ``texts``, in this model's label columns; a label
+        it never saw gets none."""
+        probs = np.zeros((len(texts), len(self.labels)))
+        if texts:
+            probs[:, self._ngram_columns] = self.ngram.predict_proba(texts)
+        return probs
 
     def predict(self, texts: Sequence[str], k: int = 3, normalized: bool = False) -> list[Prediction]:
         return [self.answer(p, k) for p in self.probabilities(texts, normalized)]

@@ -97,7 +97,8 @@ def test_check_of_a_domain_pack_reports_a_test_row_that_is_also_an_example(tmp_p
 
     own = shutil.copytree(pack.folder, tmp_path / "pack", ignore=shutil.ignore_patterns("models"))
     clean = json.loads(kocall("data", "check", str(own), "--json").stdout)
-    assert set(clean["rows"]) == {"training", "informal_test", "caller_test"} and clean["leaks"] == 0
+    assert set(clean["rows"]) == {"training", "dev_informal", "dev_caller", "informal_test", "caller_test"}
+    assert clean["leaks"] == 0
     # One test request, copied into the examples with a question mark of its own: the same utterance.
     test_row = (own / "informal_test.csv").read_text("utf-8").splitlines()[1]
     with open(own / "intents.csv", "a", encoding="utf-8") as f:
@@ -105,3 +106,10 @@ def test_check_of_a_domain_pack_reports_a_test_row_that_is_also_an_example(tmp_p
     out = kocall("data", "check", str(own))
     assert out.returncode == 0 and "split leakage (same or near-same text in two splits): 1" in out.stdout.decode()
     assert "training: " in out.stdout.decode() and "informal_test: " in out.stdout.decode()
+    # A dev request that is also a test one: the recipe's choices would be made on a test row.
+    dev_row = (own / "caller_test.csv").read_text("utf-8").splitlines()[1]
+    with open(own / "dev_caller.csv", "a", encoding="utf-8") as f:
+        f.write(dev_row + "\n")
+    out = kocall("data", "check", str(own))
+    assert "split leakage (same or near-same text in two splits): 2" in out.stdout.decode()
+    assert "dev_caller: " in out.stdout.decode()

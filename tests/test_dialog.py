@@ -500,6 +500,21 @@ def test_in_a_form_an_unsure_hand_off_reading_that_gives_the_form_nothing_hands_
     assert turn.state == "confirming" and turn.slots["phone"] == "010-****-5678"
 
 
+@pytest.mark.parametrize("said, reading, state", [
+    ("네 접수해 주세요", ("complaint", 0.6), "completed"),  # 접수 is also a complaint's word
+    ("아니요 다시 할게요", ("agent", 0.5), "correcting"),
+    ("네 근데 상담원 바꿔 주세요", ("agent", 0.5), "handoff"),  # a person named beside the yes
+    ("아니 이게 뭐예요 진짜", ("complaint", 0.5), "handoff"),  # anger beside the no
+])
+def test_a_yes_or_no_at_the_read_back_answers_it_whatever_hand_off_the_model_hears(said, reading, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    card = tuple(EntityExtractor.load(pack.gazetteer).extract("신용카드"))
+    dialog.respond("a", Reading("결제 취소 좀 하려고요", "approval_cancel"))
+    assert dialog.respond("a", Reading("신용카드", "card_cancel", 0.9, "fragment", card)).state == "confirming"
+    turn = dialog.respond("a", Reading(said, *reading))
+    assert (turn.model if state == "handoff" else turn.state) == state
+
+
 def test_values_one_form_takes_most_of_point_at_it_after_a_misunderstanding(pack):
     """A card and a phone number: several forms take a card, only the lost card takes both."""
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())

@@ -22,19 +22,21 @@ from .conftest import server_settings
 
 def test_the_card_bank_pack_is_complete_and_the_default(pack):
     assert Settings().pack() == pack and pack.name == "card_bank"
-    for path in (pack.domain, pack.intents, pack.out_of_scope, pack.gazetteer, pack.lexicon, pack.informal_test,
-                 pack.intent_model):
+    for path in (pack.domain, pack.intents, pack.out_of_scope, pack.gazetteer, pack.lexicon, *pack.test_files,
+                 *pack.dev_files, pack.intent_model):
         assert path.exists(), path
 
 
-def test_no_test_request_of_the_pack_is_also_a_training_example(pack):
-    """The informal and caller test sets judge the intent model only if it never learnt their rows: no test text
-    is an intent or out-of-scope example, nor nearly one (`kocall data check`'s leakage: the same after
-    normalisation, or at least 92 alike)."""
+def test_no_test_or_dev_request_of_the_pack_is_also_a_training_example_or_another_sets(pack):
+    """The informal and caller test sets judge the intent model only if it never learnt their rows, and the
+    dev sets its recipe was chosen on are apart from both: no text of one is in another, nor nearly
+    (`kocall data check`'s leakage: the same after normalisation, or at least 92 alike)."""
     from data_tools.augment.checks import check
     from data_tools.augment.dataset import load_any
 
-    leaks = [leak for leak in check(load_any(pack.folder)).leaks if "training" in (leak.split_a, leak.split_b)]
+    data = load_any(pack.folder)
+    assert set(data) == {"training", "dev_informal", "dev_caller", "informal_test", "caller_test"}
+    leaks = check(data).leaks
     assert not leaks, leaks[:5]
 
 

@@ -201,15 +201,15 @@ def labeled_dataset(rows: list[dict]) -> DatasetDict:
 
 
 def load_any(path: Path) -> DatasetDict:
-    """A saved DatasetDict folder; a domain pack folder (its examples as a ``training`` split, each test set
-    as a split of its own, so that a test row that is also an example shows as leakage); or a labelled file
+    """A saved DatasetDict folder; a domain pack folder (its examples as a ``training`` split, each dev and
+    test set as a split of its own, so that a row in two of them shows as leakage); or a labelled file
     as a single ``all`` split."""
     path = Path(path)
     pack = DomainPack(path)
     if path.is_dir() and pack.intents.is_file():
         training = [e for file in pack.training_files if file.is_file() for e in load_examples(file)]
-        splits = {"training": training, **{file.stem: load_examples(file) for file in pack.test_files
-                                           if file.is_file()}}
+        held_out = (*pack.dev_files, *pack.test_files)
+        splits = {"training": training, **{file.stem: load_examples(file) for file in held_out if file.is_file()}}
         return DatasetDict({name: _to_dataset([_row(e) for e in rows]) for name, rows in splits.items()})
     if path.is_dir():
         try:

@@ -9,7 +9,8 @@ KLUE model) that model and its tokenizer are fine-tuned instead.
 With ``TrainConfig.ngram_weight`` the model carries the character n-gram
 baseline as a second opinion (``nlu.classifier``). Confidence is calibrated by
 temperature scaling on the validation rows, and where the label set has an
-``out_of_scope`` class, a confidence threshold is chosen on them too.
+``out_of_scope`` class, a confidence threshold is chosen on them too (unless
+``TrainConfig.oos_threshold`` is off: then only that class is out of scope).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class TrainConfig:
     syllables: bool = False  # one token per syllable instead of learnt subwords (see train_tokenizer)
     ngram_weight: float = 0.0  # share of the character n-gram model in the answer; 0: the transformer alone
     end_positions: bool = False  # a [CLS] first, and positions counted back from the last token (see model_inputs)
+    oos_threshold: bool = True  # choose a confidence under which an answer is out_of_scope; off: only that class is
 
 
 def fingerprint(texts: Sequence[str], labels: Sequence[str]) -> str:
@@ -186,7 +188,7 @@ def _calibrate(classifier: TextClassifier, texts: list[str], gold: np.ndarray) -
     logits = classifier.logits(texts, normalized=True)
     meta.temperature = fit_temperature(logits, gold)
     probs = softmax(logits / meta.temperature)
-    if classifier.ngram is None:
+    if classifier.ngram is None or classifier.ngram_only:
         return probs
     mixed = classifier.mix(probs, texts)
     meta.mix_temperature = fit_temperature(mixed, gold)
@@ -228,6 +230,20 @@ def class_weights(targets: Sequence[int], n_labels: int) -> torch.Tensor:
     return torch.tensor(weights, dtype=torch.float32)
 
 
+def _fine_tune(model, tokenizer, texts: list[str], targets: list[int], n_labels: int, config: TrainConfig,
+               learning_rate: float, progress: Callable[[Iterable], Iterable]) -> None:
+    """Train the classifier on normalised ``texts`` and their label indices."""
+    encoded = tokenizer(texts, truncation=True, max_length=config.max_length, return_token_type_ids=False)["input_ids"]
+    weights = class_weights(targets, n_labels) if config.balanced else None
+
+    def step(batch: list[int]) -> torch.Tensor:
+        enc = tokenizer.pad({"input_ids": [encoded[j] for j in batch]}, return_tensors="pt")
+        logits = model(**model_inputs(enc, config.end_positions)).logits
+        return torch.nn.functional.cross_entropy(logits, torch.tensor([targets[j] for j in batch]), weight=weights)
+
+    _optimise(model, step, [len(e) for e in encoded], config.epochs, config.batch_size, learning_rate, progress)
+
+
 def train(
     train_texts: Sequence[str], train_labels: Sequence[str],
     val_texts: Sequence[str], val_labels: Sequence[str],
@@ -238,11 +254,16 @@ def train(
 
     ``tokenizer_corpus`` is unlabelled text: the tokenizer is learnt from it (with the
     training texts) and, when ``config.mlm_epochs`` > 0, the encoder is first
-    pre-trained on it by masked-language modelling.
+    pre-trained on it by masked-language modelling. With ``config.ngram_weight`` 1 no
+    transformer is trained: the n-gram model answers alone, calibrated the same way.
     """
     if not train_texts:
         raise ValueError("no training rows")
     started = time.perf_counter()
+    ngram_only = config.ngram_weight >= 1.0
+    if base_model and ngram_only:
+        raise ValueError("a base model is fine-tuned only with an n-gram weight under 1; at 1 the n-gram model "
+                         "answers alone")
     if base_model:  # a checkpoint brings its own [CLS] and positions
         config = replace(config, end_positions=False)
     torch.manual_seed(config.seed)
@@ -250,11 +271,13 @@ def train(
     torch.set_num_threads(config.threads)
     labels = sorted(set(train_labels) | set(val_labels))
     index = {label: i for i, label in enumerate(labels)}
-    corpus = [] if base_model else list(tokenizer_corpus)
+    corpus = [] if base_model or ngram_only else list(tokenizer_corpus)
     # Normalising runs Kiwi (about 0.5 ms a text): once per distinct text, though the corpus may repeat them.
     normal = {t: normalize(t) for t in dict.fromkeys([*corpus, *train_texts])}
 
-    if base_model:
+    if ngram_only:
+        model = tokenizer = None
+    elif base_model:
         tokenizer = AutoTokenizer.from_pretrained(base_model, local_files_only=True)
         model = AutoModelForSequenceClassification.from_pretrained(
             base_model, num_labels=len(labels), local_files_only=True, ignore_mismatched_sizes=True,
@@ -274,18 +297,9 @@ def train(
             model.bert.load_state_dict(_pretrain_mlm(tokenizer, texts, bert_config, config, progress), strict=False)
         learning_rate = config.learning_rate
 
-    encoded = tokenizer([normal[t] for t in train_texts], truncation=True, max_length=config.max_length,
-                        return_token_type_ids=False)["input_ids"]
-    targets = [index[label] for label in train_labels]
-
-    weights = class_weights(targets, len(labels)) if config.balanced else None
-
-    def step(batch: list[int]) -> torch.Tensor:
-        enc = tokenizer.pad({"input_ids": [encoded[j] for j in batch]}, return_tensors="pt")
-        logits = model(**model_inputs(enc, config.end_positions)).logits
-        return torch.nn.functional.cross_entropy(logits, torch.tensor([targets[j] for j in batch]), weight=weights)
-
-    _optimise(model, step, [len(e) for e in encoded], config.epochs, config.batch_size, learning_rate, progress)
+    if model is not None:
+        _fine_tune(model, tokenizer, [normal[t] for t in train_texts], [index[label] for label in train_labels],
+                   len(labels), config, learning_rate, progress)
 
     meta = Meta(labels=labels, base_model=base_model, fingerprint=fingerprint(train_texts, train_labels),
                 train_rows=len(train_texts), config=asdict(config), normalisation=NORMALISATION,
@@ -296,7 +310,7 @@ def train(
     if val_texts:
         probs = _calibrate(classifier, [normalize(t) for t in val_texts],
                            np.array([index[label] for label in val_labels]))
-        if OUT_OF_SCOPE in labels:
+        if OUT_OF_SCOPE in labels and config.oos_threshold:
             meta.threshold = choose_threshold(probs, val_labels, labels)
     meta.train_seconds = round(time.perf_counter() - started, 1)
     return classifier

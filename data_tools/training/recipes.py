@@ -46,20 +46,24 @@ OOS_TRAIN, OOS_VALIDATION = 500, 150
 # The polite examples kept out of training as a check: few, since the pack's informal and caller test sets,
 # written apart from them, are what judges the model; every row more is one the model learns from.
 POLITE_TEST = 0.05
-# A few hundred written examples are few for a transformer from scratch: its tokenizer and a masked-language
-# pre-training pass learn from unlabelled Korean text (3i4K, SmileStyle) first.
-# The n-gram model it carries reads words the transformer saw too rarely to learn; its share, 0.7, was the best
-# of 0-1 on the validation rows (docs/understanding.md, "Intent").
-INTENT_CONFIG = TrainConfig(epochs=40, batch_size=32, learning_rate=1e-3, hidden_size=128, layers=2,
-                            vocab_size=8000, mlm_epochs=2, ngram_weight=0.7)
+# The intent model is its character n-gram model alone: on the pack's dev requests (written apart from the
+# examples and the test sets) it read as many short requests as recipe 5's transformer mix or more, and more
+# long caller lines, on every seed, in a fraction of the time. Out of scope is its out_of_scope class: a
+# confidence threshold on top never read the dev requests better, and on one seed of five turned callers away
+# (docs/understanding.md, "Recipe 6").
+INTENT_CONFIG = TrainConfig(ngram_weight=1.0, oos_threshold=False)
+# A pretrained checkpoint (`kocall train --base-model`) knows words no example has: it is fine-tuned and mixed with
+# the n-gram model, at recipe 5's share.
+INTENT_CHECKPOINT_CONFIG = TrainConfig(epochs=40, batch_size=32, ngram_weight=0.7)
 # Utterance type rests on sentence endings, which syllable tokens share across verbs (먹었냐, 갔냐), and which
 # positions counted from the end put at one place; the n-gram model it carries errs on other rows.
 UTTERANCE_TYPE_CONFIG = TrainConfig(epochs=6, syllables=True, ngram_weight=0.5, end_positions=True)
 TRANSFORMER_NGRAM = "transformer + n-gram"  # the metrics of a model that carries an n-gram model (ngram_weight)
+NGRAM = "n-gram"  # the metrics of a model that is its n-gram model alone (calibrated, out-of-scope threshold)
 # The version of each default model's recipe (data, config, what the folder holds), raised when a change makes
 # folders trained before worth replacing: `kocall serve` retrains a default folder with a lower one (folders
 # from before it was recorded: 1), and a test holds the shipped models to it.
-RECIPES = {INTENT: 5, UTTERANCE_TYPE: 3}
+RECIPES = {INTENT: 6, UTTERANCE_TYPE: 3}
 
 
 def intent_examples(pack: DomainPack | None = None) -> list[Example]:
@@ -127,8 +131,9 @@ def train_and_report(
     tokenizer_corpus: Iterable[str] = (), progress: Callable[[Iterable], Iterable] = lambda x: x,
     extra_tests: dict[str, tuple[list[str], list[str]]] | None = None,
 ) -> TextClassifier:
-    """Train the transformer and the baseline on the same rows; record both on every test set, and the
-    transformer's mix with its n-gram model where it carries one (which is then that baseline)."""
+    """Train the model and the baseline on the same rows; record both on every test set: the transformer
+    alone and its mix with the n-gram model it carries (which is then that baseline), or, for a model that is
+    its n-gram model alone, its answers with calibration and out-of-scope threshold."""
     train_rows, val_rows = data["train"], data["validation"]
     model = train(train_rows["text"], train_rows["label"], val_rows["text"], val_rows["label"], config=config,
                   base_model=base_model, tokenizer_corpus=tokenizer_corpus, progress=progress)
@@ -137,9 +142,12 @@ def train_and_report(
     tests = {"test": (data["test"]["text"], data["test"]["label"]), **(extra_tests or {})}
     metrics: dict = {}
     for name, (texts, gold) in tests.items():
-        metrics[name] = {"transformer": _summary(scores(gold, _labels(model, texts, with_ngram=False)))}
-        if model.ngram is not None:
-            metrics[name][TRANSFORMER_NGRAM] = _summary(scores(gold, _labels(model, texts)))
+        if model.ngram_only:
+            metrics[name] = {NGRAM: _summary(scores(gold, _labels(model, texts)))}
+        else:
+            metrics[name] = {"transformer": _summary(scores(gold, _labels(model, texts, with_ngram=False)))}
+            if model.ngram is not None:
+                metrics[name][TRANSFORMER_NGRAM] = _summary(scores(gold, _labels(model, texts)))
         metrics[name]["baseline"] = _summary(scores(gold, predict_baseline(baseline, texts)))
     model.meta.metrics = metrics
     return model
@@ -154,24 +162,14 @@ def _summary(result: dict) -> dict:
     return {k: result[k] for k in ("n", "accuracy", "macro_f1")}
 
 
-def intent_corpus(data_dir: Path = SHARED_DATA) -> list[str]:
-    """Unlabelled text for the intent model: chatbot_data is left out, it judges out-of-scope."""
-    return unlabelled_corpus(data_dir, include_chat=False) + [e.text for e in load_examples(data_dir / I4K)]
-
-
-def unlabelled_corpus(data_dir: Path = SHARED_DATA, include_chat: bool = True) -> list[str]:
-    """Korean text without our labels, for the tokenizer and masked-language pre-training.
-
-    SmileStyle in all its styles, and (unless it is being kept for evaluation)
-    chatbot_data's questions and answers. Held-out test rows are never included.
-    """
+def unlabelled_corpus(data_dir: Path = SHARED_DATA) -> list[str]:
+    """Korean text without our labels, for the tokenizer and masked-language pre-training: SmileStyle in
+    all its styles and chatbot_data's questions and answers. Held-out test rows are never included."""
     texts: list[str] = []
     with open(data_dir / "smilestyle" / "smilestyle_dev.tsv", encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f, delimiter="\t"):
             texts += [v.strip() for v in row.values() if v and v.strip()]
-    if include_chat:
-        texts += [text for row in _chat_rows(data_dir) for text in (row["Q"], row["A"])]
-    return texts
+    return texts + [text for row in _chat_rows(data_dir) for text in (row["Q"], row["A"])]
 
 
 def chat_questions(data_dir: Path = SHARED_DATA) -> list[str]:
@@ -196,8 +194,8 @@ def train_default_models(folders: dict[str, Path], pack: DomainPack, data_dir: P
     if INTENT in folders:
         informal = informal_test_examples(pack)
         tests = {"informal_test": ([e.text for e in informal], [e.label for e in informal])} if informal else {}
-        jobs.append((INTENT, lambda: intent_data(data_dir, pack=pack), INTENT_CONFIG,
-                     lambda data: intent_corpus(data_dir), lambda data: tests))
+        jobs.append((INTENT, lambda: intent_data(data_dir, pack=pack),
+                     INTENT_CHECKPOINT_CONFIG if base_model else INTENT_CONFIG, lambda data: [], lambda data: tests))
     if UTTERANCE_TYPE in folders:
         jobs.append((UTTERANCE_TYPE, lambda: utterance_type_data(data_dir), UTTERANCE_TYPE_CONFIG,
                      lambda data: data["train"]["text"], lambda data: tests_by_style(data["test"])))

@@ -14,12 +14,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "train", help="train the default intent and utterance-type models",
         description="Train the models the server uses: the domain pack's intent classifier (polite examples, "
-        "banmal-augmented, with out-of-scope) and the utterance-type classifier (3i4K). Each is a compact "
-        "transformer trained from scratch unless --base-model names a checkpoint to fine-tune; the "
-        "character n-gram baseline is trained on the same rows and reported beside it.")
+        "banmal-augmented, with out-of-scope; a character n-gram model, about a minute) and the utterance-type "
+        "classifier (3i4K; a compact transformer trained from scratch with an n-gram model, about 10 minutes "
+        "on 2 cores). --base-model names a checkpoint to fine-tune for both instead; the character n-gram "
+        "baseline is trained on the same rows and reported beside each.")
     p.add_argument("--only", choices=["intent", "utterance-type"], help="train one model")
     p.add_argument("--base-model", metavar="PATH_OR_NAME", help="fine-tune this Hugging Face checkpoint instead")
-    p.add_argument("--epochs", type=int, help="override the number of epochs")
+    p.add_argument("--epochs", type=int, help="override the number of epochs of a transformer")
     p.add_argument("--data-dir", type=Path, help="the shared data folder (default ../shared/data)")
     add_domain_option(p)
     p.add_argument("--out", type=Path, help="save each model in OUT/<model> (default: the cache, "
