@@ -59,7 +59,7 @@ INTENT_CHECKPOINT_CONFIG = TrainConfig(epochs=40, batch_size=32, ngram_weight=0.
 # positions counted from the end put at one place; the n-gram model it carries errs on other rows.
 UTTERANCE_TYPE_CONFIG = TrainConfig(epochs=6, syllables=True, ngram_weight=0.5, end_positions=True)
 TRANSFORMER_NGRAM = "transformer + n-gram"  # the metrics of a model that carries an n-gram model (ngram_weight)
-NGRAM = "n-gram"  # the metrics of a model that is its n-gram model alone (calibrated, out-of-scope threshold)
+NGRAM = "n-gram"  # the metrics of a model that is its n-gram model alone (calibrated, its threshold if any)
 # The version of each default model's recipe (data, config, what the folder holds), raised when a change makes
 # folders trained before worth replacing: `kocall serve` retrains a default folder with a lower one (folders
 # from before it was recorded: 1), and a test holds the shipped models to it.
