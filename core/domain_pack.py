@@ -7,10 +7,10 @@ on), ``gazetteer.tsv`` (``CATEGORY<TAB>term`` entities: ``nlu``),
 ``out_of_scope.csv`` (requests callers make that the pack does not serve, which
 the intent model learns to turn away), ``informal_test.csv`` (held-out informal
 requests to judge the intent model), ``caller_test.csv`` (held-out long lines as
-callers say them), ``dev_informal.csv`` and ``dev_caller.csv`` (requests of the same two kinds,
-written apart from both, on which recipe choices are made) and ``models/intent/`` (its trained intent
-model). One setting,
-``KOCALL_DOMAIN``, picks it: the name of a pack under ``domains/`` or a folder.
+callers say them), ``dev_informal.csv`` and ``dev_caller.csv`` (requests of the same
+two kinds, written apart from both, on which recipe choices are made) and
+``models/intent/`` (its trained intent model). One setting, ``KOCALL_DOMAIN``,
+picks it: the name of a pack under ``domains/`` or a folder.
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ def test_saved_model_folder_is_complete_and_reloads(intent_model, models_dir):
     assert reloaded.predict(text)[0].label == "lost_card"
 
 
-def test_an_ngram_only_model_trains_in_seconds_and_calibrates(tmp_path):
+def test_an_ngram_only_model_trains_no_transformer_and_calibrates(tmp_path):
     """At an n-gram weight of 1 no transformer is trained: the n-gram model answers alone, its confidence
     calibrated on the validation rows, and its folder reloads to the same answers."""
     data = intent_data()

@@ -14,7 +14,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "train", help="train the default intent and utterance-type models",
         description="Train the models the server uses: the domain pack's intent classifier (polite examples, "
-        "banmal-augmented, with out-of-scope; a character n-gram model, about a minute) and the utterance-type "
+        "banmal-augmented, with out-of-scope; a character n-gram model, under a minute) and the utterance-type "
         "classifier (3i4K; a compact transformer trained from scratch with an n-gram model, about 10 minutes "
         "on 2 cores). --base-model names a checkpoint to fine-tune for both instead; the character n-gram "
         "baseline is trained on the same rows and reported beside each.")
