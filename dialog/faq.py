@@ -7,7 +7,8 @@ spaces (callers and Whisper space Korean freely), and a bonus where the caller
 names an entry's topic, among the entries of the intent the dialog acts on (a long, hedged question shares more words with some
 other intent's examples than with its own). When the two best entries score
 within ``did_you_mean_margin`` the caller is asked which one they meant, unless
-the caller named the topic of one of them and not the other's.
+the caller named the topic of one of them and not the other's. A question that
+refers back to the answer just given (그거 잔액은요) is about that answer's topic.
 
 An entry that names a ``lookup`` is answered from the call center's back-end
 (:mod:`dialog.backend`) where it can be, with the entry's own answer where not.
@@ -26,6 +27,8 @@ from dialog.sessions import Session
 SURE = 90.0  # a match this close is answered even when another is near
 TOPIC = 15.0  # added where the caller names an entry's topic, the first word of its title (카드론, 상담):
 # more than twice the did-you-mean margin, so that naming it settles a near tie
+REFERS_BACK = ("그거", "그건", "그게", "그걸", "그것")  # words that point at what was just said (not 거기: the center)
+NOT_THAT = ("말고", "아니")  # 그거 말고, 그게 아니라: the caller turns away from what was said
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,21 @@ def names_topic(domain: Domain, text: str, intent: str) -> bool:
     others = [e.title.replace(" ", "") for e in domain.faq if e.intent != intent]
     return any(_names_topic(said, e) and not any(_topic(e) in title for title in others)
                for e in domain.faq if e.intent == intent)
+
+
+def follow_up(domain: Domain, session: Session, text: str, intent: str) -> tuple[str, str] | None:
+    """A question about the answer just given: the answered entry's intent, and the question with that entry's
+    topic in place of the word that refers back to it (그거 잔액 어떻게 봐요 after the 국민행복카드 answer ->
+    국민행복카드 잔액 어떻게 봐요, which picks among that intent's entries); None where nothing was just answered,
+    nothing refers back, or the caller names a topic only ``intent`` (the model's reading) has: 그거 말고 카드론은요
+    asks something new, and so does 그게 아니라 ... ."""
+    last = next((e for e in domain.faq if session.state == f"answered:{e.id}"), None)
+    words = text.split()
+    at = next((i for i, word in enumerate(words) if word.startswith(REFERS_BACK)
+               and not (i + 1 < len(words) and words[i + 1].startswith(NOT_THAT))), None)
+    if last is None or at is None or last.intent == intent or names_topic(domain, text, intent):
+        return None
+    return last.intent, " ".join([*words[:at], _topic(last), *words[at + 1:]])
 
 
 def _topic(entry: FaqEntry) -> str:

@@ -9,7 +9,9 @@ The order of precedence, each rule for a reason:
 2. A form in progress owns the turn, unless the caller clearly (``switch_above``)
    asks for something else and gives no value the form could use.
 3. A pending offer or FAQ choice takes the answer to it.
-4. Otherwise the intent's own model: out-of-scope goes to fallback, unless the
+4. A question that refers back to the FAQ answer just given (그거 잔액 어떻게 봐요) and names no topic of another
+   intent is answered from that answer's intent, whatever intent its bare words suggest.
+5. Otherwise the intent's own model: out-of-scope goes to fallback, unless the
    turn carries values one form takes more of than any other (then that form is offered, the values
    kept); an unsure intent, or a fragment that would start a form, is offered
    first (a question that names the topic of one of its answers is answered); everything else is acted on.
@@ -67,6 +69,12 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
             return reply
     if answer.deny and not answer.entities and _asked_anything_else(session):
         return _close(domain, session)  # "더 도와드릴 일이 있으신가요?" - "아니요"
+    if route is None or route.model == "faq" or intent == OUT_OF_SCOPE:
+        # 그거 잔액 어떻게 봐요 after the 국민행복카드 answer: its balance, not the bank account's
+        followed = faq.follow_up(domain, session, answer.text, intent)
+        if followed is not None:
+            asked_about, read = followed
+            return prefix + begin(domain, session, asked_about, answer.entities, read, backend)
     if route is None or intent == OUT_OF_SCOPE:
         taker = _form_taking(domain, answer)
         if taker is not None:  # a bare value (십오일) that only one form takes: offer that form, value kept

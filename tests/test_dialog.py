@@ -515,6 +515,21 @@ def test_a_yes_or_no_at_the_read_back_answers_it_whatever_hand_off_the_model_hea
     assert (turn.model if state == "handoff" else turn.state) == state
 
 
+@pytest.mark.parametrize("said, reading, state", [
+    ("네 그거 잔액 어떻게 봐요", ("balance", 1.0), "answered:national_happiness_card"),  # the voucher's balance
+    ("그럼 그거 신청은 어디서 해요", ("card_application", 0.9), "answered:national_happiness_card"),
+    ("잔액 어떻게 봐요", ("balance", 1.0), "answered:balance"),  # no reference back: a new question
+    ("그거 말고 카드론은 어떻게 신청해요", ("card_loan", 0.9), "answered:card_loan"),  # names another topic
+    ("그게 아니라 계좌 잔액이요", ("balance", 0.9), "answered:balance"),  # turns away from the answer
+    ("거기 주말에도 해요", ("opening_hours", 0.9), "answered:opening_hours"),  # 거기: the center, not the card
+])
+def test_a_question_that_refers_back_is_about_the_answer_just_given(said, reading, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    turn = dialog.respond("q", Reading("저 국민행복카드 있잖아요 그 바우처", "government_voucher"))
+    assert turn.state == "answered:national_happiness_card"
+    assert dialog.respond("q", Reading(said, *reading)).state == state
+
+
 def test_values_one_form_takes_most_of_point_at_it_after_a_misunderstanding(pack):
     """A card and a phone number: several forms take a card, only the lost card takes both."""
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
