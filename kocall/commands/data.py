@@ -54,8 +54,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="label consistency, split leakage and class balance",
                        description="Report texts that appear with different labels, texts shared by two splits "
                        "(leakage), and the class balance of a data set folder, a labelled file or a domain pack "
-                       "folder (its intents.csv and out_of_scope.csv as one split, informal_test.csv and "
-                       "caller_test.csv as their own: a test row that is also an example is leakage).")
+                       "folder (its intents.csv and out_of_scope.csv as one split, each dev and test set as its own: "
+                       "a row in two of them, such as a test row that is also an example, is leakage).")
     p.add_argument("dataset", type=Path, metavar="DATASET")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--examples", type=int, default=10, help="examples listed per finding")
