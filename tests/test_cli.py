@@ -81,3 +81,16 @@ def test_missing_file_and_bad_model_are_reported(run, tmp_path):
     assert missing.returncode != 0 and "nope.wav" in missing.stderr
     bad_model = run("transcribe", "--model", str(tmp_path), str(LEOPARD))
     assert bad_model.returncode == 2 and "no model.bin" in bad_model.stderr
+
+
+def test_train_names_the_pack_file_it_cannot_read(run, tmp_path):
+    import shutil
+
+    from core.domain_pack import find_pack
+
+    pack = shutil.copytree(find_pack("card_bank").folder, tmp_path / "pack", ignore=shutil.ignore_patterns("models"))
+    (pack / "intents.csv").write_text("wrong,columns\na,b\n", encoding="utf-8")
+    out = run("train", "--domain", str(pack), "--only", "intent", "--out", str(tmp_path / "models"))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert f"{pack / 'intents.csv'}: row 1 has columns" in out.stderr
+    assert not (tmp_path / "models").exists()

@@ -52,6 +52,7 @@ def _fail(message: str) -> int:
 
 def run_train(args: argparse.Namespace) -> int:
     from core.domain_pack import DomainPackError
+    from data_tools.augment.dataset import DatasetError
     from data_tools.training import recipes
     from nlu.understand import INTENT, UTTERANCE_TYPE, trained_dir
 
@@ -65,12 +66,15 @@ def run_train(args: argparse.Namespace) -> int:
         return _fail(f"{data_dir / recipes.I4K} not found: give --data-dir, the folder with 3i4k/")
     names = [args.only] if args.only else [INTENT, UTTERANCE_TYPE]
     folders = {name: args.out / name if args.out else trained_dir(settings.cache_dir, pack, name) for name in names}
-    for name, model in recipes.train_default_models(folders, pack, data_dir, base_model=args.base_model,
-                                                    epochs=args.epochs):
-        print(json.dumps({"model": name, "train_seconds": model.meta.train_seconds,
-                          "temperature": model.meta.temperature, "mix_temperature": model.meta.mix_temperature,
-                          "threshold": model.meta.threshold, "folder": str(folders[name]),
-                          "metrics": model.meta.metrics}, ensure_ascii=False))
+    try:
+        for name, model in recipes.train_default_models(folders, pack, data_dir, base_model=args.base_model,
+                                                        epochs=args.epochs):
+            print(json.dumps({"model": name, "train_seconds": model.meta.train_seconds,
+                              "temperature": model.meta.temperature, "mix_temperature": model.meta.mix_temperature,
+                              "threshold": model.meta.threshold, "folder": str(folders[name]),
+                              "metrics": model.meta.metrics}, ensure_ascii=False))
+    except DatasetError as exc:  # a pack file that cannot be read: which one, and where
+        return _fail(str(exc))
     return 0
 
 
