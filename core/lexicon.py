@@ -36,6 +36,10 @@ PARTICLES = frozenset(
     "을 를 이 가 은 는 에 의 도 로 와 과 만 요 랑 좀 으로 에서 까지 부터 이랑 하고 처럼 보다 이요 은요 는요 이나 이며".split()
 ) | {""}
 PROMPT_TERMS = 40  # Whisper's prompt holds at most 223 tokens; keep well inside it
+# Latin letters as Korean names them: a term written in Latin letters (ATM, ARS) is also found as it is said
+# (에이티엠), which is how a recogniser that writes only Hangul writes it.
+LETTER_NAMES = dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", (
+    "에이 비 씨 디 이 에프 지 에이치 아이 제이 케이 엘 엠 엔 오 피 큐 알 에스 티 유 브이 더블유 엑스 와이 지".split())))
 
 
 _INITIALS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
@@ -66,6 +70,16 @@ def jamo(text: str) -> str:
 
 def _key(text: str) -> str:
     return _NON_WORD.sub("", unicodedata.normalize("NFC", text))
+
+
+def spoken(term: str) -> str:
+    """``term`` with each Latin letter as Korean names it: ATM -> 에이티엠, SC제일은행 -> 에스씨제일은행."""
+    return "".join(LETTER_NAMES.get(c.upper(), c) if c.isascii() else c for c in term)
+
+
+def _forms(term: str) -> tuple[str, ...]:
+    """The keys a term is found by: as written and, if it has Latin letters, as said."""
+    return tuple(dict.fromkeys((_key(term), _key(spoken(term)))))
 
 
 def _threshold_for(term: str, threshold: float) -> float:
@@ -133,8 +147,8 @@ class Lexicon:
                 joined = "".join(keys[i:i + n])
                 # The term must reach into the last word; only that word may carry a particle.
                 min_cut = len(joined) - len(keys[i + n - 1]) + 1
-                for term_index, score, suffix in self._matches(joined, min_cut, threshold):
-                    if n > 1 and not self._starts_term(keys[i], term_index):
+                for term_index, form, score, suffix in self._matches(joined, min_cut, threshold):
+                    if n > 1 and not _starts(keys[i], form):
                         continue
                     if best is None or score > best.score:
                         best = Match(i, i + n, self.terms[term_index], suffix, score)
@@ -144,11 +158,6 @@ class Lexicon:
             else:
                 i += 1
         return found
-
-    def _starts_term(self, word: str, term_index: int) -> bool:
-        """A multi-word span must begin like the term: 내일 현금 서비스 is not 현금서비스."""
-        head = _key(self.terms[term_index])[: len(word)]
-        return fuzz.ratio(jamo(word), jamo(head)) >= FIRST_WORD_SCORE
 
     def corrections(self, tokens: Sequence[str], threshold: float) -> list[Edit]:
         """The matches that change the text: near-misses rewritten as the term (plus particle)."""
@@ -161,12 +170,12 @@ class Lexicon:
         return edits
 
     @functools.cached_property
-    def _choices(self) -> dict[int, str]:
-        """Term index -> jamo key, computed once per lexicon."""
-        return {i: jamo(_key(t)) for i, t in enumerate(self.terms) if len(_key(t)) >= 2}
+    def _choices(self) -> dict[tuple[int, str], str]:
+        """(term index, form) -> the form's jamo, for each form of each term (:func:`_forms`); computed once."""
+        return {(i, form): jamo(form) for i, t in enumerate(self.terms) for form in _forms(t) if len(_key(t)) >= 2}
 
-    def _matches(self, joined: str, min_cut: int, threshold: float) -> list[tuple[int, float, str]]:
-        """(term index, score, particle suffix) for prefixes of ``joined`` that match a term."""
+    def _matches(self, joined: str, min_cut: int, threshold: float) -> list[tuple[int, str, float, str]]:
+        """(term index, the form matched, score, particle suffix) for prefixes of ``joined`` that match a term."""
         found = []
         for cut in range(len(joined), max(min_cut, 2, len(joined) - 2) - 1, -1):
             suffix = joined[cut:]
@@ -175,11 +184,15 @@ class Lexicon:
             hit = process.extractOne(jamo(joined[:cut]), self._choices, scorer=fuzz.ratio, score_cutoff=threshold)
             if hit is None:
                 continue
-            _, score, term_index = hit
+            _, score, (term_index, form) = hit
             # A shorter part of a term (상담 of 상담원) is a word of its own, not a near-miss.
-            term = self.terms[term_index]
-            if joined[:cut] in _key(term) and joined[:cut] != _key(term):
+            if joined[:cut] in form and joined[:cut] != form:
                 continue
-            if score >= _threshold_for(term, threshold):
-                found.append((term_index, score, suffix))
+            if score >= _threshold_for(self.terms[term_index], threshold):
+                found.append((term_index, form, score, suffix))
         return found
+
+
+def _starts(word: str, form: str) -> bool:
+    """A multi-word span must begin like the term: 내일 현금 서비스 is not 현금서비스."""
+    return fuzz.ratio(jamo(word), jamo(form[: len(word)])) >= FIRST_WORD_SCORE

@@ -2,7 +2,7 @@ import csv
 
 import pytest
 
-from core.lexicon import Lexicon, jamo
+from core.lexicon import Lexicon, jamo, spoken
 
 from .conftest import SHARED
 
@@ -30,6 +30,11 @@ def test_jamo_makes_liaison_spellings_equal():
     assert jamo("잔액을") == jamo("자내글")
 
 
+def test_latin_letters_are_spoken_as_korean_names_them():
+    assert spoken("ATM") == "에이티엠" and spoken("qr코드") == "큐알코드" and spoken("SC제일은행") == "에스씨제일은행"
+    assert spoken("잔액 조회") == "잔액 조회"
+
+
 def test_file_format_skips_comments_blank_lines_and_duplicates(tmp_path):
     path = tmp_path / "terms.txt"
     path.write_text("# 용어\n카드 분실\n\n  잔액   조회  # 공백 정리\n카드 분실\n", encoding="utf-8")
@@ -53,6 +58,11 @@ def test_bundled_lexicon_covers_the_card_bank_intents(lexicon):
     ("결재일을 바꾸고 싶어", "결제일을 바꾸고 싶어"),  # the particle 을 stays
     ("리볼비 해지", "리볼빙 해지"),
     ("영업 시간이 어떻게 되나요", "영업시간이 어떻게 되나요"),  # spacing error
+    # a term in Latin letters, as a recogniser that writes only Hangul writes what is said
+    ("에이티엠에서 돈을 뽑았는데", "ATM에서 돈을 뽑았는데"),
+    ("에이 티 엠 수수료", "ATM 수수료"),
+    ("에이알에스로 했어요", "ARS로 했어요"),
+    ("에스씨제일은행 계좌요", "SC제일은행 계좌요"),
 ])
 def test_near_misses_become_lexicon_terms(lexicon, heard, meant):
     assert corrected(lexicon, heard) == meant
@@ -64,6 +74,8 @@ def test_near_misses_become_lexicon_terms(lexicon, heard, meant):
     "이제 제발 좀 잊자",  # 잊자 is one jamo from 이자, but two-syllable terms must match closely
     "집이 너무 지저분해",  # 지저+분해 is not 지점 + a particle
     "연애 상담 해줄래?",  # 상담 is a word, not a near-miss of 상담원
+    "ATM 어디 있어요",  # typed as written, as a chat user does
+    "이 티 엠",  # not how ATM is said
 ])
 def test_correct_or_unrelated_text_is_left_alone(lexicon, text):
     assert corrected(lexicon, text) == text

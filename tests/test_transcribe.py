@@ -145,3 +145,21 @@ def test_other_readings_of_a_turn_are_distinct_and_led_by_the_first(transcriber,
     first = "".join(ch for ch in transcriber.transcribe(phone, word_timestamps=False).text if ch.isalnum())
     assert 2 <= len(readings) <= 4 and len(set(letters)) == len(letters) and letters[0] == first
     assert min(cer(leopard_reference["text"], r) for r in readings) <= cer(leopard_reference["text"], readings[0])
+
+
+def test_korean_speech_comes_out_in_hangul_only(settings, transcriber, leopard, leopard_reference):
+    """피하면서 (0.8 s, cut at its reference timestamps) at 16 kHz: with Latin letters allowed, Whisper's temperature
+    fallback has written it P.I.M.N.S.O.K.; by default no token with a Latin letter can be written at all."""
+    from stt.transcribe import get_transcriber
+
+    vocabulary = transcriber.model.hf_tokenizer
+    latin = {vocabulary.token_to_id(t) for t in ("I", "ĠI", "Ġguess", "OK")}  # Ġ: a space before the word
+    assert latin <= set(transcriber.suppress_tokens)
+    assert vocabulary.token_to_id(".") not in transcriber.suppress_tokens  # punctuation stays
+    allowed = get_transcriber(settings.stt.model_copy(update={"latin_letters": True}), settings.cache_dir,
+                              settings.pack().lexicon)
+    assert not latin & set(allowed.suppress_tokens)
+    word = next(w for w in leopard_reference["words"] if w["word"] == "피하면서")
+    start, end = int((word["start"] - 0.15) * 16000), int((word["end"] + 0.2) * 16000)
+    text = transcriber.transcribe(Audio(leopard.samples[start:end], 16000)).text
+    assert not any(c.isascii() and c.isalpha() for c in text)
