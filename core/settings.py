@@ -64,9 +64,10 @@ class SttSettings(BaseModel):
         "like those of the dropped replies, so a cough or a laugh the endpointer passes could be heard as a yes "
         "(docs/speech-recognition.md). Files are never read again.")
     latin_letters: bool = Field(
-        False, description="Allow tokens with Latin letters. Off, Whisper writes Korean speech in Hangul only: on "
-        "a reply it cannot read it would otherwise write P.I.M.N.S.O.K. or I guess. Acronyms then come out as "
-        "spoken (에이알에스), and the lexicon correction writes the pack's own as the lexicon does (ARS).")
+        False, description="Allow tokens with Latin letters. Off (and language 'ko'), Whisper writes Korean speech "
+        "in Hangul only: on a reply it cannot read it would otherwise write P.I.M.N.S.O.K. or I guess. Acronyms "
+        "then come out as spoken (에이알에스), and the lexicon correction writes the pack's own as the lexicon "
+        "does (ARS). Another language keeps its letters.")
     biasing: bool = Field(True, description="Correct near-misses to lexicon terms after decoding.")
     prompt_biasing: bool = Field(
         False,

@@ -69,8 +69,9 @@ class Transcriber:
         self.model = model
         self.settings = settings
         self.lexicon = lexicon if settings.biasing else None
+        # Hangul only is for Korean: decoding another language keeps its letters.
         self.suppress_tokens = [-1] + _tokens_with(model, digits=settings.spell_numbers,
-                                                   latin=not settings.latin_letters)
+                                                   latin=not settings.latin_letters and settings.language == "ko")
 
     def segments(self, audio: Audio, *, word_timestamps: bool = True) -> Iterator[Segment]:
         """Decode lazily: long audio yields segments as they are ready (for progress bars)."""

@@ -159,6 +159,9 @@ def test_korean_speech_comes_out_in_hangul_only(settings, transcriber, leopard, 
     allowed = get_transcriber(settings.stt.model_copy(update={"latin_letters": True}), settings.cache_dir,
                               settings.pack().lexicon)
     assert not latin & set(allowed.suppress_tokens)
+    english = get_transcriber(settings.stt.model_copy(update={"language": "en"}), settings.cache_dir,
+                              settings.pack().lexicon)
+    assert not latin & set(english.suppress_tokens)  # another language keeps its letters
     word = next(w for w in leopard_reference["words"] if w["word"] == "피하면서")
     start, end = int((word["start"] - 0.15) * 16000), int((word["end"] + 0.2) * 16000)
     text = transcriber.transcribe(Audio(leopard.samples[start:end], 16000)).text
