@@ -1,11 +1,14 @@
 """Speech-to-text benchmark on the real Korean speech in ../shared/data/speech_ko, against stock faster-whisper.
 
-Two sets, each at 16 kHz and through the telephone path (16 kHz -> 8 kHz G.711
+Three sets, the first two each at 16 kHz and through the telephone path (16 kHz -> 8 kHz G.711
 mu-law -> decoded):
 
 * **recordings**: every file of the manifest (default ../shared/data/speech_ko's; CER where it gives a reference);
 * **short replies**: every one- and two-word span of the recordings with word timestamps, cut at the
-  timestamps (150 ms before, 200 ms after): under 1.5 s, the turns a form depends on.
+  timestamps (150 ms before, 200 ms after): under 1.5 s, the turns a form depends on;
+* **call turns**: the same replies as a call delivers them (between 0.5 s and 1 s of silence, through the
+  telephone path), each the turn the endpointer cuts from it, which is what the server decodes: with its
+  pre-roll and trailing silence, or lost where it cuts none.
 
 Engines: stock faster-whisper (``WhisperModel.transcribe(language="ko", beam_size=5)``, its defaults
 otherwise, a separate instance of the same model), kocall's defaults, and kocall's defaults with one
@@ -51,7 +54,8 @@ from stt.transcribe import Transcriber, get_transcriber  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "data" / "speech_ko"
 STOCK = "stock faster-whisper"
-TURN = "empty turns read again"  # the defaults with reread_empty_turns, each clip decoded as a call's turn
+TURN = "empty turns read again"
+CALL_TURNS = "call turns"  # the short replies as the endpointer cuts them from a call (call_turns)  # the defaults with reread_empty_turns, each clip decoded as a call's turn
 DEFAULT = SttSettings()
 # kocall's defaults with one choice changed each (core/settings.py says why each default is what it is).
 CONFIGS = {
@@ -95,6 +99,20 @@ def short_replies(manifest: Path) -> list[Clip]:
     return clips
 
 
+def call_turns(replies: list[Clip]) -> list[tuple[str, "Audio | None", "str | None"]]:
+    """Each short reply as a call delivers it (between 0.5 s and 1 s of silence, through the telephone path):
+    the turn the endpointer cuts from it, at 16 kHz as the server decodes it; None where it cut none."""
+    turns = []
+    for name, audio, reference in replies:
+        call = Audio(np.concatenate([np.zeros(8000, np.float32), audio.at_rate(16000).samples,
+                                     np.zeros(16000, np.float32)]), 16000)
+        data, endpointer = to_mulaw(call), Endpointer(EndpointSettings())
+        events = [e for i in range(0, len(data), 160) for e in endpointer.feed_mulaw(data[i:i + 160])]
+        cut = [e.audio for e in events + endpointer.flush() if isinstance(e, Utterance)]
+        turns.append((name, cut[0] if cut else None, reference))
+    return turns
+
+
 def telephone(audio: Audio) -> Audio:
     return decode_audio(to_mulaw(audio), mulaw=True)
 
@@ -133,7 +151,13 @@ def bench_engine(name: str, transcribe: Callable[[Audio], str], sets: dict[str, 
     rows = []
     for set_name, clips in sets.items():
         for file, audio, reference in clips:
-            for condition, clip in (("16k", audio), ("8k mu-law", telephone(audio))):
+            conditions = ((("call", audio),) if set_name == CALL_TURNS
+                          else (("16k", audio), ("8k mu-law", telephone(audio))))
+            for condition, clip in conditions:
+                if clip is None:  # the endpointer cut no turn: the reply was lost before any decode
+                    rows.append({"engine": name, "set": set_name, "file": file, "condition": condition,
+                                 "latency_s": 0.0, "rtf": 0.0, "text": "", "cer": cer(reference, "")})
+                    continue
                 text, seconds = timed(lambda: transcribe(clip), runs if set_name == "recordings" else 1)
                 rows.append({"engine": name, "set": set_name, "file": file, "condition": condition,
                              "latency_s": seconds, "rtf": seconds / audio.duration_s, "text": text,
@@ -270,6 +294,7 @@ def main() -> None:
     parser.add_argument("--live-only", action="store_true", help="only the live call's latency (--runs runs)")
     args = parser.parse_args()
     sets = {"recordings": load_recordings(args.manifest), "short": short_replies(args.manifest)}
+    sets[CALL_TURNS] = call_turns(sets["short"])
     leopard = next(r for r in sets["recordings"] if r[2])  # the live call plays the first with a reference
     if args.live_only:
         with tempfile.TemporaryDirectory() as tmp:
@@ -290,9 +315,11 @@ def main() -> None:
         rows += bench_vosk(sets["recordings"], args.runs)
         live = bench_live_call(cache, leopard[1], leopard[2], args.runs)
         print("... other readings", file=sys.stderr)
-        readings = bench_readings(cache, sets, READINGS)
+        readings = bench_readings(cache, {name: sets[name] for name in ("recordings", "short")}, READINGS)
 
-    print(f"\n{len(sets['recordings'])} recordings, {len(sets['short'])} short replies; CER ignores spaces and "
+    print(f"\n{len(sets['recordings'])} recordings, {len(sets['short'])} short replies ('{CALL_TURNS}': the same as "
+          f"the endpointer cuts them from a call, {sum(a is not None for _, a, _ in sets[CALL_TURNS])} cut); "
+          f"CER ignores spaces and "
           f"punctuation (recordings: those with a reference); 'as stock': clips whose text is stock's; "
           f"RTF: median time (of {args.runs} runs a recording) / audio duration\n")
     print("\n".join(summary(rows)))

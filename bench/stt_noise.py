@@ -5,7 +5,7 @@ knock, digital silence), 0.6, 1.5 and 3 s long, several draws each, at 16 kHz an
 path (8 kHz G.711 mu-law):
 
 * **through the endpointer**, as a call's audio arrives (with silence around it): how many clips become a
-  turn for the server to decode;
+  turn for the server to decode (and, beside them, how many short replies of real speech do);
 * **fed to the decoder**, as if one had: how many Whisper reads as no speech (no text), and what the beam's
   best reading of those says, with its no-speech probability: what ``KOCALL_STT__REREAD_EMPTY_TURNS`` would
   take as the caller's words.
@@ -99,7 +99,9 @@ def main() -> None:
                             dropped.append(reading)
                             said[reading[0][:24]] += 1
             print(f"... draw {draw + 1} of {args.draws}", file=sys.stderr, flush=True)
-        replies = [r for _, audio, _ in short_replies(SPEECH / "manifest.jsonl")
+        spans = short_replies(SPEECH / "manifest.jsonl")
+        reply_turns = sum(makes_a_turn(audio) for _, audio, _ in spans)
+        replies = [r for _, audio, _ in spans
                    for r in (beam_reading(transcriber, audio), beam_reading(transcriber, telephone(audio)))
                    if r is not None]
 
@@ -112,7 +114,8 @@ def main() -> None:
         probs = sorted(p for _, p in dropped)
         print(f"    its no-speech probability: {probs[0]:.2f} to {probs[-1]:.2f}, median {np.median(probs):.2f}")
         print("    most frequent: " + "; ".join(f"{text} ({n})" for text, n in said.most_common(8)))
-    print(f"\nshort replies of real speech Whisper drops as no speech: {len(replies)}")
+    print(f"\nshort replies of real speech through the endpointer: {reply_turns} of {len(spans)} became a turn")
+    print(f"short replies of real speech Whisper drops as no speech: {len(replies)}")
     for text, prob in sorted(replies, key=lambda r: r[1]):
         print(f"  {prob:.2f}  {text}")
 

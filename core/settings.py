@@ -99,9 +99,10 @@ class EndpointSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    speech_threshold: float = 0.5
-    silence_threshold: float = 0.35
-    start_ms: int = Field(96, description="Speech this long starts an utterance (and signals barge-in).")
+    speech_threshold: float = Field(0.5, description="A VAD score (0-1) over this begins a run of speech.")
+    silence_threshold: float = Field(0.35, description="Under this a chunk is silence: it ends a run of speech "
+                                     "before an utterance starts, and counts towards end_silence_ms in one.")
+    start_ms: int = Field(96, description="A run of speech this long starts an utterance (and signals barge-in).")
     end_silence_ms: int = Field(500, description="Silence this long after speech ends the utterance.")
     min_utterance_ms: int = Field(250, description="Shorter bursts (clicks, coughs) are dropped.")
     max_utterance_s: float = Field(15.0, description="An utterance is cut here even if the caller keeps talking.")

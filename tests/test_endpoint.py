@@ -114,6 +114,18 @@ def test_hanging_up_mid_sentence_still_delivers_the_utterance(leopard):
     assert utterance.audio.duration_s > 1.0
 
 
+def test_a_one_word_reply_whose_speech_scores_hover_at_the_threshold_is_a_turn(leopard, leopard_reference):
+    """걸어갔다 (0.38 s, cut 150 ms before and 200 ms after its reference timestamps) through the phone path: the VAD
+    scores its chunks 0.56 0.47 0.51 0.46 0.58 ... A run that had to stay over the speech threshold (0.5) began
+    only at its last syllable, 160 ms before its end, and the reply was dropped as shorter than
+    min_utterance_ms. Now the turn holds the whole word (at 0.65-1.03 s of the call)."""
+    word = next(w for w in leopard_reference["words"] if w["word"] == "걸어갔다")
+    start, end = int((word["start"] - 0.15) * 16000), int((word["end"] + 0.2) * 16000)
+    events = stream(Endpointer(EndpointSettings()), call(silence(0.5), leopard.samples[start:end], silence(1)))
+    (utterance,) = [e for _, e in events if isinstance(e, Utterance)]
+    assert utterance.start_s <= 0.65 and utterance.end_s >= 1.03
+
+
 def test_a_click_is_too_short_to_be_an_utterance():
     click = np.zeros(1600, np.float32)
     click[::40] = 0.9
