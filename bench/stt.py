@@ -54,8 +54,8 @@ from stt.transcribe import Transcriber, get_transcriber  # noqa: E402
 
 SPEECH = ROOT.parent / "shared" / "data" / "speech_ko"
 STOCK = "stock faster-whisper"
-TURN = "empty turns read again"
-CALL_TURNS = "call turns"  # the short replies as the endpointer cuts them from a call (call_turns)  # the defaults with reread_empty_turns, each clip decoded as a call's turn
+TURN = "empty turns read again"  # the defaults with reread_empty_turns, each clip decoded as a call's turn
+CALL_TURNS = "call turns"  # the short replies as the endpointer cuts them from a call (call_turns)
 DEFAULT = SttSettings()
 # kocall's defaults with one choice changed each (core/settings.py says why each default is what it is).
 CONFIGS = {
