@@ -93,6 +93,11 @@ def model_inputs(batch: Mapping[str, torch.Tensor], end_positions: bool) -> dict
     return inputs
 
 
+def ngram_alone(ngram_weight: float) -> bool:
+    """Whether a model of this n-gram weight is its n-gram model alone, with no transformer."""
+    return ngram_weight >= 1.0
+
+
 class TextClassifier:
     """A trained model folder, loaded once and used for many predictions."""
 
@@ -129,7 +134,7 @@ class TextClassifier:
                 raise FileNotFoundError(f"{path} has no {NGRAM_FILE}, which its config asks for; retrain it "
                                         "with `kocall train`")
             ngram = load_baseline(path / NGRAM_FILE)
-            if meta.config["ngram_weight"] >= 1.0:
+            if ngram_alone(meta.config["ngram_weight"]):
                 return cls(None, None, meta, meta.config.get("max_length", MAX_LENGTH), ngram)
         shown = hf_logging.is_progress_bar_enabled()
         hf_logging.disable_progress_bar()  # its "Loading weights" bar for a few MB is noise in CLI and server output
@@ -155,7 +160,7 @@ class TextClassifier:
     def logits(self, texts: Sequence[str], batch_size: int = 256, normalized: bool = False) -> np.ndarray:
         """Uncalibrated log-scores, one row per text; an n-gram-only folder's are its log-probabilities.
         ``normalized``: the texts are already as :func:`normalize` returns them (skips Kiwi)."""
-        if self.model is None:
+        if self.ngram_only:
             texts = list(texts) if normalized else [normalize(t) for t in texts]
             return np.log(self._ngram_probabilities(texts) + 1e-9)
         out = []
@@ -173,7 +178,7 @@ class TextClassifier:
         own, either way."""
         texts = list(texts) if normalized else [normalize(t) for t in texts]
         probs = softmax(self.logits(texts, normalized=True) / self.meta.temperature)
-        if self.ngram is None or self.model is None or not with_ngram:
+        if self.ngram is None or self.ngram_only or not with_ngram:
             return probs
         return softmax(self.mix(probs, texts) / self.meta.mix_temperature)
 

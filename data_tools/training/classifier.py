@@ -32,7 +32,7 @@ from transformers import (
 )
 
 from nlu.baseline import train_baseline
-from nlu.classifier import MAX_LENGTH, OUT_OF_SCOPE, Meta, TextClassifier, model_inputs, softmax
+from nlu.classifier import MAX_LENGTH, OUT_OF_SCOPE, Meta, TextClassifier, model_inputs, ngram_alone, softmax
 from nlu.normalize import NORMALISATION, normalize
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -260,7 +260,7 @@ def train(
     if not train_texts:
         raise ValueError("no training rows")
     started = time.perf_counter()
-    ngram_only = config.ngram_weight >= 1.0
+    ngram_only = ngram_alone(config.ngram_weight)
     if base_model and ngram_only:
         raise ValueError("a base model is fine-tuned only with an n-gram weight under 1; at 1 the n-gram model "
                          "answers alone")
