@@ -51,13 +51,49 @@ def test_equal_rates_are_a_no_op():
     assert np.array_equal(resample(x, 16000, 16000), x)
 
 
+def streamed(telephone: np.ndarray) -> tuple[list[np.ndarray], StreamResampler]:
+    stream = StreamResampler(8000, 16000)
+    return [stream.process(telephone[i:i + 160]) for i in range(0, len(telephone), 160)], stream
+
+
 def test_streaming_20ms_frames_matches_whole_signal_resampling(leopard):
     telephone = leopard.at_rate(8000).samples
-    stream = StreamResampler(8000, 16000)
-    frames = [stream.process(telephone[i:i + 160]) for i in range(0, len(telephone), 160)]
-    frames.append(stream.process(np.zeros(0, np.float32), last=True))
-    streamed = np.concatenate(frames)
-    whole = resample(telephone, 8000, 16000)
-    assert len(streamed) == pytest.approx(len(whole), abs=2)
-    n = min(len(streamed), len(whole))
-    assert np.max(np.abs(streamed[:n] - whole[:n])) < 1e-3
+    frames, _ = streamed(telephone)
+    stream, whole = np.concatenate(frames), resample(telephone, 8000, 16000)
+    assert len(whole) - len(stream) < 0.01 * 16000  # only the filter's delay is still inside it
+    difference = stream - whole[: len(stream)]  # sample for sample: output times are input times
+    assert rms_db_of(difference) - rms_db_of(whole) < -40
+
+
+def test_every_20ms_frame_comes_back_at_once_not_in_blocks(leopard):
+    frames, stream = streamed(leopard.at_rate(8000).samples)
+    assert stream.delay_s < 0.01
+    assert len(frames[0]) == 320 - round(stream.delay_s * 16000)
+    assert {len(f) for f in frames[1:-1]} == {320}
+
+
+def test_frames_of_any_length_give_the_same_stream(leopard):
+    telephone = leopard.at_rate(8000).samples
+    frames, _ = streamed(telephone)
+    stream, rng, odd, at = StreamResampler(8000, 16000), np.random.default_rng(2), [], 0
+    while at < len(telephone):  # empty frames and frames of 1 to 400 samples, shorter than the filter too
+        n = int(rng.choice([0, 1, 7, 80, 400]))
+        odd.append(stream.process(telephone[at:at + n]))
+        at += n
+    assert np.allclose(np.concatenate(odd), np.concatenate(frames), atol=1e-6)
+
+
+def test_the_stream_leaves_no_images_above_4khz():
+    rng = np.random.default_rng(1)
+    noise = resample(rng.standard_normal(8000 * 2).astype(np.float32) * 0.1, 16000, 8000)
+    frames, _ = streamed(noise)
+    assert band_energy_db(np.concatenate(frames), 16000, 4000, 8000) < -80
+
+
+def test_a_stream_is_up_sampled_by_a_whole_factor_only():
+    with pytest.raises(ValueError, match="whole factor"):
+        StreamResampler(16000, 8000)
+
+
+def rms_db_of(x: np.ndarray) -> float:
+    return 10 * np.log10(np.mean(x.astype(np.float64) ** 2) + 1e-30)
