@@ -18,6 +18,10 @@ def band_energy_db(x: np.ndarray, rate: int, lo: float, hi: float) -> float:
     return 10 * np.log10(spectrum[(freqs >= lo) & (freqs < hi)].sum() / spectrum.sum() + 1e-30)
 
 
+def rms_db_of(x: np.ndarray) -> float:
+    return 10 * np.log10(np.mean(x.astype(np.float64) ** 2) + 1e-30)
+
+
 def linear(x: np.ndarray, src: int, dst: int) -> np.ndarray:
     n = int(len(x) * dst / src)
     return np.interp(np.arange(n) * src / dst, np.arange(len(x)), x).astype(np.float32)
@@ -93,7 +97,3 @@ def test_the_stream_leaves_no_images_above_4khz():
 def test_a_stream_is_up_sampled_by_a_whole_factor_only():
     with pytest.raises(ValueError, match="whole factor"):
         StreamResampler(16000, 8000)
-
-
-def rms_db_of(x: np.ndarray) -> float:
-    return 10 * np.log10(np.mean(x.astype(np.float64) ** 2) + 1e-30)
