@@ -100,17 +100,18 @@ def short_replies(manifest: Path) -> list[Clip]:
 
 
 def call_turns(replies: list[Clip]) -> list[tuple[str, "Audio | None", "str | None"]]:
-    """Each short reply as a call delivers it (between 0.5 s and 1 s of silence, through the telephone path):
-    the turn the endpointer cuts from it, at 16 kHz as the server decodes it; None where it cut none."""
-    turns = []
-    for name, audio, reference in replies:
-        call = Audio(np.concatenate([np.zeros(8000, np.float32), audio.at_rate(16000).samples,
-                                     np.zeros(16000, np.float32)]), 16000)
-        data, endpointer = to_mulaw(call), Endpointer(EndpointSettings())
-        events = [e for i in range(0, len(data), 160) for e in endpointer.feed_mulaw(data[i:i + 160])]
-        cut = [e.audio for e in events + endpointer.flush() if isinstance(e, Utterance)]
-        turns.append((name, cut[0] if cut else None, reference))
-    return turns
+    """Each short reply as a call delivers it: the turn the endpointer cuts from it (:func:`turn_of`)."""
+    return [(name, turn_of(audio), reference) for name, audio, reference in replies]
+
+
+def turn_of(audio: Audio) -> Audio | None:
+    """The first turn the endpointer cuts from ``audio`` played between 0.5 s and 1 s of silence through the
+    telephone path, at 16 kHz as the server decodes it; None where it cuts none."""
+    call = Audio(np.concatenate([np.zeros(8000, np.float32), audio.at_rate(16000).samples,
+                                 np.zeros(16000, np.float32)]), 16000)
+    data, endpointer = to_mulaw(call), Endpointer(EndpointSettings())
+    events = [e for i in range(0, len(data), 160) for e in endpointer.feed_mulaw(data[i:i + 160])]
+    return next((e.audio for e in events + endpointer.flush() if isinstance(e, Utterance)), None)
 
 
 def telephone(audio: Audio) -> Audio:
@@ -319,8 +320,7 @@ def main() -> None:
 
     print(f"\n{len(sets['recordings'])} recordings, {len(sets['short'])} short replies ('{CALL_TURNS}': the same as "
           f"the endpointer cuts them from a call, {sum(a is not None for _, a, _ in sets[CALL_TURNS])} cut); "
-          f"CER ignores spaces and "
-          f"punctuation (recordings: those with a reference); 'as stock': clips whose text is stock's; "
+          f"CER ignores spaces and punctuation (recordings: those with a reference); 'as stock': clips whose text is stock's; "
           f"RTF: median time (of {args.runs} runs a recording) / audio duration\n")
     print("\n".join(summary(rows)))
     if args.items:

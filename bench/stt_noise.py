@@ -30,11 +30,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.stt import SPEECH, short_replies, telephone  # noqa: E402
+from bench.stt import SPEECH, short_replies, telephone, turn_of  # noqa: E402
 from core.domain_pack import DEFAULT_PACK, find_pack  # noqa: E402
-from core.settings import EndpointSettings, SttSettings  # noqa: E402
-from stt.audio import MODEL_RATE, Audio, to_mulaw  # noqa: E402
-from stt.endpoint import Endpointer, Utterance  # noqa: E402
+from core.settings import SttSettings  # noqa: E402
+from stt.audio import MODEL_RATE, Audio  # noqa: E402
 from stt.transcribe import Transcriber, get_transcriber  # noqa: E402
 
 KINDS = ("white noise", "loud white noise", "mains hum", "breath", "knock", "digital silence")
@@ -61,15 +60,6 @@ def noise(kind: str, seconds: float, rng: np.random.Generator) -> np.ndarray:
     return np.clip(x, -1, 1).astype(np.float32)
 
 
-def makes_a_turn(audio: Audio) -> bool:
-    """Whether the endpointer, fed ``audio`` between 0.5 s and 1 s of silence, emits an utterance."""
-    call = Audio(np.concatenate([np.zeros(MODEL_RATE // 2, np.float32), audio.samples,
-                                 np.zeros(MODEL_RATE, np.float32)]), MODEL_RATE)
-    data, endpointer = to_mulaw(call), Endpointer(EndpointSettings())
-    events = [e for i in range(0, len(data), 160) for e in endpointer.feed_mulaw(data[i:i + 160])]
-    return any(isinstance(e, Utterance) for e in events + endpointer.flush())
-
-
 def beam_reading(transcriber: Transcriber, clip: Audio) -> tuple[str, float] | None:
     """None where Whisper writes text; else the beam's best reading and its no-speech probability."""
     if transcriber.transcribe(clip, word_timestamps=False).text:
@@ -91,7 +81,7 @@ def main() -> None:
             for kind in KINDS:
                 for seconds in DURATIONS_S:
                     audio = Audio(noise(kind, seconds, rng), MODEL_RATE)
-                    turns += makes_a_turn(audio)
+                    turns += turn_of(audio) is not None
                     for clip in (audio, telephone(audio)):
                         clips += 1
                         reading = beam_reading(transcriber, clip)
@@ -100,7 +90,7 @@ def main() -> None:
                             said[reading[0][:24]] += 1
             print(f"... draw {draw + 1} of {args.draws}", file=sys.stderr, flush=True)
         spans = short_replies(SPEECH / "manifest.jsonl")
-        reply_turns = sum(makes_a_turn(audio) for _, audio, _ in spans)
+        reply_turns = sum(turn_of(audio) is not None for _, audio, _ in spans)
         replies = [r for _, audio, _ in spans
                    for r in (beam_reading(transcriber, audio), beam_reading(transcriber, telephone(audio)))
                    if r is not None]

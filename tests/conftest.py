@@ -116,6 +116,13 @@ def silence(seconds: float, rate: int = 16000) -> np.ndarray:
     return np.zeros(int(seconds * rate), dtype=np.float32)
 
 
+def spoken_word(leopard: Audio, reference: dict, word: str) -> np.ndarray:
+    """One word of the leopard recording at 16 kHz, cut 150 ms before and 200 ms after its reference timestamps,
+    as bench/stt.py cuts its short replies."""
+    timed = next(w for w in reference["words"] if w["word"] == word)
+    return leopard.samples[int((timed["start"] - 0.15) * 16000):int((timed["end"] + 0.2) * 16000)]
+
+
 class RedisServer:
     """A real redis-server on a loopback port, which a test may stop and start again on the same port."""
 

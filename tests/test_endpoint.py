@@ -8,7 +8,7 @@ from data_tools.evaluation.metrics import cer
 from stt.audio import Audio, to_mulaw
 from stt.endpoint import KEEP_SILENCE_MS, Endpointer, LiveRecognizer, SpeechPaused, SpeechStarted, Utterance
 
-from .conftest import LEOPARD_CER_BOUND, silence
+from .conftest import LEOPARD_CER_BOUND, silence, spoken_word
 
 FRAME = 160  # bytes of mu-law = 20 ms at 8 kHz
 
@@ -119,9 +119,8 @@ def test_a_one_word_reply_whose_speech_scores_hover_at_the_threshold_is_a_turn(l
     scores its chunks 0.56 0.47 0.51 0.46 0.58 ... A run that had to stay over the speech threshold (0.5) began
     only at its last syllable, 160 ms before its end, and the reply was dropped as shorter than
     min_utterance_ms. Now the turn holds the whole word (at 0.65-1.03 s of the call)."""
-    word = next(w for w in leopard_reference["words"] if w["word"] == "걸어갔다")
-    start, end = int((word["start"] - 0.15) * 16000), int((word["end"] + 0.2) * 16000)
-    events = stream(Endpointer(EndpointSettings()), call(silence(0.5), leopard.samples[start:end], silence(1)))
+    word = spoken_word(leopard, leopard_reference, "걸어갔다")
+    events = stream(Endpointer(EndpointSettings()), call(silence(0.5), word, silence(1)))
     (utterance,) = [e for _, e in events if isinstance(e, Utterance)]
     assert utterance.start_s <= 0.65 and utterance.end_s >= 1.03
 

@@ -6,7 +6,7 @@ import pytest
 from data_tools.evaluation.metrics import cer
 from stt.audio import Audio, decode_audio
 
-from .conftest import LEOPARD_CER_BOUND, RHINO_WITHIN, silence, telephone
+from .conftest import LEOPARD_CER_BOUND, RHINO_WITHIN, silence, spoken_word, telephone
 
 # Plain faster-whisper base measures 0.21 on this file; our defaults reach about 0.11 (bench/stt.py).
 
@@ -110,9 +110,8 @@ def test_a_short_reply_is_not_written_as_a_loop(settings, transcriber, leopard, 
     as by default, the check runs and the loop never comes out."""
     from stt.transcribe import get_transcriber
 
-    word = next(w for w in leopard_reference["words"] if w["word"] == "옆으로")
-    start, end = int((word["start"] - 0.15) * 16000), int((word["end"] + 0.2) * 16000)
-    reply = telephone(Audio(leopard.samples[start:end], 16000))
+    word = spoken_word(leopard, leopard_reference, "옆으로")
+    reply = telephone(Audio(word, 16000))
     assert not _loops(transcriber.transcribe(reply).text)
     capped = get_transcriber(settings.stt.model_copy(update={"max_tokens_per_second": 20.0}), settings.cache_dir,
                              settings.pack().lexicon)
@@ -125,9 +124,8 @@ def test_a_turn_whisper_drops_as_no_speech_is_read_by_the_beam(settings, transcr
     reading."""
     from stt.transcribe import get_transcriber
 
-    word = next(w for w in leopard_reference["words"] if w["word"] == "길")
-    start, end = int((word["start"] - 0.15) * 16000), int((word["end"] + 0.2) * 16000)
-    reply = telephone(Audio(leopard.samples[start:end], 16000))
+    word = spoken_word(leopard, leopard_reference, "길")
+    reply = telephone(Audio(word, 16000))
     assert transcriber.transcribe(reply, word_timestamps=False, turn=True).text == ""  # off by default
     rereading = get_transcriber(settings.stt.model_copy(update={"reread_empty_turns": True}), settings.cache_dir,
                                 settings.pack().lexicon)
@@ -162,7 +160,6 @@ def test_korean_speech_comes_out_in_hangul_only(settings, transcriber, leopard, 
     english = get_transcriber(settings.stt.model_copy(update={"language": "en"}), settings.cache_dir,
                               settings.pack().lexicon)
     assert not latin & set(english.suppress_tokens)  # another language keeps its letters
-    word = next(w for w in leopard_reference["words"] if w["word"] == "피하면서")
-    start, end = int((word["start"] - 0.15) * 16000), int((word["end"] + 0.2) * 16000)
-    text = transcriber.transcribe(Audio(leopard.samples[start:end], 16000)).text
+    word = spoken_word(leopard, leopard_reference, "피하면서")
+    text = transcriber.transcribe(Audio(word, 16000)).text
     assert not any(c.isascii() and c.isalpha() for c in text)
