@@ -47,7 +47,8 @@ class SttSettings(BaseModel):
     encoder_window_s: float = Field(
         20.0,
         description="Seconds the encoder sees for a short turn (Whisper pads to 30). 30 reads real phone speech "
-        "a little better for twice the encoder time, too slow for 8 calls on 2 cores "
+        "a little better for 2.6 times the encoder time, too slow for 8 calls on 2 cores (batching calls "
+        "does not help on a CPU) "
         "(docs/speech-recognition.md): use it where the CPU or a GPU allows.",
     )
     spell_numbers: bool = Field(
