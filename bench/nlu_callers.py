@@ -8,6 +8,8 @@ Test sets (the domain pack's, written apart from its training examples and never
 
 ``--dev`` reads the pack's dev sets instead (``dev_informal.csv``, ``dev_caller.csv``: the same two kinds,
 written apart from both), the rows a recipe's choices are made on.
+``--rows`` reads any labelled CSV files instead, such as ``bench/callers/``'s fresh callers (written after the
+recipe was chosen, read once) or a team's own.
 
 Engines, on the same rows:
 
@@ -24,6 +26,7 @@ out-of-scope rows answered as an intent; then the model's most frequent confusio
     .venv/bin/python bench/nlu_callers.py --shipped                 # the served model and the peer
     .venv/bin/python bench/nlu_callers.py --seeds 13 14 15          # three trainings of the recipe, ~2 min
     .venv/bin/python bench/nlu_callers.py --dev                     # the same on the dev sets
+    .venv/bin/python bench/nlu_callers.py --shipped --rows mine.csv # your own labelled rows (text,label)
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from core.settings import Settings  # noqa: E402
 from data_tools.augment.banmal import to_banmal_many  # noqa: E402
-from data_tools.augment.dataset import load_examples  # noqa: E402
+from data_tools.augment.dataset import DatasetError, load_examples  # noqa: E402
 from data_tools.training.recipes import INTENT_CONFIG, intent_data, train_and_report  # noqa: E402
 from nlu.classifier import OUT_OF_SCOPE, TextClassifier  # noqa: E402
 from nlu.normalize import normalize  # noqa: E402
@@ -98,14 +101,27 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="*", default=[13, 14, 15], help="train the recipe with each")
     parser.add_argument("--shipped", action="store_true", help="only the served model and the peer, no training")
     parser.add_argument("--dev", action="store_true", help="the pack's dev sets instead of its test sets")
+    parser.add_argument("--rows", type=Path, nargs="+", metavar="CSV",
+                        help="read these sets instead (text,label CSV files, out_of_scope for what the pack "
+                             "does not serve), each reported under its file name")
     args = parser.parse_args()
     settings = Settings()
     pack = settings.pack()
-    short, long = pack.dev_files if args.dev else pack.test_files
-    sets = {"short informal": load_examples(short)}
-    if long.is_file():
-        sets["long caller lines"] = load_examples(long)
     training = load_examples(pack.intents)
+    if args.rows:
+        try:
+            sets = {path.stem: load_examples(path) for path in args.rows}
+        except DatasetError as exc:
+            parser.error(str(exc))
+        known = {e.label for e in training} | {OUT_OF_SCOPE}
+        unknown = sorted({e.label for rows in sets.values() for e in rows} - known)
+        if unknown:
+            parser.error(f"labels the pack has no intent for: {', '.join(unknown)}")
+    else:
+        short, long = pack.dev_files if args.dev else pack.test_files
+        sets = {"short informal": load_examples(short)}
+        if long.is_file():
+            sets["long caller lines"] = load_examples(long)
     engines: dict[str, Engine] = {"peer": peer([e.text for e in training], [e.label for e in training]),
                                   "shipped": model_engine(TextClassifier.load(
                                       model_path(settings.nlu, settings.cache_dir, pack, INTENT)))}
@@ -134,9 +150,10 @@ def main() -> None:
                   f" peer {results['peer', set_name]['accuracy']:.3f})")
 
     model = next(name for name in reversed(list(engines)) if name != "peer")
-    print(f"\n{model}: most frequent confusions on the short informal set (gold -> predicted, count)")
-    gold_labels = [e.label for e in sets["short informal"]]
-    for gold, predicted, n in confusions(gold_labels, predictions[model, "short informal"]):
+    first = next(iter(sets))
+    print(f"\n{model}: most frequent confusions on {first} (gold -> predicted, count)")
+    gold_labels = [e.label for e in sets[first]]
+    for gold, predicted, n in confusions(gold_labels, predictions[model, first]):
         print(f"  {gold:24s} -> {predicted:24s} {n}")
 
 
