@@ -7,8 +7,9 @@ spaces (callers and Whisper space Korean freely), and a bonus where the caller
 names an entry's topic, among the entries of the intent the dialog acts on (a long, hedged question shares more words with some
 other intent's examples than with its own). When the two best entries score
 within ``did_you_mean_margin`` the caller is asked which one they meant, unless
-the caller named the topic of one of them and not the other's. A question that
-refers back to the answer just given (그거 잔액은요) is about that answer's topic.
+the caller named the topic of one of them and not the other's, or named the topic of one other intent's
+answers (then those answer). A question that refers back to the answer just given (그거 잔액은요) is about
+that answer's topic.
 
 An entry that names a ``lookup`` is answered from the call center's back-end
 (:mod:`dialog.backend`) where it can be, with the entry's own answer where not.
@@ -29,6 +30,7 @@ TOPIC = 15.0  # added where the caller names an entry's topic, the first word of
 # more than twice the did-you-mean margin, so that naming it settles a near tie
 REFERS_BACK = ("그거", "그건", "그게", "그걸", "그것")  # words that point at what was just said (not 거기: the center)
 NOT_THAT = ("말고", "아니")  # 그거 말고, 그게 아니라: the caller turns away from what was said
+QUESTION_WORDS = ("어떻게", "얼마", "언제", "어디", "뭐", "무슨", "왜", "몇")  # a turn with one asks for information
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,8 @@ def names_topic(domain: Domain, text: str, intent: str) -> bool:
     model is unsure of the rest of its words."""
     said = text.replace(" ", "")
     others = [e.title.replace(" ", "") for e in domain.faq if e.intent != intent]
-    return any(_names_topic(said, e) and not any(_topic(e) in title for title in others)
-               for e in domain.faq if e.intent == intent)
+    return any(topic in said and not any(topic in title for title in others)
+               for e in domain.faq if e.intent == intent for topic in _topics(e))
 
 
 def follow_up(domain: Domain, session: Session, text: str, intent: str) -> tuple[str, str] | None:
@@ -71,22 +73,37 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str) -> tuple
     nothing refers back, or the caller names a topic only ``intent`` (the model's reading) has: 그거 말고 카드론은요
     asks something new, and so does 그게 아니라 ... ."""
     last = next((e for e in domain.faq if session.state == f"answered:{e.id}"), None)
-    words = text.split()
-    at = next((i for i, word in enumerate(words) if word.startswith(REFERS_BACK)
-               and not (i + 1 < len(words) and words[i + 1].startswith(NOT_THAT))), None)
+    at = refers_back(text)
     if last is None or at is None or last.intent == intent or names_topic(domain, text, intent):
         return None
-    return last.intent, " ".join([*words[:at], _topic(last), *words[at + 1:]])
+    words = text.split()
+    return last.intent, " ".join([*words[:at], *_topics(last)[:1], *words[at + 1:]])
 
 
-def _topic(entry: FaqEntry) -> str:
-    return entry.title.split()[0]
+def refers_back(text: str) -> int | None:
+    """The place of the word that points at what was just said (그거, 그걸), or None: none, or one the caller
+    turns away from (그거 말고, 그게 아니라)."""
+    words = text.split()
+    return next((i for i, word in enumerate(words) if word.startswith(REFERS_BACK)
+                 and not (i + 1 < len(words) and words[i + 1].startswith(NOT_THAT))), None)
+
+
+def asks(text: str) -> bool:
+    """Whether the turn asks for information (어떻게, 얼마, 언제): a caller's question often ends in a fragment
+    (그거 미리 갚으려면 어떻게 해요 중도 상환이요), which the utterance type then reads as a statement."""
+    return any(word.startswith(QUESTION_WORDS) for word in text.split())
+
+
+def _topics(entry: FaqEntry) -> tuple[str, ...]:
+    """The entry's topics: the first word of its title, or each of its parts where the title joins several
+    with · (카드론·현금서비스 상환: 카드론 and 현금서비스; a caller says one of them, never both with the dot)."""
+    return tuple(topic for topic in entry.title.split()[0].split("·") if len(topic) >= 2)
 
 
 def _names_topic(said: str, entry: FaqEntry) -> bool:
-    """Whether the caller's words (spaces removed) name the entry's topic, the first word of its title: 카드론
-    asked of 카드론 신청 and not of 현금서비스 이용, though both are asked how to apply."""
-    return len(_topic(entry)) >= 2 and _topic(entry) in said
+    """Whether the caller's words (spaces removed) name one of the entry's topics: 카드론 asked of 카드론 신청 and
+    not of 현금서비스 이용, though both are asked how to apply."""
+    return any(topic in said for topic in _topics(entry))
 
 
 def answer(domain: Domain, session: Session, text: str, intent: str | None, backend: Backend) -> str:
@@ -97,10 +114,22 @@ def answer(domain: Domain, session: Session, text: str, intent: str | None, back
     # 상담원이랑 통화 되나요 몇 시까지 해요: 상담 시간, though 지점 영업시간 shares "몇 시까지 해요").
     if (second and best.score < SURE and best.score - second.score <= domain.policy.did_you_mean_margin
             and best.named == second.named):
+        elsewhere = _named_elsewhere(domain, text, intent) if not best.named else None
+        if elsewhere is not None:
+            session.intent = elsewhere
+            return answer(domain, session, text, elsewhere, backend)
         session.model, session.state = "faq", "did_you_mean"
         session.pending = {"choices": [best.entry.id, second.entry.id]}
         return domain.responses["did_you_mean"].format(first=best.entry.title, second=second.entry.title)
     return give(domain, session, best.entry, backend)
+
+
+def _named_elsewhere(domain: Domain, text: str, intent: str | None) -> str | None:
+    """The one other intent whose own topic the caller names (연체 in 카드값이 연체되면 이자가 얼마나 붙어요, read as
+    fees): where the read intent's answers are too close to choose between and the caller named neither, the
+    words point at that intent's answers instead; None where no other intent's topic, or several, are named."""
+    named = {e.intent for e in domain.faq if e.intent != intent and names_topic(domain, text, e.intent)}
+    return named.pop() if len(named) == 1 else None
 
 
 def choose(domain: Domain, session: Session, text: str, affirmed: bool, backend: Backend) -> str | None:

@@ -93,6 +93,7 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float) -> Ans
         cancel=says(words.cancel, text, words.lead) or says_last(words.cancel, text, words.lead),
         names_person=any(w in text for w in words.person),
         complains=any(w in text for w in words.complaint),
+        hangs_up=ends_with(words.goodbye, text),
     )
 
 
@@ -106,6 +107,13 @@ def says(phrases: tuple[str, ...], text: str, lead: tuple[str, ...] = ()) -> boo
     word = words[0] if words else ""
     return any(first == p or first.startswith(p + " ")
                or (len(p) >= 2 and word.startswith(p) and len(word) <= len(p) + 2) for p in phrases)
+
+
+def ends_with(phrases: tuple[str, ...], text: str) -> bool:
+    """Whether the turn's last words are one of the phrases (운전 중이라 나중에 다시 전화할게요 끊을게요): what a
+    caller says last is what they do."""
+    words = " ".join(re.sub(r"[^\w\s]", "", text).split())
+    return any(words == p or words.endswith(" " + p) for p in phrases)
 
 
 def says_last(phrases: tuple[str, ...], text: str, lead: tuple[str, ...]) -> bool:

@@ -6,11 +6,14 @@ The order of precedence, each rule for a reason:
    (unless the turn is the value the form asked for, or a cancel word that names no person);
    in a form, a turn that names a person, says anger or reads as a hand-off at any confidence, and gives the
    form nothing, is one too.
+   A turn read as no request whose last words hang up (나중에 다시 전화할게요 끊을게요) ends the call.
 2. A form in progress owns the turn, unless the caller clearly (``switch_above``)
-   asks for something else and gives no value the form could use.
+   asks for something else, gives no value the form could use, and does not refer back to it (그거 해지하고
+   싶어요, asked which card's revolving to cancel, is the revolving, not a card to cancel).
 3. A pending offer or FAQ choice takes the answer to it.
 4. A question that refers back to the FAQ answer just given (그거 잔액 어떻게 봐요) and names no topic of another
-   intent is answered from that answer's intent, whatever intent its bare words suggest.
+   intent is answered from that answer's intent, whatever intent its bare words suggest (a form's too, where
+   the turn asks how, what or when).
 5. Otherwise the intent's own model: out-of-scope goes to fallback, unless the
    turn carries values one form takes more of than any other (then that form is offered, the values
    kept); an unsure intent, or a fragment that would start a form, is offered
@@ -53,11 +56,15 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         # is a hand-off, however unsure, and the form got nothing from the turn: re-asking would not help.
         session.intent = session.intent or intent
         return hand_off(domain, session, route.reason or "requested", route.reply)
+    if intent == OUT_OF_SCOPE and answer.hangs_up and not answers_form:
+        # 아 잠깐만요 지금 운전 중이라 나중에 다시 전화할게요 끊을게요: no request, and the caller's last words hang up.
+        # Only for a turn read as no request: 카드 그냥 끊을게요 is a card cancelled, however unsure the model.
+        return _close(domain, session)
     prefix = ""
     if session.form is not None:
         switching = (route is not None and route.model in ("faq", "form", "goodbye") and intent != session.intent
                      and confidence >= domain.policy.switch_above and not answer.affirm and not answer.deny
-                     and not answer.cancel and not answers_form)
+                     and not answer.cancel and not answers_form and faq.refers_back(answer.text) is None)
         if not switching:
             return forms.step(domain, session, answer)
         prefix = domain.responses["switched"].format(form_title=domain.forms[session.form].title) + " "
@@ -69,8 +76,11 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
             return reply
     if answer.deny and not answer.entities and _asked_anything_else(session):
         return _close(domain, session)  # "더 도와드릴 일이 있으신가요?" - "아니요"
-    if route is None or route.model == "faq" or intent == OUT_OF_SCOPE:
-        # 그거 잔액 어떻게 봐요 after the 국민행복카드 answer: its balance, not the bank account's
+    if (route is None or route.model == "faq" or intent == OUT_OF_SCOPE
+            or (route.model == "form" and faq.asks(answer.text))):
+        # 그거 잔액 어떻게 봐요 after the 국민행복카드 answer: its balance, not the bank account's; 그거 미리 갚으려면
+        # 어떻게 해요 after the 카드론 answer: its repayment, not a card bill's prepayment (a form). A request that
+        # refers back (그거 때문에 해지할래요) asks no question, and starts its form.
         followed = faq.follow_up(domain, session, answer.text, intent)
         if followed is not None:
             asked_about, read = followed

@@ -548,3 +548,52 @@ def test_naming_the_slot_to_correct_is_no_change_of_topic(pack):
     assert dialog.respond("s", Reading(said, "limit_increase", 0.95, "command", entities)).state == "confirming"
     assert dialog.respond("s", Reading("아니요", "deny")).state == "correcting"
     assert dialog.respond("s", Reading("희망 한도요", "limit_inquiry", 0.93, "fragment")).state == "asking:amount"
+
+
+@pytest.mark.parametrize("said, reading, form", [
+    ("그거 해지하고 싶어요", ("card_cancel", 0.99), "revolving_cancel"),  # 그거: the revolving asked about
+    ("그거 말고 카드 해지하고 싶어요", ("card_cancel", 0.99), "card_cancel"),  # turns away from it: a new request
+])
+def test_in_a_form_a_turn_that_refers_back_stays_in_the_form(said, reading, form, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("r", Reading("리볼빙 해지하고 싶어요", "revolving_cancel")).state == "asking:card_type"
+    assert dialog.respond("r", Reading(said, *reading)).state == "asking:card_type"
+    assert dialog.store.get("r").form == form
+
+
+@pytest.mark.parametrize("said, reading, state", [
+    # A question (어떻게) about the loan just explained: its repayment, though its words read as a card bill's
+    # prepayment, a form; the utterance type reads it as a statement for its last fragment.
+    ("음 그거 미리 갚으려면 어떻게 해요 중도 상환이요", ("prepayment", 0.94), "answered:loan_repayment"),
+    ("그거 때문에 카드 해지할래요", ("card_cancel", 0.95), "asking:card_type"),  # a request, no question: the form
+])
+def test_a_question_that_refers_back_to_an_answer_is_about_it_whatever_form_its_words_suggest(said, reading, state,
+                                                                                              pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("c", Reading("카드론 받고 싶어요", "card_loan")).state == "answered:card_loan"
+    assert dialog.respond("c", Reading(said, *reading)).state == state
+
+
+@pytest.mark.parametrize("said, intent, state", [
+    # Read as fees, whose two answers tie and neither is named; 연체 is overdue payment's own topic.
+    ("카드값이 연체되면 이자가 얼마나 붙고 신용 점수도 떨어지고 그래요", "fees", "answered:overdue_interest"),
+    ("수수료 얼마예요", "fees", "did_you_mean"),  # no other intent's topic named: which fee is asked
+    # A title that joins topics with · is named by either: 학원비 of 유치원비·학원비 납부, 카드론 of 카드론·현금서비스 상환.
+    ("학원비 카드로 자동 납부 돼요", "education_fee", "answered:school_fees"),
+    ("카드론 갚는 방법", "card_loan", "answered:loan_repayment"),
+])
+def test_an_faq_answer_follows_the_topic_the_caller_names(said, intent, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("t", Reading(said, intent, 0.84)).state == state
+
+
+def test_a_turn_read_as_no_request_that_ends_hanging_up_closes_the_call(pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    turn = dialog.respond("g", Reading("아 잠깐만요 지금 운전 중이라 나중에 다시 전화할게요 끊을게요", "out_of_scope", 0.57))
+    assert (turn.model, turn.end) == ("goodbye", True)
+    # In a form too, where the turn gives the form nothing.
+    dialog.respond("h", Reading("카드를 분실했어요", "lost_card"))
+    assert dialog.respond("h", Reading("아 나중에 다시 전화할게요 끊을게요", "out_of_scope", 0.6)).end
+    # 끊다 is also to cancel a card: a turn read as that, however unsure, is offered it, not hung up.
+    turn = dialog.respond("i", Reading("카드 그냥 끊을게요", "card_cancel", 0.54))
+    assert (turn.model, turn.end) == ("offer", False)
