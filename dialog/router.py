@@ -17,7 +17,8 @@ The order of precedence, each rule for a reason:
 5. Otherwise the intent's own model: out-of-scope goes to fallback, unless the
    turn carries values one form takes more of than any other (then that form is offered, the values
    kept); an unsure intent, or a fragment that would start a form, is offered
-   first (a question that names the topic of one of its answers is answered); everything else is acted on.
+   first (a question that names the topic of one of its answers is answered); a goodbye under ``switch_above``
+   is asked about rather than hung up; everything else is acted on.
 """
 
 from __future__ import annotations
@@ -95,6 +96,11 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
     if route.offer and ((route.model == "form" and (utterance_type == "fragment" or not sure))
                         or (route.model == "faq" and not sure and not faq.names_topic(domain, answer.text, intent))):
         return prefix + clarify.offer(domain, session, intent, answer)
+    if route.model == "goodbye" and confidence < domain.policy.switch_above:
+        # 카드 끊을게요 (cancel the card) read as a goodbye at 0.69: a call hung up cannot be taken back, so an
+        # unsure goodbye is asked about ("더 도와드릴 일이 있으신가요?"), and a no then ends the call.
+        session.model, session.state = "answer", "anything_else"
+        return prefix + domain.responses["anything_else"]
     return prefix + begin(domain, session, intent, answer.entities, answer.text, backend)
 
 
@@ -133,7 +139,7 @@ def _form_taking(domain: Domain, answer: Answer) -> str | None:
 
 def _asked_anything_else(session: Session) -> bool:
     """The bot's last line ended with "더 도와드릴 일이 있으신가요?" (a request done, cancelled or answered)."""
-    return session.state in ("completed", "cancelled") or session.state.startswith("answered:")
+    return session.state in ("completed", "cancelled", "anything_else") or session.state.startswith("answered:")
 
 
 def _close(domain: Domain, session: Session, reply: str | None = None) -> str:

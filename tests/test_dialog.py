@@ -597,3 +597,14 @@ def test_a_turn_read_as_no_request_that_ends_hanging_up_closes_the_call(pack):
     # 끊다 is also to cancel a card: a turn read as that, however unsure, is offered it, not hung up.
     turn = dialog.respond("i", Reading("카드 그냥 끊을게요", "card_cancel", 0.54))
     assert (turn.model, turn.end) == ("offer", False)
+
+
+def test_an_unsure_goodbye_asks_whether_anything_else_is_needed_instead_of_hanging_up(pack):
+    """끊다 is to hang up and to cancel a card: 카드 끊을게요 read as a goodbye at 0.69 must not end the call."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    turn = dialog.respond("b", Reading("카드 끊을게요", "goodbye", 0.69))
+    assert not turn.end and "더 도와드릴 일이 있으신가요" in turn.reply
+    assert dialog.respond("b", Reading("카드 해지요", "card_cancel", 0.95)).state == "asking:card_type"
+    dialog.respond("c", Reading("카드 끊을게요", "goodbye", 0.69))
+    assert dialog.respond("c", Reading("아니요", "deny")).end  # nothing else: then the call ends
+    assert dialog.respond("d", Reading("고맙습니다 이만 끊을게요", "goodbye", 0.95)).end
