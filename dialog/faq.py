@@ -7,9 +7,8 @@ spaces (callers and Whisper space Korean freely), and a bonus where the caller
 names an entry's topic, among the entries of the intent the dialog acts on (a long, hedged question shares more words with some
 other intent's examples than with its own). When the two best entries score
 within ``did_you_mean_margin`` the caller is asked which one they meant, unless
-the caller named the topic of one of them and not the other's, or named the topic of one other intent's
-answers (then those answer). A question that refers back to the answer just given (그거 잔액은요) is about
-that answer's topic.
+the caller named the topic of one of them and not the other's. A question that
+refers back to the answer just given (그거 잔액은요) is about that answer's topic.
 
 An entry that names a ``lookup`` is answered from the call center's back-end
 (:mod:`dialog.backend`) where it can be, with the entry's own answer where not.
@@ -114,22 +113,10 @@ def answer(domain: Domain, session: Session, text: str, intent: str | None, back
     # 상담원이랑 통화 되나요 몇 시까지 해요: 상담 시간, though 지점 영업시간 shares "몇 시까지 해요").
     if (second and best.score < SURE and best.score - second.score <= domain.policy.did_you_mean_margin
             and best.named == second.named):
-        elsewhere = _named_elsewhere(domain, text, intent) if not best.named else None
-        if elsewhere is not None:
-            session.intent = elsewhere
-            return answer(domain, session, text, elsewhere, backend)
         session.model, session.state = "faq", "did_you_mean"
         session.pending = {"choices": [best.entry.id, second.entry.id]}
         return domain.responses["did_you_mean"].format(first=best.entry.title, second=second.entry.title)
     return give(domain, session, best.entry, backend)
-
-
-def _named_elsewhere(domain: Domain, text: str, intent: str | None) -> str | None:
-    """The one other intent whose own topic the caller names (연체 in 카드값이 연체되면 이자가 얼마나 붙어요, read as
-    fees): where the read intent's answers are too close to choose between and the caller named neither, the
-    words point at that intent's answers instead; None where no other intent's topic, or several, are named."""
-    named = {e.intent for e in domain.faq if e.intent != intent and names_topic(domain, text, e.intent)}
-    return named.pop() if len(named) == 1 else None
 
 
 def choose(domain: Domain, session: Session, text: str, affirmed: bool, backend: Backend) -> str | None:

@@ -575,14 +575,12 @@ def test_a_question_that_refers_back_to_an_answer_is_about_it_whatever_form_its_
 
 
 @pytest.mark.parametrize("said, intent, state", [
-    # Read as fees, whose two answers tie and neither is named; 연체 is overdue payment's own topic.
-    ("카드값이 연체되면 이자가 얼마나 붙고 신용 점수도 떨어지고 그래요", "fees", "answered:overdue_interest"),
-    ("수수료 얼마예요", "fees", "did_you_mean"),  # no other intent's topic named: which fee is asked
     # A title that joins topics with · is named by either: 학원비 of 유치원비·학원비 납부, 카드론 of 카드론·현금서비스 상환.
     ("학원비 카드로 자동 납부 돼요", "education_fee", "answered:school_fees"),
     ("카드론 갚는 방법", "card_loan", "answered:loan_repayment"),
+    ("현금서비스 미리 갚고 싶어요", "card_loan", "answered:loan_repayment"),
 ])
-def test_an_faq_answer_follows_the_topic_the_caller_names(said, intent, state, pack):
+def test_a_topic_joined_with_a_dot_in_an_faq_title_is_named_by_either_part(said, intent, state, pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     assert dialog.respond("t", Reading(said, intent, 0.84)).state == state
 
