@@ -29,7 +29,8 @@ TOPIC = 15.0  # added where the caller names an entry's topic, the first word of
 # more than twice the did-you-mean margin, so that naming it settles a near tie
 REFERS_BACK = ("그거", "그건", "그게", "그걸", "그것")  # words that point at what was just said (not 거기: the center)
 NOT_THAT = ("말고", "아니")  # 그거 말고, 그게 아니라: the caller turns away from what was said
-QUESTION_WORDS = ("어떻게", "얼마", "언제", "어디", "뭐", "무슨", "왜", "몇")  # a turn with one asks for information
+# A word that opens with one asks for information; not a bare 뭐, which also only softens (뭐 그냥 해지할래요).
+QUESTION_WORDS = ("어떻게", "얼마", "언제", "어디", "무슨", "왜", "몇", "뭐예", "뭐야", "뭐가", "뭘", "뭔")
 
 
 @dataclass(frozen=True)

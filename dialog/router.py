@@ -138,7 +138,8 @@ def _form_taking(domain: Domain, answer: Answer) -> str | None:
 
 
 def _asked_anything_else(session: Session) -> bool:
-    """The bot's last line ended with "더 도와드릴 일이 있으신가요?" (a request done, cancelled or answered)."""
+    """The bot's last line ended with "더 도와드릴 일이 있으신가요?" (a request done, cancelled or answered, or a
+    goodbye it was unsure of)."""
     return session.state in ("completed", "cancelled", "anything_else") or session.state.startswith("answered:")
 
 

@@ -566,6 +566,7 @@ def test_in_a_form_a_turn_that_refers_back_stays_in_the_form(said, reading, form
     # prepayment, a form; the utterance type reads it as a statement for its last fragment.
     ("음 그거 미리 갚으려면 어떻게 해요 중도 상환이요", ("prepayment", 0.94), "answered:loan_repayment"),
     ("그거 때문에 카드 해지할래요", ("card_cancel", 0.95), "asking:card_type"),  # a request, no question: the form
+    ("뭐 그거 때문에 카드 해지할래요", ("card_cancel", 0.95), "asking:card_type"),  # 뭐 only softens here
 ])
 def test_a_question_that_refers_back_to_an_answer_is_about_it_whatever_form_its_words_suggest(said, reading, state,
                                                                                               pack):
