@@ -43,7 +43,7 @@ def turn_features(window_s: float) -> np.ndarray:
     return padded
 
 
-def timed(encode, runs: int) -> float:
+def timed(encode: Callable[[], None], runs: int) -> float:
     encode()  # warm-up: first-call allocations
     times = []
     for _ in range(runs):
