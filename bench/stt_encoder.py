@@ -34,9 +34,8 @@ from stt.model import FRAMES_PER_SECOND, FULL_WINDOW_FRAMES, resolve_model  # no
 RECORDING = ROOT.parent / "shared" / "data" / "speech_ko" / "leopard_test_ko.wav"
 
 
-def turn_features(window_s: float) -> np.ndarray:
-    """The recording's log-mel frames, zero-padded to ``window_s`` as the encoder sees a short turn."""
-    features = FeatureExtractor()(decode_audio(RECORDING).at_rate(16000).samples)
+def padded_to(features: np.ndarray, window_s: float) -> np.ndarray:
+    """Log-mel frames zero-padded to ``window_s``, as the encoder sees a short turn."""
     frames = round(window_s * FRAMES_PER_SECOND)
     padded = np.zeros((features.shape[0], frames), dtype=np.float32)
     padded[:, : min(frames, features.shape[1])] = features[:, :frames]
@@ -76,13 +75,14 @@ def main() -> None:
     print(f"{n} turns at once, median of {args.runs} runs; model {settings.stt.model}, {settings.stt.compute_type}")
     print(f"  {'window':>6s}  {'layout':44s} {'all encoded':>11s} {'per turn':>9s}")
     workers, threads = settings.stt.num_workers, settings.stt.cpu_threads
+    served = ctranslate2.models.Whisper(path, device="cpu", compute_type=settings.stt.compute_type,
+                                        intra_threads=threads, inter_threads=workers)
+    one_worker = ctranslate2.models.Whisper(path, device="cpu", compute_type=settings.stt.compute_type,
+                                            intra_threads=workers * threads, inter_threads=1)
+    recording = FeatureExtractor()(decode_audio(RECORDING).at_rate(16000).samples)
     for window_s in (settings.stt.encoder_window_s, FULL_WINDOW_FRAMES / FRAMES_PER_SECOND):
-        features = turn_features(window_s)
+        features = padded_to(recording, window_s)
         layouts: dict[str, Callable[[], None]] = {}
-        served = ctranslate2.models.Whisper(path, device="cpu", compute_type=settings.stt.compute_type,
-                                            intra_threads=threads, inter_threads=workers)
-        one_worker = ctranslate2.models.Whisper(path, device="cpu", compute_type=settings.stt.compute_type,
-                                                intra_threads=workers * threads, inter_threads=1)
         for batch in sorted({b for b in (1, 2, 4, n // workers) if 1 <= b <= n // workers}):
             served_layout = " (served)" if batch == 1 else ""
             layouts[f"{workers} workers x {threads} thread, batches of {batch}{served_layout}"] = encoder(

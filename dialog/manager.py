@@ -100,7 +100,7 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float) -> Ans
 def says(phrases: tuple[str, ...], text: str, lead: tuple[str, ...] = ()) -> bool:
     """Whether the text opens with one of the phrases as a whole word (응 but not 응급; 취소해 for 취소),
     after any ``lead`` words that only soften what follows (그냥 됐어요, 아이고 취소할게요)."""
-    words = re.sub(r"[^\w\s]", "", text).split()
+    words = _words(text)
     while len(words) > 1 and words[0] in lead:
         words = words[1:]
     first = " ".join(words)
@@ -112,13 +112,18 @@ def says(phrases: tuple[str, ...], text: str, lead: tuple[str, ...] = ()) -> boo
 def ends_with(phrases: tuple[str, ...], text: str) -> bool:
     """Whether the turn's last words are one of the phrases (운전 중이라 나중에 다시 전화할게요 끊을게요): what a
     caller says last is what they do."""
-    words = " ".join(re.sub(r"[^\w\s]", "", text).split())
+    words = " ".join(_words(text))
     return any(words == p or words.endswith(" " + p) for p in phrases)
 
 
 def says_last(phrases: tuple[str, ...], text: str, lead: tuple[str, ...]) -> bool:
     """Whether the turn's last part, after its last softening word, opens with one of the phrases: a caller
     who thinks aloud first (아 그럼 다음 달에 다 나가요 음 그냥 그만할게요) ends with what they decided."""
-    words = re.sub(r"[^\w\s]", "", text).split()
+    words = _words(text)
     cuts = [i for i, word in enumerate(words[:-1]) if i > 0 and word in lead]
     return bool(cuts) and says(phrases, " ".join(words[cuts[-1] + 1:]))
+
+
+def _words(text: str) -> list[str]:
+    """The turn's words without punctuation (네. -> 네)."""
+    return re.sub(r"[^\w\s]", "", text).split()

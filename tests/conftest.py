@@ -17,7 +17,8 @@ from nlu.entities import EntityExtractor
 from nlu.understand import INTENT, UTTERANCE_TYPE, Understander, shipped_dir
 from stt.audio import Audio, decode_audio, to_mulaw
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]  # the repository
+SHARED = ROOT.parent / "shared" / "data"
 SPEECH = SHARED / "speech_ko"
 LEOPARD = SPEECH / "leopard_test_ko.wav"
 RHINO_WITHIN = SPEECH / "rhino_within_context_ko.wav"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,9 +17,7 @@ from nlu.understand import INTENT, UTTERANCE_TYPE, model_path, shipped_dir, trai
 from server.app import create_app
 from server.turns import get_bot
 
-from .conftest import server_settings
-
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import ROOT, server_settings
 
 
 def test_the_card_bank_pack_is_complete_and_the_default(pack):

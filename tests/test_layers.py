@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import ROOT
 
 
 def lint_imports(config: Path | None = None) -> subprocess.CompletedProcess:
