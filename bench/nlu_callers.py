@@ -9,7 +9,8 @@ Test sets (the domain pack's, written apart from its training examples and never
 ``--dev`` reads the pack's dev sets instead (``dev_informal.csv``, ``dev_caller.csv``: the same two kinds,
 written apart from both), the rows a recipe's choices are made on.
 ``--rows`` reads any labelled CSV files instead, such as ``bench/callers/``'s fresh callers (written after the
-recipe was chosen, read once) or a team's own.
+recipe was chosen, read once), its twins (card requests beside their twins about another business the caller
+names: ``_dev`` for choices, ``_test`` read once) or a team's own.
 
 Engines, on the same rows:
 

@@ -40,19 +40,22 @@ def test_no_test_or_dev_request_of_the_pack_is_also_a_training_example_or_anothe
     assert not leaks, leaks[:5]
 
 
-def test_the_fresh_caller_rows_of_the_bench_are_in_none_of_the_packs_sets(pack):
-    """`bench/callers/` holds requests written after recipe 6 by another writer and read once; they say how the
-    model reads callers only while none of them is a training, dev or test row of the pack, or nearly."""
+def test_the_callers_of_the_bench_are_in_none_of_the_packs_sets_nor_in_each_other(pack):
+    """`bench/callers/` holds requests written after recipe 6 by other writers: fresh callers, read once, and
+    twins (a request and its near twin about another business), one half for choices and one read once. They
+    say how the model reads callers only while none of them is a training, dev or test row of the pack, or
+    nearly, and no set of them holds another's rows."""
     from datasets import DatasetDict
 
     from data_tools.augment.checks import check
     from data_tools.augment.dataset import examples_dataset, load_any, load_examples
 
-    fresh = sorted((ROOT / "bench" / "callers").glob(f"{pack.name}_fresh_*.csv"))
-    assert [path.stem for path in fresh] == [f"{pack.name}_fresh_long", f"{pack.name}_fresh_short"]
+    sets = sorted((ROOT / "bench" / "callers").glob(f"{pack.name}_*.csv"))
+    assert [path.stem.removeprefix(f"{pack.name}_") for path in sets] == [
+        "fresh_long", "fresh_short", "twins_dev", "twins_test"]
     data = DatasetDict({**load_any(pack.folder),
-                        **{path.stem: examples_dataset(load_examples(path)) for path in fresh}})
-    leaks = [leak for leak in check(data).leaks if "_fresh_" in leak.split_a + leak.split_b]
+                        **{path.stem: examples_dataset(load_examples(path)) for path in sets}})
+    leaks = [leak for leak in check(data).leaks if pack.name in leak.split_a + leak.split_b]
     assert not leaks, leaks[:5]
 
 
