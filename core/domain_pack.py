@@ -5,7 +5,9 @@ A pack holds ``domain.yaml`` (intents, responses, forms, FAQ: ``dialog``),
 on), ``gazetteer.tsv`` (``CATEGORY<TAB>term`` entities: ``nlu``),
 ``lexicon.txt`` (domain terms STT corrects towards) and, optionally,
 ``out_of_scope.csv`` (requests callers make that the pack does not serve, which
-the intent model learns to turn away), ``informal_test.csv`` (held-out informal
+the intent model learns to turn away), ``other_business.csv`` (another business's
+requests said in the domain's words, which a second model learns to tell from the
+examples), ``informal_test.csv`` (held-out informal
 requests to judge the intent model), ``caller_test.csv`` (held-out long lines as
 callers say them), ``dev_informal.csv`` and ``dev_caller.csv`` (requests of the same
 two kinds, written apart from both, on which recipe choices are made) and
@@ -49,6 +51,12 @@ class DomainPack:
         return self.folder / "out_of_scope.csv"
 
     @property
+    def other_business(self) -> Path:
+        """Requests about another business that the caller names, said in the domain's words (통신사 포인트,
+        카톡 비밀번호), ``text,label`` with label ``out_of_scope`` (optional)."""
+        return self.folder / "other_business.csv"
+
+    @property
     def informal_test(self) -> Path:
         return self.folder / "informal_test.csv"
 
@@ -65,8 +73,9 @@ class DomainPack:
 
     @property
     def training_files(self) -> tuple[Path, ...]:
-        """What the intent model learns from: the examples and the pack's own out-of-scope requests."""
-        return self.intents, self.out_of_scope
+        """What the intent model learns from: the examples and the pack's own out-of-scope requests, those about
+        another business included."""
+        return self.intents, self.out_of_scope, self.other_business
 
     @property
     def test_files(self) -> tuple[Path, ...]:

@@ -12,14 +12,19 @@ alone, and no transformer. ``data_tools.training`` trains such folders.
 Confidence is calibrated by temperature scaling fitted on validation data, so a
 0.8 means right about 80% of the time; where the label set has an
 ``out_of_scope`` class, answers under the folder's confidence threshold become
-``out_of_scope``.
+``out_of_scope``. An intent folder may also carry a second n-gram model that
+tells requests about another business, which the caller names, from the
+domain's own (``OTHER_BUSINESS_FILE``): the main model reads 통신사 포인트 얼마
+남았어 by its domain word, as points, and learning such rows as out of scope
+taught it to turn away 적립금 조회해 줘 too; the second model, trained on the
+domain's examples against them, weighs whose product a line names.
 """
 
 from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -35,6 +40,7 @@ from nlu.normalize import NORMALISATION, normalize
 OUT_OF_SCOPE = "out_of_scope"
 META_FILE = "kocall_classifier.json"
 NGRAM_FILE = "ngram_baseline.npz"
+OTHER_BUSINESS_FILE = "other_business.npz"  # the second model: another business named, or the domain's request
 MAX_LENGTH = 48  # tokens a text is cut to, unless the folder's config says otherwise
 
 
@@ -59,6 +65,7 @@ class Meta:
     normalisation: int = 1  # the NORMALISATION it was trained under (folders from before it was recorded: 1)
     recipe: int = 1  # for a default model, the version of `kocall train`'s recipe (data_tools.training.recipes)
     label_mix: dict[str, int] = field(default_factory=dict)  # training rows per label: monitoring's reference
+    other_business_above: float = 0.0  # a line the second model gives a higher probability is out_of_scope; 0: none
     metrics: dict = field(default_factory=dict)
 
     @property
@@ -101,13 +108,16 @@ def ngram_alone(ngram_weight: float) -> bool:
 class TextClassifier:
     """A trained model folder, loaded once and used for many predictions."""
 
-    def __init__(self, model, tokenizer, meta: Meta, max_length: int, ngram: Pipeline | None = None) -> None:
-        """``model`` and ``tokenizer`` are None for a folder that holds the n-gram model alone (``ngram_only``)."""
+    def __init__(self, model, tokenizer, meta: Meta, max_length: int, ngram: Pipeline | None = None,
+                 other_business: Pipeline | None = None) -> None:
+        """``model`` and ``tokenizer`` are None for a folder that holds the n-gram model alone (``ngram_only``);
+        ``other_business`` is the second model, with labels ``out_of_scope`` and anything else (the domain's)."""
         self.model = model.eval() if model is not None else None
         self.tokenizer = tokenizer
         self.meta = meta
         self.max_length = max_length
         self.ngram = ngram
+        self.other_business = other_business
         self.end_positions = bool(meta.config.get("end_positions"))  # folders from before it: positions from the start
         self._ngram_columns = [meta.labels.index(label) for label in ngram.classes_] if ngram is not None else []
 
@@ -128,14 +138,19 @@ class TextClassifier:
             warnings.warn(f"{path} was trained on text normalised another way (version {meta.normalisation}, "
                           f"this code: {NORMALISATION}); its answers may be off: retrain it with `kocall train`",
                           stacklevel=2)
-        ngram = None
+        ngram = other_business = None
+        missing = [name for name, needed in ((NGRAM_FILE, meta.config.get("ngram_weight")),
+                                             (OTHER_BUSINESS_FILE, meta.other_business_above))
+                   if needed and not (path / name).is_file()]
+        if missing:
+            raise FileNotFoundError(f"{path} has no {missing[0]}, which its {META_FILE} asks for; retrain it "
+                                    "with `kocall train`")
         if meta.config.get("ngram_weight"):
-            if not (path / NGRAM_FILE).is_file():
-                raise FileNotFoundError(f"{path} has no {NGRAM_FILE}, which its config asks for; retrain it "
-                                        "with `kocall train`")
             ngram = load_baseline(path / NGRAM_FILE)
-            if ngram_alone(meta.config["ngram_weight"]):
-                return cls(None, None, meta, meta.config.get("max_length", MAX_LENGTH), ngram)
+        if meta.other_business_above:
+            other_business = load_baseline(path / OTHER_BUSINESS_FILE)
+        if ngram is not None and ngram_alone(meta.config["ngram_weight"]):
+            return cls(None, None, meta, meta.config.get("max_length", MAX_LENGTH), ngram, other_business)
         shown = hf_logging.is_progress_bar_enabled()
         hf_logging.disable_progress_bar()  # its "Loading weights" bar for a few MB is noise in CLI and server output
         try:
@@ -144,7 +159,7 @@ class TextClassifier:
             if shown:
                 hf_logging.enable_progress_bar()
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        return cls(model, tokenizer, meta, meta.config.get("max_length", MAX_LENGTH), ngram)
+        return cls(model, tokenizer, meta, meta.config.get("max_length", MAX_LENGTH), ngram, other_business)
 
     def save(self, path: Path | str) -> None:
         path = Path(path)
@@ -154,6 +169,8 @@ class TextClassifier:
             self.tokenizer.save_pretrained(path)
         if self.ngram is not None:
             save_baseline(self.ngram, path / NGRAM_FILE)
+        if self.other_business is not None:
+            save_baseline(self.other_business, path / OTHER_BUSINESS_FILE)
         (path / META_FILE).write_text(json.dumps(asdict(self.meta), ensure_ascii=False, indent=1), "utf-8")
 
     @torch.inference_mode()
@@ -197,7 +214,15 @@ class TextClassifier:
         return probs
 
     def predict(self, texts: Sequence[str], k: int = 3, normalized: bool = False) -> list[Prediction]:
-        return [self.answer(p, k) for p in self.probabilities(texts, normalized)]
+        """Each text's answer: out-of-scope threshold applied, and ``out_of_scope`` where the folder's second
+        model finds another business named (the top readings stay as the main model gave them)."""
+        texts = list(texts) if normalized else [normalize(t) for t in texts]
+        answers = [self.answer(p, k) for p in self.probabilities(texts, normalized=True)]
+        if self.other_business is None or not texts:
+            return answers
+        column = list(self.other_business.classes_).index(OUT_OF_SCOPE)
+        elsewhere = self.other_business.predict_proba(texts)[:, column] > self.meta.other_business_above
+        return [replace(a, label=OUT_OF_SCOPE) if named else a for a, named in zip(answers, elsewhere)]
 
     def answer(self, probs: np.ndarray, k: int = 3) -> Prediction:
         """The prediction one row of :meth:`probabilities` makes: top ``k``, out-of-scope threshold applied."""

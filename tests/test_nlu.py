@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -12,11 +13,12 @@ import pytest
 from data_tools.augment.banmal import to_banmal
 from data_tools.evaluation.priors import estimate_priors, shift
 from data_tools.training.classifier import SPECIALS, choose_threshold, fit_temperature, train, train_tokenizer
-from nlu.classifier import NGRAM_FILE, OUT_OF_SCOPE, TextClassifier, model_inputs
+from nlu.classifier import NGRAM_FILE, OTHER_BUSINESS_FILE, OUT_OF_SCOPE, TextClassifier, model_inputs
 from nlu.normalize import NORMALISATION, normalize
 from data_tools.training.recipes import (
-    INTENT_CHECKPOINT_CONFIG, INTENT_CONFIG, NGRAM, RECIPES, TRANSFORMER_NGRAM, chat_questions,
-    informal_test_examples, intent_data, unlabelled_corpus, utterance_type_data, why_retrain,
+    INTENT_CHECKPOINT_CONFIG, INTENT_CONFIG, NGRAM, OTHER_BUSINESS_ABOVE, RECIPES, TRANSFORMER_NGRAM,
+    chat_questions, informal_test_examples, intent_data, other_business_examples, train_other_business,
+    unlabelled_corpus, utterance_type_data, why_retrain,
 )
 from nlu.understand import UTTERANCE_TYPE, EmptyText
 
@@ -38,7 +40,6 @@ def test_utterance_type_model_learns_real_3i4k(utterance_type_model):
 
 
 def test_utterance_type_folder_carries_its_ngram_model_as_arrays(utterance_type_model, models_dir, tmp_path):
-    import shutil
 
     folder = models_dir / "utterance-type"
     with np.load(folder / NGRAM_FILE, allow_pickle=False) as arrays:  # plain arrays: loading runs no code
@@ -73,15 +74,40 @@ def test_out_of_scope_triggers_on_unrelated_chat(intent_model):
 def test_saved_model_folder_is_complete_and_reloads(intent_model, models_dir):
     folder = models_dir / "intent"
     names = {p.name for p in folder.iterdir()}
-    assert names == {"kocall_classifier.json", NGRAM_FILE}  # the n-gram model alone: no transformer to load
+    # The n-gram model alone, no transformer to load, and the second model, for another business's requests.
+    assert names == {"kocall_classifier.json", NGRAM_FILE, OTHER_BUSINESS_FILE}
     meta = json.loads((folder / "kocall_classifier.json").read_text("utf-8"))
     assert len(meta["fingerprint"]) == 64 and meta["train_rows"] > 1000 and "informal_test" in meta["metrics"]
     assert OUT_OF_SCOPE in meta["labels"] and 0 <= meta["threshold"] < 1 and meta["config"]["ngram_weight"] == 1
+    assert meta["other_business_above"] == OTHER_BUSINESS_ABOVE
     reloaded = TextClassifier.load(folder)
-    assert reloaded.ngram_only and reloaded.model is None
-    text = ["카드 분실 신고할래"]
-    assert reloaded.predict(text)[0] == intent_model.predict(text)[0]
-    assert reloaded.predict(text)[0].label == "lost_card"
+    assert reloaded.ngram_only and reloaded.model is None and reloaded.other_business is not None
+    texts = ["카드 분실 신고할래", "넷플릭스 해지할래", "카드 해지할래"]
+    assert reloaded.predict(texts) == intent_model.predict(texts)
+    assert [p.label for p in reloaded.predict(texts)] == ["lost_card", OUT_OF_SCOPE, "card_cancel"]
+
+
+def test_a_folder_that_asks_for_its_second_model_and_lacks_it_says_so(models_dir, tmp_path):
+    folder = shutil.copytree(models_dir / "intent", tmp_path / "intent")
+    (folder / OTHER_BUSINESS_FILE).unlink()
+    with pytest.raises(FileNotFoundError, match=f"has no {OTHER_BUSINESS_FILE}.*retrain it with `kocall train`"):
+        TextClassifier.load(folder)
+
+
+def test_another_business_said_in_the_domains_words_is_learnt_against_the_examples(pack):
+    """The pack's other_business.csv rows, every one in every casual-speech form, against the in-scope rows of
+    the train split: the second model finds the business a line names, not the domain's words it shares."""
+    data = intent_data()
+    elsewhere = data["other_business"]
+    originals = [text for text, how in zip(elsewhere["text"], elsewhere["transform"]) if how == "original"]
+    assert sorted(originals) == sorted(e.text for e in other_business_examples(pack))
+    assert len(elsewhere) > 3 * len(originals) and set(elsewhere["label"]) == {OUT_OF_SCOPE}
+    assert not set(originals) & set(data["train"]["text"])  # the main model never learns them
+    model = train_other_business(data["train"], elsewhere)
+    column = list(model.classes_).index(OUT_OF_SCOPE)
+    named, unnamed = ["넷플릭스 해지할래", "한전 전기요금 얼마 나왔어"], ["카드 해지할래", "카드값 얼마 나왔어"]
+    probs = model.predict_proba([normalize(t) for t in named + unnamed])[:, column]
+    assert all(probs[:2] > OTHER_BUSINESS_ABOVE) and all(probs[2:] < 0.5), probs
 
 
 def test_an_ngram_only_model_trains_no_transformer_and_calibrates(tmp_path):
@@ -104,7 +130,6 @@ def test_an_ngram_only_model_trains_no_transformer_and_calibrates(tmp_path):
 
 
 def test_a_model_trained_under_older_normalisation_warns_on_load(intent_model, models_dir, tmp_path):
-    import shutil
 
     assert intent_model.meta.normalisation == NORMALISATION
     old = shutil.copytree(models_dir / "intent", tmp_path / "intent")
@@ -116,7 +141,6 @@ def test_a_model_trained_under_older_normalisation_warns_on_load(intent_model, m
 
 
 def test_serve_retrains_a_default_folder_from_an_older_recipe(utterance_type_model, models_dir, tmp_path):
-    import shutil
 
     assert why_retrain(tmp_path / UTTERANCE_TYPE, UTTERANCE_TYPE) == "first start"
     old = shutil.copytree(models_dir / UTTERANCE_TYPE, tmp_path / UTTERANCE_TYPE)
