@@ -14,10 +14,11 @@ Confidence is calibrated by temperature scaling fitted on validation data, so a
 ``out_of_scope`` class, answers under the folder's confidence threshold become
 ``out_of_scope``. An intent folder may also carry a second n-gram model that
 tells requests about another business, which the caller names, from the
-domain's own (``OTHER_BUSINESS_FILE``): the main model reads 통신사 포인트 얼마
-남았어 by its domain word, as points, and learning such rows as out of scope
-taught it to turn away 적립금 조회해 줘 too; the second model, trained on the
-domain's examples against them, weighs whose product a line names.
+domain's own (``OTHER_BUSINESS_FILE``): the main model reads 케이티 요금
+연체됐는데 어떻게 내요 by its domain words, as an overdue card bill, and
+learning such lines as out of scope makes it turn away the domain's own
+requests that share those words; the second model, trained on the domain's
+examples against them, weighs whose product a line names.
 """
 
 from __future__ import annotations
