@@ -8,6 +8,7 @@ models (NLU) and the pack's dialog, typed as in chat (no STT), with a fresh in-m
     .venv/bin/python bench/conversations.py                       # the default pack's scripts
     .venv/bin/python bench/conversations.py --show                # and every turn of the scripts that fail
     .venv/bin/python bench/conversations.py --scripts bench/conversations/card_bank_fresh.jsonl   # the second set
+    .venv/bin/python bench/conversations.py --scripts bench/conversations/card_bank_fourth.jsonl  # the fourth
     KOCALL_NLU__INTENT_MODEL=/tmp/model/intent .venv/bin/python bench/conversations.py   # another model
 """
 

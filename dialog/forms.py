@@ -41,6 +41,7 @@ class Answer:
     names_person: bool  # 상담원, 직원: a hand-off the caller asked for in words
     complains: bool = False  # 짜증나네, 어이없네: anger in words, whatever a model makes of the sentence
     hangs_up: bool = False  # ... 나중에 다시 전화할게요 끊을게요: the turn ends with a goodbye word
+    runner_up: str = ""  # the intent model's second reading (카드 끊을게요: goodbye, then card_cancel)
 
 
 def start(domain: Domain, session: Session, form_name: str, entities: Iterable[Value]) -> str:

@@ -33,6 +33,7 @@ class UnderstandingLike(Protocol):
     text: str
     intent: str
     confidence: float
+    top_k: tuple[tuple[str, float], ...]
     utterance_type: str
     entities: tuple[EntityLike, ...]
 
@@ -94,6 +95,7 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float) -> Ans
         names_person=any(w in text for w in words.person),
         complains=any(w in text for w in words.complaint),
         hangs_up=ends_with(words.goodbye, text),
+        runner_up=understood.top_k[1][0] if len(understood.top_k) > 1 else "",
     )
 
 

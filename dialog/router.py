@@ -61,6 +61,10 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         # 아 잠깐만요 지금 운전 중이라 나중에 다시 전화할게요 끊을게요: no request, and the caller's last words hang up.
         # Only for a turn read as no request: 카드 그냥 끊을게요 is a card cancelled, however unsure the model.
         return _close(domain, session)
+    if intent == OUT_OF_SCOPE and answer.complains and session.form is None:
+        # 지난주에 처리해 준다더니 아직도 그대로예요 진짜 어이없네요 (out of scope 0.57): anger in words and no request
+        # the model knows; a re-prompt would only anger the caller more (in a form, the rule above hands off).
+        return hand_off(domain, session, "complaint")
     prefix = ""
     if session.form is not None:
         switching = (route is not None and route.model in ("faq", "form", "goodbye") and intent != session.intent
@@ -97,8 +101,13 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
                         or (route.model == "faq" and not sure and not faq.names_topic(domain, answer.text, intent))):
         return prefix + clarify.offer(domain, session, intent, answer)
     if route.model == "goodbye" and confidence < domain.policy.switch_above:
-        # 카드 끊을게요 (cancel the card) read as a goodbye at 0.69: a call hung up cannot be taken back, so an
-        # unsure goodbye is asked about ("더 도와드릴 일이 있으신가요?"), and a no then ends the call.
+        # 카드 끊을게요 (cancel the card) read as a goodbye at 0.69, card_cancel next: a call hung up cannot be taken
+        # back, so an unsure goodbye is asked about ("더 도와드릴 일이 있으신가요?"), and a no then ends the call;
+        # unless the caller's last words hang up and the model's other reading is no transaction (잘못 걸었네요
+        # 끊을게요: goodbye 0.71, then out of scope).
+        runner_up = domain.intents.get(answer.runner_up)
+        if answer.hangs_up and (runner_up is None or runner_up.model != "form"):
+            return prefix + begin(domain, session, intent, answer.entities, answer.text, backend)
         session.model, session.state = "answer", "anything_else"
         return prefix + domain.responses["anything_else"]
     return prefix + begin(domain, session, intent, answer.entities, answer.text, backend)

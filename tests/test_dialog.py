@@ -231,6 +231,7 @@ class Reading:
     confidence: float = 0.9
     utterance_type: str = "statement"
     entities: tuple = ()
+    top_k: tuple = ()
 
 
 @pytest.mark.parametrize("said, intent, state", [
@@ -599,11 +600,33 @@ def test_a_turn_read_as_no_request_that_ends_hanging_up_closes_the_call(pack):
 
 
 def test_an_unsure_goodbye_asks_whether_anything_else_is_needed_instead_of_hanging_up(pack):
-    """끊다 is to hang up and to cancel a card: 카드 끊을게요 read as a goodbye at 0.69 must not end the call."""
+    """끊다 is to hang up and to cancel a card: 카드 끊을게요 read as a goodbye at 0.69, a card cancel next, must not
+    end the call."""
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
-    turn = dialog.respond("b", Reading("카드 끊을게요", "goodbye", 0.69))
+    card = (("goodbye", 0.69), ("card_cancel", 0.28))
+    turn = dialog.respond("b", Reading("카드 끊을게요", "goodbye", 0.69, top_k=card))
     assert not turn.end and "더 도와드릴 일이 있으신가요" in turn.reply
     assert dialog.respond("b", Reading("카드 해지요", "card_cancel", 0.95)).state == "asking:card_type"
-    dialog.respond("c", Reading("카드 끊을게요", "goodbye", 0.69))
+    dialog.respond("c", Reading("카드 끊을게요", "goodbye", 0.69, top_k=card))
     assert dialog.respond("c", Reading("아니요", "deny")).end  # nothing else: then the call ends
     assert dialog.respond("d", Reading("고맙습니다 이만 끊을게요", "goodbye", 0.95)).end
+    # An unsure goodbye whose last words hang up, with no transaction as the other reading, lets the caller go.
+    wrong_number = Reading("아 죄송합니다 잘못 걸었네요 끊을게요", "goodbye", 0.71,
+                           top_k=(("goodbye", 0.71), ("out_of_scope", 0.24)))
+    assert dialog.respond("e", wrong_number).end
+    after_answer = Reading("아 평일만 되는구나 월요일에 다시 할게요 수고하세요", "goodbye", 0.78,
+                           top_k=(("goodbye", 0.78), ("opening_hours", 0.11)))
+    assert dialog.respond("f", after_answer).end
+    # Without a goodbye word at the end it is still asked about.
+    unsure = Reading("아 네 알겠습니다 다음에 할게요", "goodbye", 0.7, top_k=(("goodbye", 0.7), ("out_of_scope", 0.2)))
+    assert not dialog.respond("g", unsure).end
+
+
+def test_anger_read_as_no_request_hands_off_as_a_complaint(pack):
+    """Out of a form too: 진짜 어이없네요 with no request the model knows goes to a person, not a re-prompt."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    turn = dialog.respond("a", Reading("지난주에 처리해 준다더니 아직도 그대로예요 진짜 어이없네요", "out_of_scope", 0.57))
+    assert (turn.model, turn.state, turn.end) == ("handoff", "complaint", True)
+    # No anger word: the caller is asked again.
+    turn = dialog.respond("b", Reading("지난주에 처리해 준다더니 아직도 그대로예요", "out_of_scope", 0.57))
+    assert (turn.model, turn.end) == ("fallback", False)
