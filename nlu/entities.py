@@ -1,8 +1,11 @@
 """Entities in caller text: domain terms, amounts and numbers, dates, phone and card numbers.
 
-* Domain terms come from a gazetteer (``CATEGORY<TAB>term``) matched with the
-  STT lexicon's jamo-level fuzzy matcher, so 강남 지점 and 강남지점을 both find
-  the branch, and so do Whisper's near-misses of it.
+* Domain terms come from a gazetteer (``CATEGORY<TAB>term``, or
+  ``CATEGORY<TAB>term<TAB>name`` where a short or colloquial term stands for a
+  name: 신한 for 신한은행) matched with the STT lexicon's jamo-level fuzzy
+  matcher, so 강남 지점 and 강남지점을 both find the branch, and so do Whisper's
+  near-misses of it. The entity's value is the name, as a call center's systems
+  and the read-back need it.
 * Numbers are read in digits and in Sino-Korean words (삼만 오천 원 -> 35000,
   3만 5천 -> 35000); a run of spoken digits (공일공 일이삼사 ...) becomes a digit
   string.
@@ -92,26 +95,31 @@ def _mask_account(digits: str) -> str:
 class EntityExtractor:
     """Holds the gazetteer; one per process."""
 
-    def __init__(self, gazetteer: dict[str, str]) -> None:
-        self.categories = gazetteer  # term -> category
+    def __init__(self, gazetteer: dict[str, str], names: dict[str, str] | None = None) -> None:
+        """``gazetteer``: term -> category; ``names``: term -> the name it stands for (default: itself)."""
+        self.categories = gazetteer
+        self.names = names or {}
         self.lexicon = Lexicon(tuple(gazetteer))
 
     @classmethod
     def load(cls, path: Path) -> EntityExtractor:
-        """A ``CATEGORY<TAB>term`` file (a domain pack's ``gazetteer.tsv``)."""
+        """A ``CATEGORY<TAB>term[<TAB>name]`` file (a domain pack's ``gazetteer.tsv``)."""
         try:
             text = Path(path).read_text("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ValueError(f"cannot read gazetteer {path}: {exc}") from exc
-        gazetteer = {}
+        gazetteer, names = {}, {}
         for n, line in enumerate(text.splitlines(), 1):
-            line = line.split("#", 1)[0].strip()
-            if line:
-                category, sep, term = line.partition("\t")
-                if not sep:
-                    raise ValueError(f"gazetteer line {n}: expected CATEGORY<TAB>term, got {line!r}")
-                gazetteer[" ".join(term.split())] = category.strip()
-        return cls(gazetteer)
+            fields = [" ".join(f.split()) for f in line.split("#", 1)[0].strip().split("\t")]
+            if fields == [""]:
+                continue
+            if len(fields) not in (2, 3) or not all(fields):
+                raise ValueError(f"gazetteer line {n}: expected CATEGORY<TAB>term or CATEGORY<TAB>term<TAB>name, "
+                                 f"got {line.strip()!r}")
+            gazetteer[fields[1]] = fields[0]
+            if len(fields) == 3:
+                names[fields[1]] = fields[2]
+        return cls(gazetteer, names)
 
     def extract(self, text: str, today: dt.date | None = None) -> list[Entity]:
         today = today or dt.date.today()
@@ -126,7 +134,8 @@ class EntityExtractor:
         out = []
         for match in self.lexicon.find([w for *_, w in words], MATCH_THRESHOLD):
             start, end = words[match.start][0], words[match.end - 1][1]
-            out.append(Entity(self.categories[match.term], match.term, text[start:end], start, end))
+            out.append(Entity(self.categories[match.term], self.names.get(match.term, match.term), text[start:end],
+                              start, end))
         return out
 
     def _identifiers(self, text: str) -> list[Entity]:

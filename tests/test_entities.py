@@ -79,9 +79,20 @@ def test_spoken_digits_need_pure_digit_words():
 
 def test_gazetteer_file_errors_are_clear(tmp_path):
     bad = tmp_path / "g.txt"
-    bad.write_text("신용카드\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="CATEGORY<TAB>term"):
-        EntityExtractor.load(bad)
+    for line in ("신용카드", "bank\t신한\t신한은행\t은행", "bank\t\t신한은행"):
+        bad.write_text(f"{line}\n", encoding="utf-8")
+        with pytest.raises(ValueError, match="line 1: expected CATEGORY<TAB>term"):
+            EntityExtractor.load(bad)
+
+
+@pytest.mark.parametrize("text, bank", [
+    ("결제 통장 신한으로 바꿔 줘", "신한은행"),  # the short name callers say stands for the bank's name
+    ("카뱅으로 할게요", "카카오뱅크"),
+    ("씨티로 해 주세요", "씨티은행"),
+    ("신한은행이요", "신한은행"),
+])
+def test_a_bank_said_by_its_short_name_is_reported_by_its_name(extractor, text, bank):
+    assert found(extractor, text) == [("bank", bank)]
 
 
 @pytest.mark.parametrize("raw, clean", [
