@@ -40,7 +40,6 @@ def test_utterance_type_model_learns_real_3i4k(utterance_type_model):
 
 
 def test_utterance_type_folder_carries_its_ngram_model_as_arrays(utterance_type_model, models_dir, tmp_path):
-
     folder = models_dir / "utterance-type"
     with np.load(folder / NGRAM_FILE, allow_pickle=False) as arrays:  # plain arrays: loading runs no code
         assert set(arrays.files) == {"terms", "idf", "coef", "intercept", "classes"}
@@ -82,7 +81,8 @@ def test_saved_model_folder_is_complete_and_reloads(intent_model, models_dir):
     assert meta["other_business_above"] == OTHER_BUSINESS_ABOVE
     reloaded = TextClassifier.load(folder)
     assert reloaded.ngram_only and reloaded.model is None and reloaded.other_business is not None
-    texts = ["카드 분실 신고할래", "넷플릭스 해지할래", "카드 해지할래"]
+    # 케이티 요금 연체됐는데 어떻게 내요: the main model reads an overdue card bill; the second, another business.
+    texts = ["카드 분실 신고할래", "케이티 요금 연체됐는데 어떻게 내요", "카드 해지할래"]
     assert reloaded.predict(texts) == intent_model.predict(texts)
     assert [p.label for p in reloaded.predict(texts)] == ["lost_card", OUT_OF_SCOPE, "card_cancel"]
 
@@ -130,7 +130,6 @@ def test_an_ngram_only_model_trains_no_transformer_and_calibrates(tmp_path):
 
 
 def test_a_model_trained_under_older_normalisation_warns_on_load(intent_model, models_dir, tmp_path):
-
     assert intent_model.meta.normalisation == NORMALISATION
     old = shutil.copytree(models_dir / "intent", tmp_path / "intent")
     meta = json.loads((old / "kocall_classifier.json").read_text("utf-8"))
@@ -141,7 +140,6 @@ def test_a_model_trained_under_older_normalisation_warns_on_load(intent_model, m
 
 
 def test_serve_retrains_a_default_folder_from_an_older_recipe(utterance_type_model, models_dir, tmp_path):
-
     assert why_retrain(tmp_path / UTTERANCE_TYPE, UTTERANCE_TYPE) == "first start"
     old = shutil.copytree(models_dir / UTTERANCE_TYPE, tmp_path / UTTERANCE_TYPE)
     meta = json.loads((old / "kocall_classifier.json").read_text("utf-8"))
