@@ -6,7 +6,8 @@ The order of precedence, each rule for a reason:
    (unless the turn is the value the form asked for, or a cancel word that names no person);
    in a form, a turn that names a person, says anger or reads as a hand-off at any confidence, and gives the
    form nothing, is one too.
-   A turn read as no request whose last words hang up (나중에 다시 전화할게요 끊을게요) ends the call.
+   A turn read as no request whose last words hang up (나중에 다시 전화할게요 끊을게요) ends the call; one that
+   says anger (진짜 어이없네요) is a complaint out of a form too.
 2. A form in progress owns the turn, unless the caller clearly (``switch_above``)
    asks for something else, gives no value the form could use, and does not refer back to it (그거 해지하고
    싶어요, asked which card's revolving to cancel, is the revolving, not a card to cancel).
@@ -18,7 +19,8 @@ The order of precedence, each rule for a reason:
    turn carries values one form takes more of than any other (then that form is offered, the values
    kept); an unsure intent, or a fragment that would start a form, is offered
    first (a question that names the topic of one of its answers is answered); a goodbye under ``switch_above``
-   is asked about rather than hung up; everything else is acted on.
+   is asked about rather than hung up, unless its last words hang up and its next reading is no form;
+   everything else is acted on.
 """
 
 from __future__ import annotations
