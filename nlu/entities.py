@@ -152,10 +152,13 @@ class EntityExtractor:
         for m in re.finditer(rf"[{''.join(DIGIT_WORDS)}0-9]+(?:[\s-][{''.join(DIGIT_WORDS)}0-9]+)+", text):
             span = m.group()
             if span.endswith("이"):
-                # 오육칠팔이요, 456789 이에요: the copula 이, not a last digit 2 (as is one that leaves a phone
-                # or card number, or without which no number could be read).
-                without = len(spoken_digits(span[:-1].rstrip()) or "")
-                if (text[m.end():].startswith(_COPULA_ENDINGS) or without in (10, 11, 16)
+                # 오육칠팔이요, 456789 이에요: the copula 이, not a last digit 2; so is one that leaves a phone or
+                # card number, one that stands apart before a word (... 이 통장: "this"), or one without which
+                # no number could be read. 칠팔구공 일이 통장 ends in a two.
+                without = spoken_digits(span[:-1].rstrip()) or ""
+                if (text[m.end():].startswith(_COPULA_ENDINGS) or len(without) == 16
+                        or (len(without) in (10, 11) and without.startswith("01"))
+                        or (span[-2] == " " and re.match(r"\s+[가-힣]", text[m.end():]))
                         or len(spoken_digits(span) or "") not in (10, 11, 12, 13, 14, 16)):
                     span = span[:-1].rstrip()
             digits = spoken_digits(span)

@@ -64,6 +64,8 @@ def test_phone_and_card_numbers_are_found_and_masked(extractor, text, kind, mask
     ("일일공 이이삼 사오육칠팔구", "110223456789"),
     ("계좌는 110-123-456789 이에요", "110123456789"),  # 이에요: the copula, not a digit
     ("국민은행 삼삼삼삼 공일 일이삼사오육칠이요", "3333011234567"),
+    ("일일공 사오육 칠팔구공 일이 통장 보고 읽는 거야", "110456789012"),  # 일이: one, two
+    ("일일공 사오육 칠팔구공 일 이 통장으로 해 줘", "11045678901"),  # 이 통장: "this" bankbook
 ])
 def test_bank_account_numbers_are_found_and_masked_in_what_is_logged(extractor, text, digits):
     (entity,) = [e for e in extractor.extract(text, TODAY) if e.type == "account_number"]
