@@ -2,7 +2,8 @@
 
 * **Offer**: a caller who says only "카드 분실", or whose intent the model is
   unsure of, is asked "카드 분실 신고를 도와드릴까요?" instead of being dropped
-  into a form. A yes starts it with whatever values the fragment carried.
+  into a form. A yes, or a value the offered form takes, starts it with whatever values the fragment and the
+  answer carried.
 * **Fallback**: an utterance nobody understood gets a re-prompt, each one
   narrower than the last; after ``max_fallbacks`` the call goes to a person.
 """
@@ -26,11 +27,13 @@ def offer(domain: Domain, session: Session, intent: str, answer: Answer) -> str:
     return domain.intents[intent].offer
 
 
-def resolve(domain: Domain, session: Session, answer: Answer, backend: Backend,
+def resolve(domain: Domain, session: Session, answer: Answer, backend: Backend, clear: str | None,
             begin: Callable[[str, tuple[Value, ...]], str]) -> str | None:
     """The answer to a pending offer or FAQ choice; None when the caller moved on (route it afresh).
 
-    ``begin(intent, entities)`` starts the dialog model of an accepted intent.
+    ``clear``: the form or FAQ intent the model reads the turn as at ``switch_above`` or more, if any (a value
+    given with another request said plainly answers no offer); ``begin(intent, entities)`` starts the dialog model of an
+    accepted intent.
     """
     pending, session.pending = session.pending, None
     if "choices" in pending:
@@ -39,12 +42,23 @@ def resolve(domain: Domain, session: Session, answer: Answer, backend: Backend,
         if reply is not None:
             return reply
         session.pending = None
-    elif answer.affirm and not answer.deny:
+    elif (answer.affirm or (_takes(domain, pending["intent"], answer) and clear in (None, pending["intent"]))
+          and not answer.deny):
+        # 네, or the value the offered form asks for (리볼빙 해지를 도와드릴까요? - 신용카드요): the offer is taken.
         kept = tuple(Value(**e) for e in pending["entities"])
         return begin(pending["intent"], kept + answer.entities)
     if answer.deny:
         return misunderstood(domain, session, domain.responses["declined"])
     return None
+
+
+def _takes(domain: Domain, intent: str, answer: Answer) -> bool:
+    """Whether the turn carries a value of a type the intent's form fills (a card type for the revolving form)."""
+    route = domain.intents[intent]
+    if route.model != "form":
+        return False
+    types = {t for slot in domain.forms[route.form].slots for t in slot.entity} - {"text"}
+    return any(e.type in types for e in answer.entities)
 
 
 def fallback(domain: Domain, session: Session) -> str:

@@ -95,7 +95,7 @@ class FaqEntry:
 class Words:
     """Short answers recognised by their words, before any model: 응, 아니, 취소; the words that name a
     person (상담원), which tell a request for one from a cancel word a model misread; words of anger; and words
-    that hang up."""
+    that hang up or give up."""
 
     affirm: tuple[str, ...]
     deny: tuple[str, ...]
@@ -104,6 +104,7 @@ class Words:
     lead: tuple[str, ...] = ()  # words that only soften what follows (그냥, 아이고): skipped before the others
     complaint: tuple[str, ...] = ()  # plain anger (짜증, 어이없): in a form, a turn with one and no value hands off
     goodbye: tuple[str, ...] = ()  # hanging up (끊을게요): a turn that ends with one and is read as no request closes
+    stop: tuple[str, ...] = ()  # giving up (그만할래, 안 할게요): in a form, a turn that ends with one cancels it
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def _parse(data: dict, where: str) -> Domain:
         raise fail("policy", str(e)) from e
     words = data.get("words", {})
     words = Words(*(tuple(str(w) for w in words.get(k, ())) for k in ("affirm", "deny", "cancel", "person", "lead",
-                                                                           "complaint", "goodbye")))
+                                                                           "complaint", "goodbye", "stop")))
     responses = need(data, "responses", "responses")
     for key in REQUIRED_RESPONSES:
         need(responses, key, "responses")

@@ -5,7 +5,7 @@ caller who says everything at once is not asked again), validates each value
 against the domain's rules, re-asks on invalid values, reads the request back
 and completes it only after a yes. At the read-back the caller may correct any
 slot by just saying the new value (아니 15일로), or say no and name the slot to
-change, or cancel at any point.
+change (a form of one slot asks for it again), or cancel at any point.
 """
 
 from __future__ import annotations
@@ -86,6 +86,9 @@ def step(domain: Domain, session: Session, answer: Answer) -> str:
             session.form = None
             return f"{done} {domain.responses['anything_else']}"
         if answer.deny:
+            if len(form.slots) == 1:  # 아니 잘못 말했어: there is only one thing to change, so ask for it
+                session.state = f"asking:{form.slots[0].name}"
+                return form.slots[0].ask
             session.state = "correcting"
             return _which(domain, form)
         return _invalid(domain, session, form.confirm.format(**session.shown))

@@ -91,7 +91,8 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float) -> Ans
         entities=tuple(Value(e.type, e.value, e.masked) for e in understood.entities),
         affirm=says(words.affirm, text, words.lead) or (understood.intent == "affirm" and confident),
         deny=says(words.deny, text, words.lead) or (understood.intent == "deny" and confident),
-        cancel=says(words.cancel, text, words.lead) or says_last(words.cancel, text, words.lead),
+        cancel=(says(words.cancel, text, words.lead) or says_last(words.cancel, text, words.lead)
+                or ends_with(words.stop, text)),
         names_person=any(w in text for w in words.person),
         complains=any(w in text for w in words.complaint),
         hangs_up=ends_with(words.goodbye, text),
@@ -112,8 +113,8 @@ def says(phrases: tuple[str, ...], text: str, lead: tuple[str, ...] = ()) -> boo
 
 
 def ends_with(phrases: tuple[str, ...], text: str) -> bool:
-    """Whether the turn's last words are one of the phrases (운전 중이라 나중에 다시 전화할게요 끊을게요): what a
-    caller says last is what they do."""
+    """Whether the turn's last words are one of the phrases (운전 중이라 나중에 다시 전화할게요 끊을게요; 주소를
+    모르겠네 그만할래): what a caller says last is what they do."""
     words = " ".join(_words(text))
     return any(words == p or words.endswith(" " + p) for p in phrases)
 

@@ -77,7 +77,10 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         prefix = domain.responses["switched"].format(form_title=domain.forms[session.form].title) + " "
         session.form = None
     if session.pending is not None:
-        reply = clarify.resolve(domain, session, answer, backend,
+        # A request the caller surely made, which a value said with it does not make an answer to the offer.
+        clear = (intent if route is not None and route.model in ("faq", "form")
+                 and confidence >= domain.policy.switch_above else None)
+        reply = clarify.resolve(domain, session, answer, backend, clear,
                                 lambda i, e: begin(domain, session, i, e, answer.text, backend))
         if reply is not None:
             return reply

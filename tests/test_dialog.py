@@ -416,6 +416,10 @@ def test_anger_beside_the_value_asked_for_fills_the_slot(pack):
     ("그만 좀 물어보고 빨리 해 주세요", True),  # opens with a cancel word: read as before
     ("취소 수수료 있어요 그냥 궁금해서요", True),
     ("다음 달에 다 나가요 그럼 그냥 진행해 주세요", False),  # the last part decides: go on
+    ("아 근데 아직 계약서를 안 써서 주소를 모르겠네 그만할래", True),  # ends with giving up (the domain's stop words)
+    ("아버지가 옆에서 그냥 두라고 하시네요 해지 안 할게요", True),
+    ("어제 결제한 거 승인 취소", False),  # 취소 also ends requests: not a stop word
+    ("포인트 적립 안 됐어", False),
 ])
 def test_a_cancel_word_that_ends_a_long_turn_cancels(said, cancelled, pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
@@ -423,6 +427,32 @@ def test_a_cancel_word_that_ends_a_long_turn_cancels(said, cancelled, pack):
     card = tuple(EntityExtractor.load(pack.gazetteer).extract("신용카드요"))
     assert dialog.respond("r", Reading("신용카드요", "revolving_cancel", 0.5, "fragment", card)).state == "confirming"
     assert (dialog.respond("r", Reading(said, "out_of_scope", 0.3)).state == "cancelled") is cancelled
+
+
+def test_a_no_at_the_read_back_of_a_one_slot_form_asks_for_the_slot_again(pack):
+    """There is only one thing to change, so the caller is not asked which (the two-slot limit form still asks:
+    the story "caller says everything at once, then corrects a slot by naming it")."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("a", Reading("주소 바꾸려고", "address_change")).state == "asking:address"
+    assert dialog.respond("a", Reading("서울시 관악구 봉천로 삼백사십오", "out_of_scope")).state == "confirming"
+    turn = dialog.respond("a", Reading("아니 잘못 말했어 다시 불러 줄게", "deny", 0.83))
+    assert turn.state == "asking:address" and "새 주소" in turn.reply
+    turn = dialog.respond("a", Reading("서울시 관악구 남부순환로 이천백", "out_of_scope"))
+    assert turn.state == "confirming" and turn.slots == {"address": "서울시 관악구 남부순환로 이천백"}
+
+
+@pytest.mark.parametrize("said, reading, confidence, form", [
+    ("신용카드요", "card_cancel", 0.69, "revolving_cancel"),  # the value the offered form asks for takes the offer
+    ("신용카드 한도 좀 올려 주세요", "limit_increase", 0.95, "limit_increase"),  # another request, said plainly
+])
+def test_an_offer_answered_with_the_value_its_form_asks_for_is_taken(said, reading, confidence, form, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    opener = "카드값 다 낸 줄 알았는데 리볼빙이 걸려 있었대요 그거 해지하고 싶어요"
+    assert dialog.respond("o", Reading(opener, "revolving_cancel", 0.56)).state == "offered:revolving_cancel"
+    card = tuple(EntityExtractor.load(pack.gazetteer).extract(said))
+    dialog.respond("o", Reading(said, reading, confidence, "statement", card))
+    session = dialog.store.get("o")
+    assert session.form == form and session.slots["card_type"] == "신용카드"
 
 
 def test_an_faq_answer_prefers_the_entry_whose_topic_the_caller_names(pack):
@@ -503,7 +533,7 @@ def test_in_a_form_an_unsure_hand_off_reading_that_gives_the_form_nothing_hands_
 
 @pytest.mark.parametrize("said, reading, state", [
     ("네 접수해 주세요", ("complaint", 0.6), "completed"),  # 접수 is also a complaint's word
-    ("아니요 다시 할게요", ("agent", 0.5), "correcting"),
+    ("아니요 다시 할게요", ("agent", 0.5), "asking:card_type"),  # the form's one slot is asked again
     ("네 근데 상담원 바꿔 주세요", ("agent", 0.5), "handoff"),  # a person named beside the yes
     ("아니 이게 뭐예요 진짜", ("complaint", 0.5), "handoff"),  # anger beside the no
 ])
