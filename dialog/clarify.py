@@ -32,8 +32,8 @@ def resolve(domain: Domain, session: Session, answer: Answer, backend: Backend, 
     """The answer to a pending offer or FAQ choice; None when the caller moved on (route it afresh).
 
     ``clear``: the form or FAQ intent the model reads the turn as at ``switch_above`` or more, if any (a value
-    given with another request said plainly answers no offer); ``begin(intent, entities)`` starts the dialog model of an
-    accepted intent.
+    given with another request said plainly answers no offer); ``begin(intent, entities)`` starts the dialog
+    model of an accepted intent.
     """
     pending, session.pending = session.pending, None
     if "choices" in pending:

@@ -10,8 +10,10 @@ The order of precedence, each rule for a reason:
    says anger (진짜 어이없네요) is a complaint out of a form too.
 2. A form in progress owns the turn, unless the caller clearly (``switch_above``)
    asks for something else, gives no value the form could use, and does not refer back to it (그거 해지하고
-   싶어요, asked which card's revolving to cancel, is the revolving, not a card to cancel).
-3. A pending offer or FAQ choice takes the answer to it.
+   싶어요, asked which card's revolving to cancel, is the revolving, not a card to cancel); a cancel word that
+   opens the turn or its last part, or a ``stop`` word that ends it (주소를 모르겠네 그만할래), cancels the form.
+3. A pending offer or FAQ choice takes the answer to it (an offer of a form: a yes, or a value the form takes
+   given with no other request the model is sure of).
 4. A question that refers back to the FAQ answer just given (그거 잔액 어떻게 봐요) and names no topic of another
    intent is answered from that answer's intent, whatever intent its bare words suggest (a form's too, where
    the turn asks how, what or when).
