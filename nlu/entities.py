@@ -77,6 +77,12 @@ def spoken_digits(text: str) -> str | None:
     return None
 
 
+def _is_phone(digits: str) -> bool:
+    """A Korean mobile number: 010 and eight digits, or an older prefix (011, 016-019) and seven or eight."""
+    return ((digits.startswith("010") and len(digits) == 11)
+            or (digits.startswith(("011", "016", "017", "018", "019")) and len(digits) in (10, 11)))
+
+
 def _mask_phone(digits: str) -> str:
     return f"{digits[:3]}-****-{digits[-4:]}"
 
@@ -152,14 +158,15 @@ class EntityExtractor:
         for m in re.finditer(rf"[{''.join(DIGIT_WORDS)}0-9]+(?:[\s-][{''.join(DIGIT_WORDS)}0-9]+)+", text):
             span = m.group()
             if span.endswith("이"):
-                # 오육칠팔이요, 456789 이에요: the copula 이, not a last digit 2; so is one that leaves a phone or
-                # card number, one that stands apart before a word (... 이 통장: "this"), or one without which
-                # no number could be read. 칠팔구공 일이 통장 ends in a two.
-                without = spoken_digits(span[:-1].rstrip()) or ""
-                if (text[m.end():].startswith(_COPULA_ENDINGS) or len(without) == 16
-                        or (len(without) in (10, 11) and without.startswith("01"))
+                # 오육칠팔이요, 456789 이에요: the copula 이, not a last digit 2; so is one that stands apart before
+                # a word (... 이 통장: "this"), one without which no number could be read, and one that leaves a
+                # phone or card number where the digits with it make none. 칠팔구공 일이 통장 and 공일공 구팔칠육
+                # 오사삼이 end in a two.
+                without, with_it = spoken_digits(span[:-1].rstrip()) or "", spoken_digits(span) or ""
+                if (text[m.end():].startswith(_COPULA_ENDINGS)
                         or (span[-2] == " " and re.match(r"\s+[가-힣]", text[m.end():]))
-                        or len(spoken_digits(span) or "") not in (10, 11, 12, 13, 14, 16)):
+                        or len(with_it) not in (10, 11, 12, 13, 14, 16)
+                        or (len(without) == 16 or _is_phone(without)) and not _is_phone(with_it)):
                     span = span[:-1].rstrip()
             digits = spoken_digits(span)
             if digits is None or any(e.start <= m.start() < e.end for e in out):

@@ -51,6 +51,8 @@ def test_entities_in_caller_sentences(extractor, text, expected):
     ("제 번호는 010-1234-5678 이에요", "phone", "010-****-5678"),
     ("공일공 일이삼사 오육칠팔로 연락 주세요", "phone", "010-****-5678"),
     ("제 번호는 공일공 일이삼사 오육칠팔이에요", "phone", "010-****-5678"),  # 이 is the copula here
+    ("공일공 구팔칠육 오사삼이", "phone", "010-****-5432"),  # a two: 010 numbers have eight digits after it
+    ("공일공 일이삼사 오육칠팔이", "phone", "010-****-5678"),  # without 이 a phone number, with it none
     ("카드번호 1234 5678 9012 3456", "card_number", "****-****-****-3456"),
     ("카드 번호는 일이삼사 오육칠팔 구공일이 삼사오육", "card_number", "****-****-****-3456"),
 ])
