@@ -9,6 +9,7 @@ models (NLU) and the pack's dialog, typed as in chat (no STT), with a fresh in-m
     .venv/bin/python bench/conversations.py --show                # and every turn of the scripts that fail
     .venv/bin/python bench/conversations.py --scripts bench/conversations/card_bank_fresh.jsonl   # the second set
     .venv/bin/python bench/conversations.py --scripts bench/conversations/card_bank_fourth.jsonl  # the fourth
+    .venv/bin/python bench/conversations.py --all                 # every set of the pack, each apart
     KOCALL_NLU__INTENT_MODEL=/tmp/model/intent .venv/bin/python bench/conversations.py   # another model
 """
 
@@ -71,17 +72,28 @@ def run(bot: Bot, store: MemoryStore, script: dict) -> tuple[dict, list[dict]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scripts", type=Path, help="a JSONL file of scripts (default: the pack's)")
+    parser.add_argument("--scripts", type=Path, nargs="+", help="JSONL files of scripts (default: the pack's)")
+    parser.add_argument("--all", action="store_true", help="every set of the pack's scripts "
+                        "(bench/conversations/<pack>*.jsonl), each reported apart")
     parser.add_argument("--show", action="store_true", help="print every turn of the scripts that fail")
     args = parser.parse_args()
     settings = Settings()
     pack = settings.pack()
-    path = args.scripts or ROOT / "bench" / "conversations" / f"{pack.name}.jsonl"
-    scripts = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    folder = ROOT / "bench" / "conversations"
+    paths = sorted(folder.glob(f"{pack.name}*.jsonl")) if args.all else args.scripts or [folder / f"{pack.name}.jsonl"]
     understander = get_understander(settings.nlu, settings.cache_dir, pack)
     domain = Domain.load(pack.domain)
     store = MemoryStore()
     bot = Bot(understander, Dialog(domain, store))
+    totals = {path.stem: run_set(bot, store, path, args.show) for path in paths}
+    if len(totals) > 1:
+        print("\nper set: " + "; ".join(f"{name} {passed} of {n}" for name, (passed, n) in totals.items()))
+
+
+def run_set(bot: Bot, store: MemoryStore, path: Path, show: bool) -> tuple[int, int]:
+    """Run one file's scripts and print each outcome; returns (ended as expected, scripts)."""
+    scripts = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    print(f"\n{path.name}")
     passed, kinds = 0, Counter()
     print(f"{'script':44s} {'ok':3s} expected -> got")
     for script in scripts:
@@ -91,13 +103,14 @@ def main() -> None:
         kinds[next(iter(script["expect"])), ok] += 1
         print(f"{script['id'][:44]:44s} {'yes' if ok else 'NO':3s} {json.dumps(script['expect'], ensure_ascii=False)}"
               f"{'' if ok else ' -> ' + json.dumps(got, ensure_ascii=False)}")
-        if args.show and not ok:
+        if show and not ok:
             for said, turn in zip(script["caller"], turns):
                 print(f"      caller: {said}\n      bot:    {turn['reply']}   [{turn['intent']} {turn['confidence']:.2f}"
                       f" {turn['dialog']['model']}/{turn['dialog']['state']}]")
     print(f"\n{passed} of {len(scripts)} end as the caller would expect ({passed / len(scripts):.0%})")
     for kind in sorted({k for k, _ in kinds}):
         print(f"  {kind:10s} {kinds[kind, True]} of {kinds[kind, True] + kinds[kind, False]}")
+    return passed, len(scripts)
 
 
 if __name__ == "__main__":
