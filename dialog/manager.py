@@ -36,6 +36,7 @@ class UnderstandingLike(Protocol):
     top_k: tuple[tuple[str, float], ...]
     utterance_type: str
     entities: tuple[EntityLike, ...]
+    instead: tuple[str, float] | None  # the reading of the words after 말고 (... 말고 선결제부터 할래), if any
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,8 @@ class Dialog:
         if session.ended:  # handed off: the agent takes it from here
             reply = self.domain.responses["after_handoff"]
         else:
-            answer = read_answer(self.domain.words, understood, self.domain.policy.confirm_below)
+            answer = read_answer(self.domain.words, understood, self.domain.policy.confirm_below,
+                                 self.domain.policy.switch_above)
             reply = router.respond(self.domain, session, answer, understood.intent, understood.confidence,
                                    understood.utterance_type, self.backend)
         session.history.append({"speaker": "bot", "text": reply})
@@ -82,10 +84,13 @@ class Dialog:
         self.store.delete(session_id)
 
 
-def read_answer(words: Words, understood: UnderstandingLike, sure: float) -> Answer:
-    """Yes, no and cancel by their words first (응, 아니, 취소: too short to trust a model with), then by intent."""
+def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear: float) -> Answer:
+    """Yes, no and cancel by their words first (응, 아니, 취소: too short to trust a model with), then by intent;
+    what the caller asks for instead of something (주소 변경 말고 선결제부터 할래) where it is read at ``clear``
+    (``switch_above``) or more."""
     text = understood.text
     confident = understood.confidence >= sure
+    instead = understood.instead
     return Answer(
         text=text,
         entities=tuple(Value(e.type, e.value, e.masked) for e in understood.entities),
@@ -97,6 +102,7 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float) -> Ans
         complains=any(w in text for w in words.complaint),
         hangs_up=ends_with(words.goodbye, text),
         runner_up=understood.top_k[1][0] if len(understood.top_k) > 1 else "",
+        instead=instead[0] if instead is not None and instead[1] >= clear else "",
     )
 
 

@@ -7,7 +7,8 @@ The order of precedence, each rule for a reason:
    in a form, a turn that names a person, says anger or reads as a hand-off at any confidence, and gives the
    form nothing, is one too.
    A turn read as no request whose last words hang up (나중에 다시 전화할게요 끊을게요) ends the call; one that
-   says anger (진짜 어이없네요) is a complaint out of a form too.
+   says anger (진짜 어이없네요) is a complaint out of a form too, and so is one that says anger and reads as the
+   FAQ question just answered.
 2. A form in progress owns the turn, unless the caller clearly (``switch_above``)
    asks for something else, gives no value the form could use, and does not refer back to it (그거 해지하고
    싶어요, asked which card's revolving to cancel, is the revolving, not a card to cancel); a cancel word that
@@ -69,11 +70,21 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         # 지난주에 처리해 준다더니 아직도 그대로예요 진짜 어이없네요 (out of scope 0.57): anger in words and no request
         # the model knows; a re-prompt would only anger the caller more (in a form, the rule above hands off).
         return hand_off(domain, session, "complaint")
+    if answer.complains and intent == session.intent and session.state.startswith("answered:"):
+        # 두 달이 넘었는데 아직도 못 받았어요 진짜 어이없네요, read as the events question just answered: the same answer
+        # again would only anger the caller more.
+        return hand_off(domain, session, "complaint")
     prefix = ""
     if session.form is not None:
+        instead = domain.intents.get(answer.instead)
+        if instead is not None and instead.model in ("faq", "form") and answer.instead != session.intent:
+            # 아 잠깐 주소 변경 말고 선결제부터 할래, 그거 말고 체크카드 해지부터 할게요: the caller turns away from the
+            # form and plainly asks for something else, whatever the whole reads as or the values it carries.
+            intent, route, confidence, sure = answer.instead, instead, domain.policy.switch_above, True
         switching = (route is not None and route.model in ("faq", "form", "goodbye") and intent != session.intent
-                     and confidence >= domain.policy.switch_above and not answer.affirm and not answer.deny
-                     and not answer.cancel and not answers_form and faq.refers_back(answer.text) is None)
+                     and confidence >= domain.policy.switch_above and not answer.cancel
+                     and (intent == answer.instead or (not answer.affirm and not answer.deny and not answers_form
+                                                       and faq.refers_back(answer.text) is None)))
         if not switching:
             return forms.step(domain, session, answer)
         prefix = domain.responses["switched"].format(form_title=domain.forms[session.form].title) + " "

@@ -42,6 +42,11 @@ class Understanding:
     utterance_type_confidence: float
     entities: tuple[Entity, ...]
     truncated: bool = False
+    # What the caller asks for instead of what they turn away from: the intent and confidence of the words after
+    # the last 말고, where those words hold a verb (주소 변경 말고 선결제부터 할래 -> prepayment, though the whole
+    # reads as the address change); None where the turn turns away from nothing, or only corrects a value
+    # (체크카드 말고 신용카드).
+    instead: tuple[str, float] | None = None
 
     def shown(self) -> dict:
         """As a JSON-ready dict that may be printed or logged: phone and card numbers masked."""
@@ -86,11 +91,23 @@ class Understander:
         intent = self.intent.predict([clean], k=self.top_k, normalized=True)[0]
         kind = self.utterance_type.predict([clean], k=2, normalized=True)[0]
         kind_label, kind_confidence = _utterance_type(kind, clean)
+        rest = _after_instead(clean)
+        instead = self.intent.predict([rest], k=1, normalized=True)[0] if rest else None
         return Understanding(
             text=clean, intent=intent.label, confidence=intent.confidence, top_k=intent.top_k,
             utterance_type=kind_label, utterance_type_confidence=kind_confidence,
             entities=tuple(self.entities.extract(clean)), truncated=len(text.strip()) > MAX_CHARS,
+            instead=(instead.label, instead.confidence) if instead else None,
         )
+
+
+def _after_instead(text: str) -> str:
+    """The words after the last word that ends in 말고 ("not ... but"), if they hold a verb or adjective: what
+    the caller wants instead. Empty where there is no such word, nothing after it, or only a value."""
+    words = text.split()
+    last = max((i for i, word in enumerate(words) if word.endswith(("말고", "말고요"))), default=None)
+    rest = " ".join(words[last + 1:]) if last is not None else ""
+    return rest if rest and any(t.tag in PREDICATE_TAGS for t in kiwi().tokenize(rest)) else ""
 
 
 def _utterance_type(prediction: Prediction, text: str) -> tuple[str, float]:

@@ -232,6 +232,7 @@ class Reading:
     utterance_type: str = "statement"
     entities: tuple = ()
     top_k: tuple = ()
+    instead: tuple | None = None
 
 
 @pytest.mark.parametrize("said, intent, state", [
@@ -427,6 +428,54 @@ def test_a_cancel_word_that_ends_a_long_turn_cancels(said, cancelled, pack):
     card = tuple(EntityExtractor.load(pack.gazetteer).extract("신용카드요"))
     assert dialog.respond("r", Reading("신용카드요", "revolving_cancel", 0.5, "fragment", card)).state == "confirming"
     assert (dialog.respond("r", Reading(said, "out_of_scope", 0.3)).state == "cancelled") is cancelled
+
+
+@pytest.mark.parametrize("said, reading, outcome", [
+    ("이벤트 끝난 지가 두 달이 넘었는데 아직도 못 받았어요 진짜 어이없네요", "events", "complaint"),
+    ("이벤트 끝난 지가 두 달이 넘었는데 아직도 못 받았어요", "events", "answered:events_benefit"),  # no anger
+    ("진짜 어이없네요 연회비는 얼마예요", "fees", "answered:annual_fee"),  # anger, but another question
+])
+def test_anger_at_the_answer_just_given_goes_to_a_person(said, reading, outcome, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    asked = "지난달에 캐시백 이벤트에 응모를 했는데요 캐시백은 언제 받아요"
+    assert dialog.respond("e", Reading(asked, "events")).state == "answered:events_benefit"
+    turn = dialog.respond("e", Reading(said, reading, 0.99))
+    assert (turn.handoff["reason"] if turn.handoff else turn.state) == outcome
+
+
+ADDRESS, LIMIT = ("청구서 주소 바꾸려고요", "address_change"), ("신용카드 한도 좀 올리고 싶은데요", "limit_increase")
+
+
+@pytest.mark.parametrize("opener, said, whole, instead, form", [
+    (ADDRESS, "아 잠깐 주소 변경 말고 선결제부터 할래", ("address_change", 0.88), ("prepayment", 0.99), "prepayment"),
+    # the card is the new request's, though the limit form also takes one
+    (LIMIT, "그거 말고 체크카드 해지부터 할게요", ("card_cancel", 0.87), ("card_cancel", 0.99), "card_cancel"),
+    (ADDRESS, "그거 말고 앱 로그인이 안 돼요 그것부터 알려 주세요", ("app_help", 0.99), ("app_help", 0.99), None),
+    (ADDRESS, "아 잠깐 주소 변경 말고 선결제부터 할래", ("address_change", 0.88), ("prepayment", 0.5), "address_change"),
+    (ADDRESS, "서울시 말고 경기도 성남시 분당구 판교역로 이백삼십오", ("address_change", 0.9), None, "address_change"),
+    (LIMIT, "신용카드 말고 체크카드요", ("card_cancel", 0.85), None, "limit_increase"),  # a value said instead
+])
+def test_a_turn_that_turns_away_from_the_form_and_asks_for_another_thing_switches(opener, said, whole, instead,
+                                                                                  form, pack):
+    """The words after 말고, read apart by the NLU, are what the caller wants instead, when read surely; a value
+    said instead of another (서울시 말고 경기도 ...) stays the form's."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("s", Reading(*opener)).state.startswith("asking:")
+    card = tuple(EntityExtractor.load(pack.gazetteer).extract(said))
+    dialog.respond("s", Reading(said, *whole, "statement", card, instead=instead))
+    session = dialog.store.get("s")
+    assert session.form == form
+    if form is None:
+        assert session.state == "answered:app_login"
+    if form == "card_cancel":
+        assert session.slots == {"card_type": "체크카드"}
+
+
+def test_the_nlu_reads_what_the_caller_asks_for_after_turning_away(understander):
+    turned = understander.understand("아 잠깐 주소 변경 말고 선결제부터 할래")
+    assert turned.intent == "address_change" and turned.instead[0] == "prepayment"
+    assert understander.understand("체크카드 말고 신용카드요").instead is None  # a value, no request
+    assert understander.understand("선결제 할래").instead is None
 
 
 def test_a_no_at_the_read_back_of_a_one_slot_form_asks_for_the_slot_again(pack):
