@@ -47,6 +47,10 @@ def resolve(domain: Domain, session: Session, answer: Answer, backend: Backend, 
         # 네, or the value the offered form asks for (리볼빙 해지를 도와드릴까요? - 신용카드요): the offer is taken.
         kept = tuple(Value(**e) for e in pending["entities"])
         return begin(pending["intent"], kept + answer.entities)
+    if answer.cancel and not answer.affirm and "choices" not in pending:
+        # 아버지가 그냥 두라고 하시네요 해지 안 할게요, asked "카드 해지를 도와드릴까요?": the caller takes the request back.
+        session.model, session.state = "offer", "cancelled"
+        return domain.responses["cancelled"]
     if answer.deny:
         return misunderstood(domain, session, domain.responses["declined"])
     return None

@@ -43,6 +43,12 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
     """The bot's reply to one caller turn; the session is updated in place."""
     route = domain.intents.get(intent)
     sure = confidence >= domain.policy.confirm_below
+    if (session.form is None and route is not None and route.model == "handoff" and route.reason == "complaint"
+            and not sure and not answer.complains and not answer.names_person):
+        # 어제 본 드라마 진짜 재밌더라 (complaint 0.41): no anger and no person in words, and the model unsure, is no
+        # complaint but a line the bot did not understand (159 of chatbot_data's chat questions read so, 1 complaint,
+        # which names a person).
+        intent, route = OUT_OF_SCOPE, None
     # A value the form in progress asked for (a phone number, a day) settles what the turn is about,
     # whatever the intent model makes of the words around it.
     answers_form = session.form is not None and forms.answers_form(domain, session, answer)
@@ -62,9 +68,12 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         # is a hand-off, however unsure, and the form got nothing from the turn: re-asking would not help.
         session.intent = session.intent or intent
         return hand_off(domain, session, route.reason or "requested", route.reply)
-    if intent == OUT_OF_SCOPE and answer.hangs_up and not answers_form:
-        # 아 잠깐만요 지금 운전 중이라 나중에 다시 전화할게요 끊을게요: no request, and the caller's last words hang up.
-        # Only for a turn read as no request: 카드 그냥 끊을게요 is a card cancelled, however unsure the model.
+    bare_answer = (route is not None and route.model == "answer" and not answer.entities
+                   and getattr(domain.intents.get(answer.runner_up), "model", None) != "form")
+    if (intent == OUT_OF_SCOPE or bare_answer) and answer.hangs_up and not answers_form:
+        # 아 잠깐만요 지금 운전 중이라 나중에 다시 전화할게요 끊을게요: no request, and the caller's last words hang up;
+        # so too a bare yes or no (아 그렇구나 알겠습니다 수고하세요, read as a yes). Only for a turn read as no request:
+        # 카드 그냥 끊을게요 is a card cancelled, however unsure the model.
         return _close(domain, session)
     if intent == OUT_OF_SCOPE and answer.complains and session.form is None:
         # 지난주에 처리해 준다더니 아직도 그대로예요 진짜 어이없네요 (out of scope 0.57): anger in words and no request

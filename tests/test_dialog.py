@@ -443,6 +443,39 @@ def test_anger_at_the_answer_just_given_goes_to_a_person(said, reading, outcome,
     assert (turn.handoff["reason"] if turn.handoff else turn.state) == outcome
 
 
+@pytest.mark.parametrize("said, state", [
+    ("아 잠깐만요 아버지가 옆에서 그냥 두라고 하시네요 해지 안 할게요", "cancelled"),  # a stop word takes it back
+    ("아니요", "reprompt:1"),  # a plain no declines: "그럼 어떤 업무를 도와드릴까요?"
+])
+def test_an_offer_taken_back_with_a_stop_word_is_cancelled(said, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    opener = "아버지가 안 쓰시는 신용카드를 해지하고 싶다고 하셔서요"
+    assert dialog.respond("o", Reading(opener, "card_cancel", 0.56)).state == "offered:card_cancel"
+    assert dialog.respond("o", Reading(said, "card_cancel", 0.52)).state == state
+
+
+@pytest.mark.parametrize("reading, ended", [
+    (("affirm", 0.57, "statement", (), (("affirm", 0.57), ("out_of_scope", 0.3))), True),
+    (("affirm", 0.57, "statement", (), (("affirm", 0.57), ("card_cancel", 0.3))), False),  # a card cancel, maybe
+])
+def test_a_bare_yes_whose_last_words_hang_up_ends_the_call(reading, ended, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    dialog.respond("g", Reading("고객센터 주말에도 해요", "opening_hours"))
+    assert dialog.respond("g", Reading("아 그렇구나 알겠습니다 수고하세요", *reading)).end is ended
+
+
+@pytest.mark.parametrize("said, confidence, outcome", [
+    ("어제 본 드라마 진짜 재밌더라", 0.41, "reprompt:1"),  # unsure, no anger, no person: not understood
+    ("어제 본 드라마 진짜 재밌더라", 0.89, "complaint"),  # the model sure: a complaint
+    ("아 진짜 짜증나네", 0.41, "complaint"),  # anger in words
+    ("상담원이 막말을 했어요", 0.49, "complaint"),  # a person named
+])
+def test_an_unsure_complaint_with_no_anger_or_person_in_words_is_not_understood(said, confidence, outcome, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    turn = dialog.respond("c", Reading(said, "complaint", confidence))
+    assert (turn.handoff["reason"] if turn.handoff else turn.state) == outcome
+
+
 ADDRESS, LIMIT = ("청구서 주소 바꾸려고요", "address_change"), ("신용카드 한도 좀 올리고 싶은데요", "limit_increase")
 
 
