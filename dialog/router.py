@@ -6,15 +6,17 @@ The order of precedence, each rule for a reason:
    (unless the turn is the value the form asked for, or a cancel word that names no person);
    in a form, a turn that names a person, says anger or reads as a hand-off at any confidence, and gives the
    form nothing, is one too.
-   A turn read as no request whose last words hang up (나중에 다시 전화할게요 끊을게요) ends the call; one that
-   says anger (진짜 어이없네요) is a complaint out of a form too, and so is one that says anger and reads as the
-   FAQ question just answered.
+   A turn read as no request, or as a bare yes or no, whose last words hang up (나중에 다시 전화할게요 끊을게요)
+   ends the call; one that says anger (진짜 어이없네요) is a complaint out of a form too, and so is one that says
+   anger and reads as the FAQ question just answered. Out of a form, a complaint the model is unsure of, with no
+   anger and no person in words, is a line not understood.
 2. A form in progress owns the turn, unless the caller clearly (``switch_above``)
    asks for something else, gives no value the form could use, and does not refer back to it (그거 해지하고
    싶어요, asked which card's revolving to cancel, is the revolving, not a card to cancel); a cancel word that
-   opens the turn or its last part, or a ``stop`` word that ends it (주소를 모르겠네 그만할래), cancels the form.
+   opens the turn or its last part, or a ``stop`` word that ends it (주소를 모르겠네 그만할래), cancels the form;
+   a caller who turns away from it (말고) and plainly asks for another thing gets that thing.
 3. A pending offer or FAQ choice takes the answer to it (an offer of a form: a yes, or a value the form takes
-   given with no other request the model is sure of).
+   given with no other request the model is sure of; a cancel or ``stop`` word takes the request back).
 4. A question that refers back to the FAQ answer just given (그거 잔액 어떻게 봐요) and names no topic of another
    intent is answered from that answer's intent, whatever intent its bare words suggest (a form's too, where
    the turn asks how, what or when).
@@ -68,8 +70,9 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         # is a hand-off, however unsure, and the form got nothing from the turn: re-asking would not help.
         session.intent = session.intent or intent
         return hand_off(domain, session, route.reason or "requested", route.reply)
+    runner_up = domain.intents.get(answer.runner_up)
     bare_answer = (route is not None and route.model == "answer" and not answer.entities
-                   and getattr(domain.intents.get(answer.runner_up), "model", None) != "form")
+                   and (runner_up is None or runner_up.model != "form"))
     if (intent == OUT_OF_SCOPE or bare_answer) and answer.hangs_up and not answers_form:
         # 아 잠깐만요 지금 운전 중이라 나중에 다시 전화할게요 끊을게요: no request, and the caller's last words hang up;
         # so too a bare yes or no (아 그렇구나 알겠습니다 수고하세요, read as a yes). Only for a turn read as no request:
@@ -132,7 +135,6 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         # back, so an unsure goodbye is asked about ("더 도와드릴 일이 있으신가요?"), and a no then ends the call;
         # unless the caller's last words hang up and the model's other reading is no transaction (잘못 걸었네요
         # 끊을게요: goodbye 0.71, then out of scope).
-        runner_up = domain.intents.get(answer.runner_up)
         if answer.hangs_up and (runner_up is None or runner_up.model != "form"):
             return prefix + begin(domain, session, intent, answer.entities, answer.text, backend)
         session.model, session.state = "answer", "anything_else"
