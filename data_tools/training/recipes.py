@@ -80,13 +80,16 @@ def intent_examples(pack: DomainPack | None = None) -> list[Example]:
 
 def pack_out_of_scope_examples(pack: DomainPack | None = None) -> list[Example]:
     """The pack's own out-of-scope requests; none if the pack has no ``out_of_scope.csv``."""
-    path = (pack or find_pack(DEFAULT_PACK)).out_of_scope
-    return [replace(e, label=OUT_OF_SCOPE) for e in load_examples(path)] if path.is_file() else []
+    return _out_of_scope_rows((pack or find_pack(DEFAULT_PACK)).out_of_scope)
 
 
 def other_business_examples(pack: DomainPack | None = None) -> list[Example]:
     """The pack's requests about another business said in its words; none if it has no ``other_business.csv``."""
-    path = (pack or find_pack(DEFAULT_PACK)).other_business
+    return _out_of_scope_rows((pack or find_pack(DEFAULT_PACK)).other_business)
+
+
+def _out_of_scope_rows(path: Path) -> list[Example]:
+    """An optional pack file's rows, labelled ``out_of_scope`` whatever its label column says."""
     return [replace(e, label=OUT_OF_SCOPE) for e in load_examples(path)] if path.is_file() else []
 
 
