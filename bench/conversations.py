@@ -79,10 +79,14 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings()
     pack = settings.pack()
-    folder = ROOT / "bench" / "conversations"
-    paths = sorted(folder.glob(f"{pack.name}*.jsonl")) if args.all else args.scripts or [folder / f"{pack.name}.jsonl"]
-    understander = get_understander(settings.nlu, settings.cache_dir, pack)
     domain = Domain.load(pack.domain)
+    # The sets are named after the domain (domain.yaml's name), so a copy of a pack in another folder reads them too.
+    folder = ROOT / "bench" / "conversations"
+    paths = sorted(folder.glob(f"{domain.name}*.jsonl")) if args.all else args.scripts or [folder / f"{domain.name}.jsonl"]
+    missing = [str(path) for path in paths if not path.is_file()]
+    if not paths or missing:
+        parser.error(f"no scripts at {', '.join(missing) or folder / (domain.name + '*.jsonl')}")
+    understander = get_understander(settings.nlu, settings.cache_dir, pack)
     store = MemoryStore()
     bot = Bot(understander, Dialog(domain, store))
     totals = {path.stem: run_set(bot, store, path, args.show) for path in paths}
