@@ -31,10 +31,13 @@ _NON_WORD = re.compile(r"[^\w]+")
 MAX_WINDOW = 3  # a term may have been heard as up to this many words
 FIRST_WORD_SCORE = 60.0  # how much the first word of a multi-word span must look like the term's start
 SHORT_TERM_SCORE = 92.0  # two-syllable terms must match all but a trace (잊자 is not 이자)
-# What may follow a corrected term inside its last word: Korean particles, not other syllables.
+# What may follow a corrected term inside its last word: Korean particles and the copula's endings (신용카드입니다,
+# 체크카드예요: a caller's answer), not other syllables.
 PARTICLES = frozenset(
-    "을 를 이 가 은 는 에 의 도 로 와 과 만 요 랑 좀 으로 에서 까지 부터 이랑 하고 처럼 보다 이요 은요 는요 이나 이며".split()
+    "을 를 이 가 은 는 에 의 도 로 와 과 만 요 랑 좀 으로 에서 까지 부터 이랑 하고 처럼 보다 이요 은요 는요 이나 이며 "
+    "예요 이에요 입니다 이야 야 인데 인데요 이고 이고요 이죠 이지".split()
 ) | {""}
+LONGEST_PARTICLE = max(map(len, PARTICLES))
 PROMPT_TERMS = 40  # Whisper's prompt holds at most 223 tokens; keep well inside it
 # Latin letters as Korean names them: a term written in Latin letters (ATM, ARS) is also found as it is said
 # (에이티엠), which is how a recogniser that writes only Hangul writes it.
@@ -177,7 +180,7 @@ class Lexicon:
     def _matches(self, joined: str, min_cut: int, threshold: float) -> list[tuple[int, str, float, str]]:
         """(term index, the form matched, score, particle suffix) for prefixes of ``joined`` that match a term."""
         found = []
-        for cut in range(len(joined), max(min_cut, 2, len(joined) - 2) - 1, -1):
+        for cut in range(len(joined), max(min_cut, 2, len(joined) - LONGEST_PARTICLE) - 1, -1):
             suffix = joined[cut:]
             if suffix not in PARTICLES:
                 continue

@@ -32,7 +32,7 @@ class Policy:
     switch_above: float = 0.8
     max_fallbacks: int = 2
     max_invalid: int = 2
-    did_you_mean_margin: float = 6.0
+    did_you_mean_margin: float = 15.0  # percentage points between the two likeliest FAQ answers (dialog.faq)
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,16 @@
 """FAQ answers: the information questions (opening hours, fees, documents).
 
 One intent covers several answers (fees: annual fee, overseas fee, cash
-advance), so the answer is retrieved: rapidfuzz's token-set similarity between
-the caller's words and each entry's example questions, both with and without
-spaces (callers and Whisper space Korean freely), and a bonus where the caller
-names an entry's topic, among the entries of the intent the dialog acts on (a long, hedged question shares more words with some
-other intent's examples than with its own). When the two best entries score
-within ``did_you_mean_margin`` the caller is asked which one they meant, unless
-the caller named the topic of one of them and not the other's. A question that
-refers back to the answer just given (그거 잔액은요) is about that answer's topic.
+advance), so the answer is picked among the entries of the intent the dialog
+acts on (a long, hedged question shares more words with some other intent's
+examples than with its own) by a small model of each entry's title and example
+questions: logistic regression on character 1-3-grams within words, the intent
+model's features, fitted once per set of entries when the dialog starts. When
+the two likeliest entries are within ``did_you_mean_margin`` percentage points
+the caller is asked which one they meant. A question that refers back to the
+answer just given (그거 잔액은요) is about that answer's topic. Why a model and
+not string similarity to the examples: docs/understanding.md, "Picking the FAQ
+answer".
 
 An entry that names a ``lookup`` is answered from the call center's back-end
 (:mod:`dialog.backend`) where it can be, with the entry's own answer where not.
@@ -17,16 +19,16 @@ An entry that names a ``lookup`` is answered from the call center's back-end
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 
 from dialog.backend import Backend, BackendUnavailable
 from dialog.domain import Domain, FaqEntry
 from dialog.sessions import Session
 
-SURE = 90.0  # a match this close is answered even when another is near
-TOPIC = 15.0  # added where the caller names an entry's topic, the first word of its title (카드론, 상담):
-# more than twice the did-you-mean margin, so that naming it settles a near tie
 REFERS_BACK = ("그거", "그건", "그게", "그걸", "그것")  # words that point at what was just said (not 거기: the center)
 NOT_THAT = ("말고", "아니")  # 그거 말고, 그게 아니라: the caller turns away from what was said
 # A word that opens with one asks for information; not a bare 뭐, which also only softens (뭐 그냥 해지할래요).
@@ -36,8 +38,7 @@ QUESTION_WORDS = ("어떻게", "얼마", "언제", "어디", "무슨", "왜", "�
 @dataclass(frozen=True)
 class Scored:
     entry: FaqEntry
-    score: float
-    named: bool  # the caller named the entry's topic
+    score: float  # how likely the caller asks for this entry, in per cent (the intent's entries sum to 100)
 
 
 def similarity(text: str, question: str) -> float:
@@ -46,14 +47,31 @@ def similarity(text: str, question: str) -> float:
 
 
 def rank(domain: Domain, text: str, intent: str | None) -> list[Scored]:
-    """The intent's FAQ entries (every entry if it has none), best first."""
-    entries = [e for e in domain.faq if e.intent == intent] or list(domain.faq)
-    said = text.replace(" ", "")
-    scored = []
-    for e in entries:
-        named = _names_topic(said, e)
-        scored.append(Scored(e, max(similarity(text, q) for q in (*e.questions, e.title)) + TOPIC * named, named))
-    return sorted(scored, key=lambda s: -s.score)
+    """The intent's FAQ entries (every entry if it has none), likeliest first."""
+    entries = tuple(e for e in domain.faq if e.intent == intent) or domain.faq
+    if len(entries) == 1:
+        return [Scored(entries[0], 100.0)]
+    vectorizer, model = picker(entries)
+    likely = model.predict_proba(vectorizer.transform([text]))[0]
+    return sorted((Scored(entries[i], 100.0 * float(p)) for i, p in zip(model.classes_, likely)),
+                  key=lambda s: -s.score)
+
+
+def prepare(domain: Domain) -> None:
+    """Fit every intent's picker now, so that no caller waits for it."""
+    for intent in {e.intent for e in domain.faq}:
+        rank(domain, "", intent)
+
+
+@lru_cache(maxsize=256)
+def picker(entries: tuple[FaqEntry, ...]) -> tuple[TfidfVectorizer, LogisticRegression]:
+    """A model of which of these entries a question asks for, fitted on their titles and example questions
+    (a few milliseconds for a dozen entries); C as the intent model's."""
+    texts = [text for e in entries for text in (e.title, *e.questions)]
+    labels = [i for i, e in enumerate(entries) for _ in (e.title, *e.questions)]
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
+    model = LogisticRegression(C=10.0, max_iter=2000).fit(vectorizer.fit_transform(texts), labels)
+    return vectorizer, model
 
 
 def names_topic(domain: Domain, text: str, intent: str) -> bool:
@@ -100,20 +118,11 @@ def _topics(entry: FaqEntry) -> tuple[str, ...]:
     return tuple(topic for topic in entry.title.split()[0].split("·") if len(topic) >= 2)
 
 
-def _names_topic(said: str, entry: FaqEntry) -> bool:
-    """Whether the caller's words (spaces removed) name one of the entry's topics: 카드론 asked of 카드론 신청 and
-    not of 현금서비스 이용, though both are asked how to apply."""
-    return any(topic in said for topic in _topics(entry))
-
-
 def answer(domain: Domain, session: Session, text: str, intent: str | None, backend: Backend) -> str:
-    """Answer the best entry, or ask which of two close ones was meant."""
+    """Answer the likeliest entry, or ask which of the two likeliest was meant where they are close."""
     best, *others = rank(domain, text, intent)[:2]
     second = others[0] if others else None
-    # Two close entries are asked about, unless the caller named one's topic and not the other's (토요일에도
-    # 상담원이랑 통화 되나요 몇 시까지 해요: 상담 시간, though 지점 영업시간 shares "몇 시까지 해요").
-    if (second and best.score < SURE and best.score - second.score <= domain.policy.did_you_mean_margin
-            and best.named == second.named):
+    if second and best.score - second.score <= domain.policy.did_you_mean_margin:
         session.model, session.state = "faq", "did_you_mean"
         session.pending = {"choices": [best.entry.id, second.entry.id]}
         return domain.responses["did_you_mean"].format(first=best.entry.title, second=second.entry.title)

@@ -43,6 +43,7 @@ class Answer:
     hangs_up: bool = False  # ... 나중에 다시 전화할게요 끊을게요: the turn ends with a goodbye word
     runner_up: str = ""  # the intent model's second reading (카드 끊을게요: goodbye, then card_cancel)
     instead: str = ""  # what the caller surely asks for after turning away (그거 말고 선결제부터 할래: prepayment)
+    yes_no_said: bool = False  # a yes or no word opens the turn (네, 아니요), not only the model's reading of it
 
 
 def start(domain: Domain, session: Session, form_name: str, entities: Iterable[Value]) -> str:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from dialog import router
+from dialog import faq, router
 from dialog.backend import Backend, StubBackend
 from dialog.domain import Domain, Words
 from dialog.forms import Answer, Value
@@ -58,6 +58,7 @@ class Dialog:
         self.domain = domain
         self.store = store
         self.backend = backend or StubBackend()
+        faq.prepare(domain)
 
     def respond(self, session_id: str, understood: UnderstandingLike, shown_text: str | None = None) -> Turn:
         """Answer one turn. ``shown_text`` is the caller's text as it may be logged (identifiers masked)."""
@@ -91,11 +92,12 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
     text = understood.text
     confident = understood.confidence >= sure
     instead = understood.instead
+    said_yes, said_no = says(words.affirm, text, words.lead), says(words.deny, text, words.lead)
     return Answer(
         text=text,
         entities=tuple(Value(e.type, e.value, e.masked) for e in understood.entities),
-        affirm=says(words.affirm, text, words.lead) or (understood.intent == "affirm" and confident),
-        deny=says(words.deny, text, words.lead) or (understood.intent == "deny" and confident),
+        affirm=said_yes or (understood.intent == "affirm" and confident),
+        deny=said_no or (understood.intent == "deny" and confident),
         cancel=(says(words.cancel, text, words.lead) or says_last(words.cancel, text, words.lead)
                 or ends_with(words.stop, text)),
         names_person=any(w in text for w in words.person),
@@ -103,6 +105,7 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
         hangs_up=ends_with(words.goodbye, text),
         runner_up=understood.top_k[1][0] if len(understood.top_k) > 1 else "",
         instead=instead[0] if instead is not None and instead[1] >= clear else "",
+        yes_no_said=said_yes or said_no,
     )
 
 

@@ -22,7 +22,7 @@ The order of precedence, each rule for a reason:
    the turn asks how, what or when).
 5. Otherwise the intent's own model: out-of-scope goes to fallback, unless the
    turn carries values one form takes more of than any other (then that form is offered, the values
-   kept); an unsure intent, or a fragment that would start a form, is offered
+   kept); so does a yes or no the model is unsure of (under ``switch_above``) that says neither in words; an unsure intent, or a fragment that would start a form, is offered
    first (a question that names the topic of one of its answers is answered); a goodbye under ``switch_above``
    is asked about rather than hung up, unless its last words hang up and its next reading is no form;
    everything else is acted on.
@@ -120,6 +120,11 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         if followed is not None:
             asked_about, read = followed
             return prefix + begin(domain, session, asked_about, answer.entities, read, backend)
+    if (route is not None and route.model == "answer" and not answer.yes_no_said and not answer.entities
+            and confidence < domain.policy.switch_above):
+        # 아 그 뭐였더라 그거 있잖아요 그거 (affirm 0.62), with nothing asked that it answers: no yes or no in words and
+        # the model unsure is a line not understood, which counts towards a hand-off, not a yes to "what can I do?".
+        intent, route = OUT_OF_SCOPE, None
     if route is None or intent == OUT_OF_SCOPE:
         taker = _form_taking(domain, answer)
         if taker is not None:  # a bare value (십오일) that only one form takes: offer that form, value kept

@@ -419,7 +419,8 @@ def test_anger_beside_the_value_asked_for_fills_the_slot(pack):
     ("다음 달에 다 나가요 그럼 그냥 진행해 주세요", False),  # the last part decides: go on
     ("아 근데 아직 계약서를 안 써서 주소를 모르겠네 그만할래", True),  # ends with giving up (the domain's stop words)
     ("아버지가 옆에서 그냥 두라고 하시네요 해지 안 할게요", True),
-    ("어제 결제한 거 승인 취소", False),  # 취소 also ends requests: not a stop word
+    ("아 통장이 지금 옆에 없어서 계좌번호를 모르겠네요 취소할게요", True),  # the verb a caller decides with
+    ("어제 결제한 거 승인 취소", False),  # a bare 취소 also ends requests: not a stop word
     ("포인트 적립 안 됐어", False),
 ])
 def test_a_cancel_word_that_ends_a_long_turn_cancels(said, cancelled, pack):
@@ -474,6 +475,18 @@ def test_an_unsure_complaint_with_no_anger_or_person_in_words_is_not_understood(
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     turn = dialog.respond("c", Reading(said, "complaint", confidence))
     assert (turn.handoff["reason"] if turn.handoff else turn.state) == outcome
+
+
+@pytest.mark.parametrize("said, confidence, state", [
+    ("아 그 뭐였더라 그거 있잖아요 그거", 0.62, "reprompt:1"),  # read as a yes, none in words: not understood
+    ("네 그거 있잖아요", 0.62, "ask_what"),  # a yes in words
+    ("아니 그거 말고", 0.62, "ask_what"),  # a no in words
+    ("그거 있잖아요", 0.93, "ask_what"),  # the model sure
+])
+def test_an_unsure_yes_with_nothing_asked_and_no_yes_in_words_is_not_understood(said, confidence, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    dialog.respond("y", Reading("여보세요", "greeting", 0.99))
+    assert dialog.respond("y", Reading(said, "affirm", confidence)).state == state
 
 
 ADDRESS, LIMIT = ("청구서 주소 바꾸려고요", "address_change"), ("신용카드 한도 좀 올리고 싶은데요", "limit_increase")
@@ -546,14 +559,18 @@ def test_an_faq_answer_prefers_the_entry_whose_topic_the_caller_names(pack):
     assert dialog.respond("m", Reading(said, "card_loan", 0.9)).state == "answered:cash_advance"
 
 
-@pytest.mark.parametrize("said, state", [
-    ("일요일에도 상담원하고 얘기할 수 있어요 몇 시까지 해요", "answered:opening_hours"),  # 상담 named: no question
-    ("주말엔 지점 몇 시까지 해요", "answered:branch_hours"),
-    ("언제까지 해요", "did_you_mean"),  # neither named: which one is asked
+@pytest.mark.parametrize("said, intent, state", [
+    ("주말엔 지점 몇 시까지 해요", "opening_hours", "answered:branch_hours"),
+    ("토요일에도 상담원이랑 통화 되나요 몇 시까지 해요", "opening_hours", "answered:opening_hours"),
+    # described, not named; string similarity to the examples picked the balance, which shares 포인트 쌓인
+    ("포인트 쌓인 거 카드값 내는 데 쓸 수 있어", "points", "answered:points_use"),
+    ("포인트 얼마 있어", "points", "answered:points_balance"),
+    ("바우처 남은 돈 어떻게 돼요", "government_voucher", "did_you_mean"),  # either entry: which one is asked
+    ("할부 문의", "installment", "did_you_mean"),
 ])
-def test_two_close_faq_entries_are_asked_about_only_when_the_caller_names_neither(said, state, pack):
+def test_the_faq_answer_is_the_likeliest_entry_and_two_close_ones_are_asked_about(said, intent, state, pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
-    assert dialog.respond("h", Reading(said, "opening_hours", 0.9)).state == state
+    assert dialog.respond("h", Reading(said, intent, 0.9)).state == state
 
 
 @pytest.mark.parametrize("said, model", [

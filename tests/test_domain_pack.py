@@ -59,6 +59,30 @@ def test_the_callers_of_the_bench_are_in_none_of_the_packs_sets_nor_in_each_othe
     assert not leaks, leaks[:5]
 
 
+def test_the_faq_entry_labels_of_the_bench_name_entries_of_their_lines_intent_and_their_sets_lines(pack):
+    """`bench/faq_entries/` labels lines of the pack's sets with the FAQ entry that answers them (bench/faq.py):
+    each label is an entry of the line's intent (or either / none), and each line is its set's, with that intent."""
+    import csv
+
+    from dialog.domain import Domain
+
+    domain = Domain.load(pack.domain)
+    entries = {e.id: e.intent for e in domain.faq}
+    sources = {"dev_informal": pack.folder / "dev_informal.csv", "dev_caller": pack.folder / "dev_caller.csv",
+               "informal_test": pack.folder / "informal_test.csv", "caller_test": pack.folder / "caller_test.csv",
+               "fresh_short": ROOT / "bench" / "callers" / f"{pack.name}_fresh_short.csv",
+               "fresh_long": ROOT / "bench" / "callers" / f"{pack.name}_fresh_long.csv"}
+    labelled = sorted((ROOT / "bench" / "faq_entries").glob(f"{pack.name}_*.csv"))
+    assert sorted(path.stem.removeprefix(f"{pack.name}_") for path in labelled) == sorted(sources)
+    for path in labelled:
+        source = sources[path.stem.removeprefix(f"{pack.name}_")]
+        lines = {(row["text"], row["label"]) for row in csv.DictReader(source.open(encoding="utf-8-sig"))}
+        rows = list(csv.DictReader(path.open(encoding="utf-8")))
+        assert rows and all((row["text"], row["intent"]) in lines for row in rows), path.name
+        assert all(row["entry"] in ("either", "none") or entries.get(row["entry"]) == row["intent"]
+                   for row in rows), path.name
+
+
 def test_a_pack_that_is_missing_or_incomplete_is_named_with_what_to_do(tmp_path, pack):
     with pytest.raises(DomainPackError, match="no domain pack 'nowhere'.*card_bank"):
         find_pack("nowhere")
