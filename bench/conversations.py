@@ -82,7 +82,8 @@ def main() -> None:
     domain = Domain.load(pack.domain)
     # The sets are named after the domain (domain.yaml's name), so a copy of a pack in another folder reads them too.
     folder = ROOT / "bench" / "conversations"
-    paths = sorted(folder.glob(f"{domain.name}*.jsonl")) if args.all else args.scripts or [folder / f"{domain.name}.jsonl"]
+    default = [folder / f"{domain.name}.jsonl"]
+    paths = sorted(folder.glob(f"{domain.name}*.jsonl")) if args.all else args.scripts or default
     missing = [str(path) for path in paths if not path.is_file()]
     if not paths or missing:
         parser.error(f"no scripts at {', '.join(missing) or folder / (domain.name + '*.jsonl')}")

@@ -9,8 +9,8 @@ model's features, fitted once per set of entries when the dialog starts. When
 the two likeliest entries are within ``did_you_mean_margin`` percentage points
 the caller is asked which one they meant. A question that refers back to the
 answer just given (그거 잔액은요) is about that answer's topic. Why a model and
-not string similarity to the examples: docs/understanding.md, "Picking the FAQ
-answer".
+not string similarity to the examples: docs/understanding.md, "The ninth and
+tenth sets, and picking the FAQ answer".
 
 An entry that names a ``lookup`` is answered from the call center's back-end
 (:mod:`dialog.backend`) where it can be, with the entry's own answer where not.

@@ -22,10 +22,10 @@ The order of precedence, each rule for a reason:
    the turn asks how, what or when).
 5. Otherwise the intent's own model: out-of-scope goes to fallback, unless the
    turn carries values one form takes more of than any other (then that form is offered, the values
-   kept); so does a yes or no the model is unsure of (under ``switch_above``) that says neither in words; an unsure intent, or a fragment that would start a form, is offered
-   first (a question that names the topic of one of its answers is answered); a goodbye under ``switch_above``
-   is asked about rather than hung up, unless its last words hang up and its next reading is no form;
-   everything else is acted on.
+   kept); so does a yes or no the model is unsure of (under ``switch_above``) that says neither in words;
+   an unsure intent, or a fragment that would start a form, is offered first (a question that names the
+   topic of one of its answers is answered); a goodbye under ``switch_above`` is asked about rather than
+   hung up, unless its last words hang up and its next reading is no form; everything else is acted on.
 """
 
 from __future__ import annotations
