@@ -59,6 +59,28 @@ def test_the_callers_of_the_bench_are_in_none_of_the_packs_sets_nor_in_each_othe
     assert not leaks, leaks[:5]
 
 
+def test_the_faq_questions_train_the_intent_model_but_none_of_the_held_out_sets_rows(tmp_path, pack):
+    """An FAQ entry's title and questions are how callers ask for its intent, so they are intent examples too;
+    those equal or near to a dev or test row (a title often is one: 연회비) are left out while those sets exist."""
+    from datasets import DatasetDict
+
+    from data_tools.augment.checks import check
+    from data_tools.augment.dataset import examples_dataset, load_examples
+    from data_tools.training.recipes import faq_examples, intent_examples
+    from dialog.domain import Domain
+
+    domain = Domain.load(pack.domain)
+    rows = faq_examples(pack)
+    assert {e.label for e in rows} == {e.intent for e in domain.faq}
+    assert {e.text.replace(" ", "") for e in rows} <= {e.text.replace(" ", "") for e in intent_examples(pack)}
+    held_out = [e for path in (*pack.dev_files, *pack.test_files) for e in load_examples(path)]
+    assert not check(DatasetDict({"faq": examples_dataset(rows), "held_out": examples_dataset(held_out)})).leaks
+    bare = find_pack(shutil.copytree(pack.folder, tmp_path / "bare", ignore=shutil.ignore_patterns(
+        "models", *(path.name for path in (*pack.dev_files, *pack.test_files)))))
+    left_out = {e.text for e in faq_examples(bare)} - {e.text for e in rows}
+    assert left_out and left_out <= {e.title for e in domain.faq} | {q for e in domain.faq for q in e.questions}
+
+
 def test_the_faq_entry_labels_of_the_bench_name_entries_of_their_lines_intent_and_their_sets_lines(pack):
     """`bench/faq_entries/` labels lines of the pack's sets with the FAQ entry that answers them (bench/faq.py):
     each label is an entry of the line's intent (or either / none), and each line is its set's, with that intent."""

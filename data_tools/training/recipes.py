@@ -1,6 +1,7 @@
 """Training data for the two pipeline models, and ``kocall train``'s work.
 
-* **intent** (a domain pack's ``intents.csv``): the polite examples are split
+* **intent** (a domain pack's ``intents.csv``, and the titles and example questions of its FAQ entries, which
+  are how callers ask for those intents): the polite examples are split
   stratified (train / validation / polite test) *before* augmentation; train is
   augmented with every casual-speech transform, validation with banmal and
   fragments so that calibration and the out-of-scope threshold are chosen on
@@ -32,10 +33,12 @@ from tqdm import tqdm
 from core.domain_pack import DEFAULT_PACK, DomainPack, find_pack
 from core.lexicon import Lexicon
 from data_tools.augment.banmal import speech_style
+from data_tools.augment.checks import check
 from data_tools.augment.dataset import Example, augment, examples_dataset, load_examples, rows_of, split
 from data_tools.augment.perturb import phone_call
 from data_tools.evaluation.accuracy import scores
 from data_tools.training.classifier import TrainConfig, train
+from dialog.domain import Domain
 from nlu.baseline import predict_baseline, train_baseline
 from nlu.classifier import META_FILE, OUT_OF_SCOPE, TextClassifier, read_meta
 from nlu.understand import INTENT, UTTERANCE_TYPE
@@ -70,12 +73,34 @@ NGRAM = "n-gram"  # the metrics of a model that is its n-gram model alone (calib
 # The version of each default model's recipe (data, config, what the folder holds), raised when a change makes
 # folders trained before worth replacing: `kocall serve` retrains a default folder with a lower one (folders
 # from before it was recorded: 1), and a test holds the shipped models to it.
-RECIPES = {INTENT: 8, UTTERANCE_TYPE: 3}
+RECIPES = {INTENT: 9, UTTERANCE_TYPE: 3}
 
 
 def intent_examples(pack: DomainPack | None = None) -> list[Example]:
-    """The pack's polite intent examples (default: the bundled card/bank pack)."""
-    return load_examples((pack or find_pack(DEFAULT_PACK)).intents)
+    """The pack's intent examples (default: the bundled card/bank pack): ``intents.csv``, then each FAQ entry's
+    title and questions that none of them already says, as examples of the entry's intent."""
+    pack = pack or find_pack(DEFAULT_PACK)
+    examples = load_examples(pack.intents)
+    return examples + faq_examples(pack, {e.text.replace(" ", "") for e in examples})
+
+
+def faq_examples(pack: DomainPack, known: Iterable[str] = ()) -> list[Example]:
+    """The titles and example questions of the pack's FAQ entries as examples of their intents, once each and
+    none in ``known`` (texts without spaces); none equal or near to a row of the pack's dev or test sets, which
+    a title often is (연회비), so that those sets stay unseen."""
+    rows, said = [], set(known)
+    for entry in Domain.load(pack.domain).faq:
+        for n, text in enumerate((entry.title, *entry.questions)):
+            if text.replace(" ", "") not in said:
+                said.add(text.replace(" ", ""))
+                rows.append(Example(f"faq:{entry.id}:{n}", text, entry.intent))
+    held_out = [e for path in (*pack.dev_files, *pack.test_files) if path.is_file() for e in load_examples(path)]
+    if not rows or not held_out:
+        return rows
+    leaks = check(DatasetDict({"faq": examples_dataset(rows), "held_out": examples_dataset(held_out)})).leaks
+    seen = {leak.text_a for leak in leaks if leak.split_a == "faq"} | {leak.text_b for leak in leaks
+                                                                        if leak.split_b == "faq"}
+    return [e for e in rows if e.text not in seen]
 
 
 def pack_out_of_scope_examples(pack: DomainPack | None = None) -> list[Example]:
