@@ -8,8 +8,8 @@ The order of precedence, each rule for a reason:
    form nothing, is one too.
    A turn read as no request, or as a bare yes or no, whose last words hang up (나중에 다시 전화할게요 끊을게요)
    ends the call; one that says anger (진짜 어이없네요) is a complaint out of a form too, and so is one that says
-   anger and reads as the FAQ question just answered. Out of a form, a complaint the model is unsure of, with no
-   anger and no person in words, is a line not understood.
+   anger and reads as the FAQ question just answered. Out of a form, a complaint with no anger and no person in
+   words is a line not understood where the model is unsure of it, and a goodbye where its last words hang up.
 2. A form in progress owns the turn, unless the caller clearly (``switch_above``)
    asks for something else, gives no value the form could use, and does not refer back to it (그거 해지하고
    싶어요, asked which card's revolving to cancel, is the revolving, not a card to cancel); a cancel word that
@@ -46,10 +46,11 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
     route = domain.intents.get(intent)
     sure = confidence >= domain.policy.confirm_below
     if (session.form is None and route is not None and route.model == "handoff" and route.reason == "complaint"
-            and not sure and not answer.complains and not answer.names_person):
+            and (not sure or answer.hangs_up) and not answer.complains and not answer.names_person):
         # 어제 본 드라마 진짜 재밌더라 (complaint 0.41): no anger and no person in words, and the model unsure, is no
         # complaint but a line the bot did not understand (159 of chatbot_data's chat questions read so, 1 complaint,
-        # which names a person).
+        # which names a person); so is one whose last words hang up (아 미안해요 잘못 전화했어요 ... 끊을게요, complaint
+        # 0.84), which the rule below then ends.
         intent, route = OUT_OF_SCOPE, None
     # A value the form in progress asked for (a phone number, a day) settles what the turn is about,
     # whatever the intent model makes of the words around it.

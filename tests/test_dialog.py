@@ -420,6 +420,7 @@ def test_anger_beside_the_value_asked_for_fills_the_slot(pack):
     ("아 근데 아직 계약서를 안 써서 주소를 모르겠네 그만할래", True),  # ends with giving up (the domain's stop words)
     ("아버지가 옆에서 그냥 두라고 하시네요 해지 안 할게요", True),
     ("아 통장이 지금 옆에 없어서 계좌번호를 모르겠네요 취소할게요", True),  # the verb a caller decides with
+    ("잠깐만요 남편한테 물어봐야 돼요 오늘 안 해요 그만해요", True),
     ("어제 결제한 거 승인 취소", False),  # a bare 취소 also ends requests: not a stop word
     ("포인트 적립 안 됐어", False),
 ])
@@ -470,11 +471,14 @@ def test_a_bare_yes_whose_last_words_hang_up_ends_the_call(reading, ended, pack)
     ("어제 본 드라마 진짜 재밌더라", 0.89, "complaint"),  # the model sure: a complaint
     ("아 진짜 짜증나네", 0.41, "complaint"),  # anger in words
     ("상담원이 막말을 했어요", 0.49, "complaint"),  # a person named
+    ("아 미안해요 잘못 전화했어요 남편이 나중에 할 거예요 끊을게요", 0.84, "goodbye"),  # sure, but hanging up
+    ("진짜 짜증나네 끊을게요", 0.84, "complaint"),  # anger in words, hanging up or not
 ])
-def test_an_unsure_complaint_with_no_anger_or_person_in_words_is_not_understood(said, confidence, outcome, pack):
+def test_a_complaint_with_no_anger_or_person_in_words_is_not_understood_when_unsure_or_hanging_up(
+        said, confidence, outcome, pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     turn = dialog.respond("c", Reading(said, "complaint", confidence))
-    assert (turn.handoff["reason"] if turn.handoff else turn.state) == outcome
+    assert (turn.handoff["reason"] if turn.handoff else "goodbye" if turn.end else turn.state) == outcome
 
 
 @pytest.mark.parametrize("said, confidence, state", [

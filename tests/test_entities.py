@@ -45,6 +45,7 @@ def test_korean_numbers(text, value):
     ("신용카드입니다", [("card_type", "신용카드")]),  # the copula's endings after a term
     ("딸이 쓰는 가족 카드인데 잃어버렸대요", [("card_type", "가족카드")]),
     ("체크카드이고요", [("card_type", "체크카드")]),
+    ("우리은행이여라", [("bank", "우리은행")]),  # a region's copula
 ])
 def test_entities_in_caller_sentences(extractor, text, expected):
     assert found(extractor, text) == expected
