@@ -55,8 +55,8 @@ def outcome(turns: list[dict], forms_done: dict[int, tuple[str, dict]]) -> dict:
     return {"unfinished": f"{final['model']}/{final['state']}"}
 
 
-def run(bot: Bot, store: MemoryStore, script: dict) -> tuple[dict, list[dict]]:
-    session_id = script["id"]
+def run(bot: Bot, store: MemoryStore, script: dict, session_id: str) -> tuple[dict, list[dict]]:
+    """One script's lines as one call in a session of its own (``session_id`` must be new to ``store``)."""
     turns: list[dict] = []
     forms_done: dict[int, tuple[str, dict]] = {}  # turn number -> the form it completed, with its slots
     for line in script["caller"]:
@@ -102,7 +102,8 @@ def run_set(bot: Bot, store: MemoryStore, path: Path, show: bool) -> tuple[int, 
     passed, kinds = 0, Counter()
     print(f"{'script':44s} {'ok':3s} expected -> got")
     for script in scripts:
-        got, turns = run(bot, store, script)
+        # The set's name in the session: sets may share a script's id, and a call must not go on from another's.
+        got, turns = run(bot, store, script, f"{path.stem}/{script['id']}")
         ok = got == script["expect"]
         passed += ok
         kinds[next(iter(script["expect"])), ok] += 1
