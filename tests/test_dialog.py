@@ -249,6 +249,19 @@ def test_a_cancel_word_mid_form_cancels_unless_a_person_is_asked_for(said, inten
     assert dialog.respond("c", Reading(said, intent)).state == state
 
 
+@pytest.mark.parametrize("said, state", [
+    ("빨리 해줘", "completed"),  # a hurry word before the yes (the normaliser has dropped 어 어)
+    ("얼른 해주세요", "completed"),
+    ("빨리 좀", "confirming"),  # no yes after it
+])
+def test_a_hurried_yes_at_the_read_back_completes(said, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    dialog.respond("p", Reading("선결제 할게 지금 바로", "prepayment", 0.99))
+    amount = tuple(EntityExtractor.load(pack.gazetteer).extract("오십만 원"))
+    assert dialog.respond("p", Reading("오십만 원", "out_of_scope", 0.41, "fragment", amount)).state == "confirming"
+    assert dialog.respond("p", Reading(said, "out_of_scope", 0.9)).state == state
+
+
 @pytest.mark.parametrize("phrases, text, expected", [
     (("응", "네"), "응", True), (("응", "네"), "네 맞아요", True), (("응",), "응급실", False),
     (("취소",), "취소해 줘", True), (("취소",), "카드 취소", False), (("아니",), "아니 15일로", True),
