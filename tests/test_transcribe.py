@@ -108,9 +108,8 @@ def test_a_short_reply_is_not_written_as_a_loop(settings, transcriber, leopard, 
     """옆으로 (0.6 s, cut at its reference timestamps) through the phone path. Capped at 20 tokens a second,
     the decode is cut off mid-loop (앤, 앤, 앤, 앤) before Whisper's repetition check can reject it; uncapped,
     as by default, the check runs and the loop never comes out. Whether the capped decode loops or finds no
-    speech at all differs between machines (a 2-core Xeon with AMX in December 2026 found none, capped or not, with
-    CTranslate2 4.8.4-4.8.5 and onnxruntime 1.31-1.32), so the cap's loop is checked only where the capped
-    decode writes anything."""
+    speech at all differs between machines (on some, Whisper finds none in the clip, capped or not), so the
+    cap's loop is checked only where the capped decode writes anything."""
     from stt.transcribe import get_transcriber
 
     word = spoken_word(leopard, leopard_reference, "옆으로")
