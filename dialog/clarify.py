@@ -61,7 +61,7 @@ def _takes(domain: Domain, intent: str, answer: Answer) -> bool:
     route = domain.intents[intent]
     if route.model != "form":
         return False
-    types = {t for slot in domain.forms[route.form].slots for t in slot.entity} - {"text"}
+    types = domain.forms[route.form].entity_types - {"text"}
     return any(e.type in types for e in answer.entities)
 
 

@@ -79,6 +79,11 @@ class Form:
     def slot(self, name: str) -> Slot:
         return next(s for s in self.slots if s.name == name)
 
+    @property
+    def entity_types(self) -> frozenset[str]:
+        """The entity types its slots take (``text`` among them where a slot takes free text)."""
+        return frozenset(t for slot in self.slots for t in slot.entity)
+
 
 @dataclass(frozen=True)
 class FaqEntry:

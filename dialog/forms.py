@@ -66,7 +66,7 @@ def answers_form(domain: Domain, session: Session, answer: Answer) -> bool:
             and not answer.complains):
         return True
     asking = session.state.removeprefix("asking:")
-    return any(e.type in slot.entity for slot in form.slots for e in answer.entities) or any(
+    return any(e.type in form.entity_types for e in answer.entities) or any(
         "text" in slot.entity and slot.name == asking and slot.accepts(answer.text) for slot in form.slots)
 
 

@@ -72,8 +72,8 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         session.intent = session.intent or intent
         return hand_off(domain, session, route.reason or "requested", route.reply)
     runner_up = domain.intents.get(answer.runner_up)
-    bare_answer = (route is not None and route.model == "answer" and not answer.entities
-                   and (runner_up is None or runner_up.model != "form"))
+    form_next = runner_up is not None and runner_up.model == "form"  # the model's other reading starts a form
+    bare_answer = route is not None and route.model == "answer" and not answer.entities and not form_next
     if (intent == OUT_OF_SCOPE or bare_answer) and answer.hangs_up and not answers_form:
         # 아 잠깐만요 지금 운전 중이라 나중에 다시 전화할게요 끊을게요: no request, and the caller's last words hang up;
         # so too a bare yes or no (아 그렇구나 알겠습니다 수고하세요, read as a yes). Only for a turn read as no request:
@@ -141,7 +141,7 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         # back, so an unsure goodbye is asked about ("더 도와드릴 일이 있으신가요?"), and a no then ends the call;
         # unless the caller's last words hang up and the model's other reading is no transaction (잘못 걸었네요
         # 끊을게요: goodbye 0.71, then out of scope).
-        if answer.hangs_up and (runner_up is None or runner_up.model != "form"):
+        if answer.hangs_up and not form_next:
             return prefix + begin(domain, session, intent, answer.entities, answer.text, backend)
         session.model, session.state = "answer", "anything_else"
         return prefix + domain.responses["anything_else"]
@@ -174,7 +174,7 @@ def _form_taking(domain: Domain, answer: Answer) -> str | None:
     of the month points at the payment date; a card and a phone number at the lost card, though several forms
     take a card; an amount at no single form). Numbers and free text point at nothing."""
     types = {e.type for e in answer.entities} - {"number", "text"}
-    taken = {name: len(types & {t for slot in domain.forms[route.form].slots for t in slot.entity})
+    taken = {name: len(types & domain.forms[route.form].entity_types)
              for name, route in domain.intents.items() if route.model == "form" and route.offer}
     most = max(taken.values(), default=0)
     takers = [name for name, n in taken.items() if n == most]
