@@ -506,6 +506,17 @@ def test_an_unsure_yes_with_nothing_asked_and_no_yes_in_words_is_not_understood(
     assert dialog.respond("y", Reading(said, "affirm", confidence)).state == state
 
 
+
+@pytest.mark.parametrize("said, confidence, state", [
+    ("그거 그 뭐더라 아 그거요 그거", 0.95, "reprompt:2"),  # read surely as a yes, none in words: not understood
+    ("네 그거요", 0.95, "ask_what"),  # a yes in words
+])
+def test_a_yes_right_after_a_reprompt_with_no_yes_in_words_is_not_understood(said, confidence, state, pack):
+    """After "다시 한 번 말씀해 주시겠어요?" nothing was asked that a yes answers, however sure the model is."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("r", Reading("어 그 저기 그 뭐냐", "out_of_scope", 0.6)).state == "reprompt:1"
+    assert dialog.respond("r", Reading(said, "affirm", confidence)).state == state
+
 ADDRESS, LIMIT = ("청구서 주소 바꾸려고요", "address_change"), ("신용카드 한도 좀 올리고 싶은데요", "limit_increase")
 
 
