@@ -121,12 +121,13 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         if followed is not None:
             asked_about, read = followed
             return prefix + begin(domain, session, asked_about, answer.entities, read, backend)
-    if (route is not None and route.model == "answer" and not answer.yes_no_said and not answer.entities
-            and (confidence < domain.policy.switch_above or session.model == "fallback")):
+    if (route is not None and route.model == "answer" and not answer.entities
+            and (session.model == "fallback" or not answer.yes_no_said and confidence < domain.policy.switch_above)):
         # 아 그 뭐였더라 그거 있잖아요 그거 (affirm 0.62), with nothing asked that it answers: no yes or no in words and
         # the model unsure is a line not understood, which counts towards a hand-off, not a yes to "what can I do?".
-        # Right after a re-prompt ("다시 한 번 말씀해 주시겠어요?") no yes was asked for, so there the model's
-        # confidence does not count (그거 그 뭐더라 아 그거요 그거, affirm 0.95).
+        # Right after a re-prompt ("다시 한 번 말씀해 주시겠어요?") no yes or no was asked for at all, so a yes or no
+        # there is not understood, in words or not, however sure the model (아니 그 저번에 그 뭐시기 했던 거, deny 0.50;
+        # 그거 그 뭐더라 아 그거요 그거, affirm 0.95).
         intent, route = OUT_OF_SCOPE, None
     if route is None or intent == OUT_OF_SCOPE:
         taker = _form_taking(domain, answer)

@@ -506,16 +506,21 @@ def test_an_unsure_yes_with_nothing_asked_and_no_yes_in_words_is_not_understood(
     assert dialog.respond("y", Reading(said, "affirm", confidence)).state == state
 
 
-
-@pytest.mark.parametrize("said, confidence, state", [
-    ("그거 그 뭐더라 아 그거요 그거", 0.95, "reprompt:2"),  # read surely as a yes, none in words: not understood
-    ("네 그거요", 0.95, "ask_what"),  # a yes in words
+@pytest.mark.parametrize("said, intent, confidence", [
+    ("그거 그 뭐더라 아 그거요 그거", "affirm", 0.95),  # read surely as a yes
+    ("아니 그 저번에 그 뭐시기 했던 거", "deny", 0.5),  # a no in words
+    ("네 그거요", "affirm", 0.95),  # a yes in words
 ])
-def test_a_yes_right_after_a_reprompt_with_no_yes_in_words_is_not_understood(said, confidence, state, pack):
-    """After "다시 한 번 말씀해 주시겠어요?" nothing was asked that a yes answers, however sure the model is."""
+def test_a_yes_or_no_right_after_a_reprompt_is_not_understood(said, intent, confidence, pack):
+    """After "다시 한 번 말씀해 주시겠어요?" nothing was asked that a yes or a no answers, however sure the model
+    is; the same line after a greeting, where the caller may be saying yes to "what can I do for you?", is not
+    turned away."""
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     assert dialog.respond("r", Reading("어 그 저기 그 뭐냐", "out_of_scope", 0.6)).state == "reprompt:1"
-    assert dialog.respond("r", Reading(said, "affirm", confidence)).state == state
+    assert dialog.respond("r", Reading(said, intent, confidence)).state == "reprompt:2"
+    dialog.respond("g", Reading("여보세요", "greeting", 0.99))
+    assert dialog.respond("g", Reading(said, intent, confidence)).state == "ask_what"
+
 
 ADDRESS, LIMIT = ("청구서 주소 바꾸려고요", "address_change"), ("신용카드 한도 좀 올리고 싶은데요", "limit_increase")
 
@@ -777,6 +782,9 @@ def test_an_unsure_goodbye_asks_whether_anything_else_is_needed_instead_of_hangi
     # Without a goodbye word at the end it is still asked about.
     unsure = Reading("아 네 알겠습니다 다음에 할게요", "goodbye", 0.7, top_k=(("goodbye", 0.7), ("out_of_scope", 0.2)))
     assert not dialog.respond("g", unsure).end
+    # A region's goodbye word hangs up as the standard one does (충청도: 수고하세유).
+    regional = Reading("아 그류 알겄슈 수고하세유", "goodbye", 0.79, top_k=(("goodbye", 0.79), ("affirm", 0.1)))
+    assert dialog.respond("h", regional).end
 
 
 def test_anger_read_as_no_request_hands_off_as_a_complaint(pack):
