@@ -150,8 +150,8 @@ class EntityExtractor:
             digits = "".join(m.groups())
             out.append(Entity("card_number", digits, m.group(), m.start(), m.end(), _mask_card(digits)))
         for m in _PHONE.finditer(text):
-            if not any(e.start <= m.start() < e.end for e in out):
-                digits = "".join(m.groups())
+            digits = "".join(m.groups())
+            if _is_phone(digits) and not any(e.start <= m.start() < e.end for e in out):
                 out.append(Entity("phone", digits, m.group(), m.start(), m.end(), _mask_phone(digits)))
         # Digit runs, spoken or written, spaced or dashed: 공일공 일이삼사 오육칠팔 (phone), sixteen digits (card),
         # else ten to fourteen digits (a bank account: 일일공 이이삼 사오육칠팔구, 110-123-456789).
@@ -174,7 +174,7 @@ class EntityExtractor:
             end = m.start() + len(span)
             if len(digits) == 16:
                 out.append(Entity("card_number", digits, span, m.start(), end, _mask_card(digits)))
-            elif len(digits) in (10, 11) and digits.startswith("01"):
+            elif _is_phone(digits):
                 out.append(Entity("phone", digits, span, m.start(), end, _mask_phone(digits)))
             elif 10 <= len(digits) <= 14:
                 out.append(Entity("account_number", digits, span, m.start(), end, _mask_account(digits)))

@@ -66,6 +66,21 @@ def test_phone_and_card_numbers_are_found_and_masked(extractor, text, kind, mask
     assert "1234" not in entity.masked and "5678" not in entity.masked[-9:-4]
 
 
+@pytest.mark.parametrize("text, phone", [
+    ("011-123-4567", "0111234567"),  # an older prefix takes seven digits after it
+    ("공일칠 일이삼사 오육칠팔", "01712345678"),
+    ("010-123-4567", None),  # 010 takes eight: a digit was lost, and a lost card's report must not take it
+    ("공일공 일이삼 사오육칠이요", None),
+    ("공일오 일이삼사 오육칠팔", None),  # 015 is no mobile prefix
+    ("공일이 삼사오 육칠팔구공 계좌요", None),
+])
+def test_only_a_korean_mobile_number_is_a_phone_number(extractor, text, phone):
+    """The written and the spoken forms are held to the same rule; ten or eleven digits that make no phone
+    number are left to the other readings (an account number)."""
+    phones = [e.value for e in extractor.extract(text, TODAY) if e.type == "phone"]
+    assert phones == ([phone] if phone else [])
+
+
 @pytest.mark.parametrize("text, digits", [
     ("일일공 이이삼 사오육칠팔구", "110223456789"),
     ("계좌는 110-123-456789 이에요", "110123456789"),  # 이에요: the copula, not a digit
