@@ -31,7 +31,8 @@ def main() -> None:
     settings = Settings()
     model = TextClassifier.load(args.model or model_path(settings.nlu, settings.cache_dir, settings.pack(), INTENT))
     chat = chat_questions()
-    in_scope = {"polite test": intent_data()["test"]["text"],  # the split `kocall train` holds out
+    held_out = intent_data()["test"]  # the split `kocall train` holds out; the pack's own out-of-scope rows are in it
+    in_scope = {"polite test": [t for t, label in zip(held_out["text"], held_out["label"]) if label != OUT_OF_SCOPE],
                 "informal test": [e.text for e in informal_test_examples() if e.label != OUT_OF_SCOPE]}
 
     def rejected(texts: list[str]) -> int:
