@@ -125,7 +125,8 @@ def spoken_word(leopard: Audio, reference: dict, word: str) -> np.ndarray:
 
 
 class RedisServer:
-    """A real redis-server on a loopback port, which a test may stop and start again on the same port."""
+    """A real redis-server on a loopback port, which a test may stop and start again on the same port; it keeps
+    what it holds across that, as a production store does (an append-only file, written at every command)."""
 
     def __init__(self, folder: Path) -> None:
         import socket
@@ -147,7 +148,8 @@ class RedisServer:
         import redis
 
         self.process = subprocess.Popen([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                         "--appendonly", "no", "--dir", str(self.folder)], stdout=subprocess.DEVNULL)
+                                         "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.folder)],
+                                        stdout=subprocess.DEVNULL)
         client = redis.Redis.from_url(self.url)
         for _ in range(100):
             try:
