@@ -75,8 +75,8 @@ def test_phone_and_card_numbers_are_found_and_masked(extractor, text, kind, mask
     ("공일이 삼사오 육칠팔구공 계좌요", None),
 ])
 def test_only_a_korean_mobile_number_is_a_phone_number(extractor, text, phone):
-    """The written and the spoken forms are held to the same rule; ten or eleven digits that make no phone
-    number are left to the other readings (an account number)."""
+    """The written and the spoken forms are held to the same rule: 010 and eight digits, or an older prefix and
+    seven or eight; other runs of ten or eleven digits from 01 are no phone number."""
     phones = [e.value for e in extractor.extract(text, TODAY) if e.type == "phone"]
     assert phones == ([phone] if phone else [])
 
