@@ -51,7 +51,12 @@ def start(domain: Domain, session: Session, form_name: str, entities: Iterable[V
     form = domain.forms[form_name]
     session.model, session.form, session.slots, session.shown, session.invalid = "form", form_name, {}, {}, 0
     session.fallbacks = 0
-    _fill(form, session, tuple(entities), "", asking=None)
+    _, rejected = _fill(form, session, tuple(entities), "", asking=None)
+    if rejected is not None and rejected.name not in session.slots:
+        # 결제일을 30일로 바꾸고 싶어요: a value said with the request that the slot refuses is refused as it is when
+        # asked for, and counts towards the hand-off for invalid values, rather than asked for as if unsaid.
+        session.state = f"asking:{rejected.name}"
+        return _invalid(domain, session, rejected.invalid)
     return _next(domain, session)
 
 

@@ -187,6 +187,9 @@ class EntityExtractor:
             end = m.start() + len(span)
             if len(span) >= 2 and span.endswith("이") and text.startswith(("요", "에요", "고", "야"), end):
                 span, end = span[:-1], end - 1  # 십오일이요: the copula's 이, not a two
+            elif (len(span) >= 3 and span.endswith("일이") and not re.match(r"[가-힣]", text[end:end + 1])
+                  and 1 <= (parse_korean_number(span[:-2]) or 0) <= 31):
+                span, end = span[:-1], end - 1  # 20일이 낫겠어요, 이십 일이 좋아요: the day and its subject particle
             after = text[end:end + 4].lstrip()
             counter = next((c for c in _COUNTERS if after.startswith(c)), None)
             is_digits = span[0].isdigit()

@@ -44,6 +44,12 @@ STORIES = {
         ("아니 이십오일로 해 줘", {"state": "confirming", "slots": {"day": "25"}, "reply": "매월 25일로"}),
         ("응", {"state": "completed", "reply": "매월 25일로 변경되었습니다"}),
     ],
+    "a day the form cannot take, said with the request, is refused and counts towards a person": [
+        ("결제일 삼십일로 바꿔 줘", {"model": "form", "state": "asking:day", "reply": "결제일로 정할 수 없습니다",
+                               "slots": {}}),
+        ("그럼 삼십일일로", {"state": "asking:day", "reply": "결제일로 정할 수 없습니다"}),
+        ("이십팔 일은요", {"handoff": "invalid_values", "end": True}),
+    ],
     "caller says everything at once, then corrects a slot by naming it": [
         ("신용카드 한도를 오백만 원으로 올려 주세요",
          {"state": "confirming", "slots": {"card_type": "신용카드", "amount": "5,000,000"}}),
@@ -120,6 +126,8 @@ MEANT = {
     "네": ("affirm", "fragment"), "응": ("affirm", "fragment"), "아니요": ("deny", "fragment"),
     "아니요 없어요": ("deny", "statement"), "네 맞아요": ("affirm", "statement"),
     "결제일 바꾸고 싶어": ("payment_date_change", "statement"), "십칠일로 해 줘": ("payment_date_change", "command"),
+    "결제일 삼십일로 바꿔 줘": ("payment_date_change", "command"), "그럼 삼십일일로": ("payment_date_change", "fragment"),
+    "이십팔 일은요": ("payment_date_change", "fragment"),
     "십오일": ("payment_date_change", "fragment"), "아니 이십오일로 해 줘": ("payment_date_change", "command"),
     "신용카드 한도를 오백만 원으로 올려 주세요": ("limit_increase", "command"),
     "희망 한도요": ("limit_increase", "fragment"), "천만 원": ("limit_increase", "fragment"),

@@ -42,6 +42,9 @@ def test_korean_numbers(text, value):
     ("이번 달 카드값 얼마예요", []),  # 이번 is "this", not number two
     ("ARS에서 삼번 눌렀어요", [("number", 3)]),
     ("십오일이요", [("day_of_month", 15)]),  # the copula's 이 is no two
+    ("아니요 20일이 낫겠어요", [("day_of_month", 20)]),  # nor is the subject particle after a day
+    ("이십 일이 좋아요", [("day_of_month", 20)]),
+    ("일이 많아요", []),  # 일 (work) is no day
     ("신용카드입니다", [("card_type", "신용카드")]),  # the copula's endings after a term
     ("딸이 쓰는 가족 카드인데 잃어버렸대요", [("card_type", "가족카드")]),
     ("체크카드이고요", [("card_type", "체크카드")]),
