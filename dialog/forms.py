@@ -44,6 +44,7 @@ class Answer:
     runner_up: str = ""  # the intent model's second reading (카드 끊을게요: goodbye, then card_cancel)
     instead: str = ""  # what the caller surely asks for after turning away (그거 말고 선결제부터 할래: prepayment)
     yes_no_said: bool = False  # a yes or no word opens the turn (네, 아니요), not only the model's reading of it
+    repeat: bool = False  # 뭐라고요, 잘 안 들려요: the caller asks to hear the bot's last words again
 
 
 def start(domain: Domain, session: Session, form_name: str, entities: Iterable[Value]) -> str:

@@ -2,6 +2,8 @@
 
 The order of precedence, each rule for a reason:
 
+0. A caller who did not hear the bot (뭐라고요, 잘 안 들려요), giving no value, naming no person, saying no anger
+   or cancel and asking for nothing the model is sure of, hears its last reply again; nothing else changes.
 1. A request for a person or a complaint is honoured at once, even mid-form
    (unless the turn is the value the form asked for, or a cancel word that names no person);
    in a form, a turn that names a person, says anger or reads as a hand-off at any confidence, and gives the
@@ -45,6 +47,13 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
     """The bot's reply to one caller turn; the session is updated in place."""
     route = domain.intents.get(intent)
     sure = confidence >= domain.policy.confirm_below
+    said = _last_reply(session)
+    if (answer.repeat and said is not None and not answer.entities and not answer.names_person
+            and not answer.complains and not answer.cancel
+            and not (route is not None and route.model in ("faq", "form") and confidence >= domain.policy.switch_above)):
+        # 뭐라고요 잘 안 들려요, 잘 안 들려요 다시 한 번 말해 줘요 (complaint 0.30): the caller did not hear the bot; its
+        # last words again, as a person would, with nothing counted against the call and nothing changed.
+        return said
     if (session.form is None and route is not None and route.model == "handoff" and route.reason == "complaint"
             and (not sure or answer.hangs_up) and not answer.complains and not answer.names_person):
         # 어제 본 드라마 진짜 재밌더라 (complaint 0.41): no anger and no person in words, and the model unsure, is no
@@ -188,6 +197,11 @@ def _asked_anything_else(session: Session) -> bool:
     """The bot's last line ended with "더 도와드릴 일이 있으신가요?" (a request done, cancelled or answered, or a
     goodbye it was unsure of)."""
     return session.state in ("completed", "cancelled", "anything_else") or session.state.startswith("answered:")
+
+
+def _last_reply(session: Session) -> str | None:
+    """What the bot said last in this session, if anything (the caller's turn is already in the history)."""
+    return next((line["text"] for line in reversed(session.history) if line["speaker"] == "bot"), None)
 
 
 def _close(domain: Domain, session: Session, reply: str | None = None) -> str:

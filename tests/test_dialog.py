@@ -530,6 +530,27 @@ def test_a_yes_or_no_right_after_a_reprompt_is_not_understood(said, intent, conf
     assert dialog.respond("g", Reading(said, intent, confidence)).state == "ask_what"
 
 
+def test_a_caller_who_did_not_hear_the_bot_hears_its_last_words_again(pack):
+    """뭐라고요, 잘 안 들려요: the last reply again, the form where it was and nothing counted against the call; a
+    value, a person or a sure request said with it is acted on as without it."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    asked = dialog.respond("h", Reading("결제일 바꾸고 싶어", "payment_date_change", 0.99))
+    dialog.respond("h", Reading("삼십일로 해 줘", "payment_date_change", 0.9,
+                                entities=tuple(EntityExtractor.load(pack.gazetteer).extract("삼십일로 해 줘"))))
+    refused = dialog.store.get("h")
+    for said, intent, confidence in (("뭐라고요 잘 안 들려요", "out_of_scope", 0.85),
+                                     ("잘 안 들려요 다시 한 번 말해 줘요", "complaint", 0.3)):
+        turn = dialog.respond("h", Reading(said, intent, confidence))
+        assert turn.reply == refused.history[-1]["text"] and turn.state == "asking:day" and not turn.handoff
+    assert dialog.store.get("h").invalid == refused.invalid
+    assert asked.state == "asking:day"
+    answered = dialog.respond("f", Reading("카드론 있잖아요", "card_loan", 0.99))
+    assert dialog.respond("f", Reading("뭐라고요 다시 한 번 말해 줘요", "out_of_scope", 0.38)).reply == answered.reply
+    assert dialog.respond("p", Reading("뭐라고요 그냥 상담원 바꿔 줘요", "agent", 0.6)).handoff  # a person named
+    dialog.respond("w", Reading("결제일 바꾸고 싶어", "payment_date_change", 0.99))
+    assert dialog.respond("w", Reading("아니 잘못 알아들었어", "deny", 0.9)).reply != asked.reply  # "you misheard"
+
+
 ADDRESS, LIMIT = ("청구서 주소 바꾸려고요", "address_change"), ("신용카드 한도 좀 올리고 싶은데요", "limit_increase")
 
 
