@@ -6,8 +6,8 @@ The order of precedence, each rule for a reason:
    or cancel and asking for nothing the model is sure of, hears its last reply again; nothing else changes.
 1. A request for a person or a complaint is honoured at once, even mid-form
    (unless the turn is the value the form asked for, or a cancel word that names no person);
-   in a form, a turn that names a person, says anger or reads as a hand-off at any confidence, and gives the
-   form nothing, is one too.
+   in a form, a turn that names a person, says anger or reads as a hand-off at any confidence (a complaint only
+   when sure of it), and gives the form nothing, is one too.
    A turn read as no request, or as a bare yes or no, whose last words hang up (나중에 다시 전화할게요 끊을게요)
    ends the call; one that says anger (진짜 어이없네요) is a complaint out of a form too, and so is one that says
    anger and reads as the FAQ question just answered. Out of a form, a complaint with no anger and no person in
@@ -75,9 +75,11 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         # gives the form nothing, whatever the model heard; asking again would only anger the caller more.
         return hand_off(domain, session, "requested" if answer.names_person else "complaint")
     if (session.form is not None and route is not None and route.model == "handoff" and not answers_form
-            and not cancels_form):
+            and not cancels_form and (sure or route.reason != "complaint")):
         # 이거 번호 불러주고 하는 거 말고요 그냥 직접 통화하고 싶어요: no person word, but the model's best reading
-        # is a hand-off, however unsure, and the form got nothing from the turn: re-asking would not help.
+        # is a hand-off, however unsure, and the form got nothing from the turn: re-asking would not help. Not an
+        # unsure complaint with no anger in words (그거 꼭 금액을 말해야 돼요 그냥 최대로는 안 되나요, 0.43): that is a
+        # question about the slot, which the form answers by asking again, as it does out of a form.
         session.intent = session.intent or intent
         return hand_off(domain, session, route.reason or "requested", route.reply)
     runner_up = domain.intents.get(answer.runner_up)

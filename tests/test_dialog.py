@@ -423,6 +423,16 @@ def test_in_a_form_anger_without_a_value_hands_off_as_a_complaint(said, reading,
     assert turn.model == "handoff" and turn.handoff["reason"] == "complaint"
 
 
+@pytest.mark.parametrize("confidence, handed_off", [(0.43, False), (0.9, True)])
+def test_in_a_form_an_unsure_complaint_without_anger_asks_again(confidence, handed_off, pack):
+    """그거 꼭 금액을 말해야 돼요 그냥 최대로는 안 되나요, read as a complaint at 0.43 with no anger in words, is a
+    question about the slot: the form asks again; read surely, it reaches a person."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    dialog.respond("q", Reading("결제일 바꿔줘", "payment_date_change"))
+    turn = dialog.respond("q", Reading("그거 꼭 날짜를 말해야 돼요 그냥 아무 날이나 안 되나요", "complaint", confidence))
+    assert (turn.handoff is not None, turn.state) == ((True, "complaint") if handed_off else (False, "asking:day"))
+
+
 def test_anger_beside_the_value_asked_for_fills_the_slot(pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     entities = EntityExtractor.load(pack.gazetteer)
