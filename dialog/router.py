@@ -47,10 +47,10 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
     """The bot's reply to one caller turn; the session is updated in place."""
     route = domain.intents.get(intent)
     sure = confidence >= domain.policy.confirm_below
-    said = _last_reply(session)
     asks_surely = route is not None and route.model in ("faq", "form") and confidence >= domain.policy.switch_above
-    if (answer.repeat and said is not None and not answer.entities and not answer.names_person
-            and not answer.complains and not answer.cancel and not asks_surely):
+    said = (_last_reply(session) if answer.repeat and not answer.entities and not answer.names_person
+            and not answer.complains and not answer.cancel and not asks_surely else None)
+    if said is not None:
         # 뭐라고요 잘 안 들려요, 잘 안 들려요 다시 한 번 말해 줘요 (complaint 0.30): the caller did not hear the bot; its
         # last words again, as a person would, with nothing counted against the call and nothing changed.
         return said
