@@ -5,7 +5,9 @@ caller who says everything at once is not asked again), validates each value
 against the domain's rules, re-asks on invalid values, reads the request back
 and completes it only after a yes. At the read-back the caller may correct any
 slot by just saying the new value (아니 15일로), or say no and name the slot to
-change (a form of one slot asks for it again), or cancel at any point.
+change (a form of one slot asks for it again), or cancel at any point. A
+question on the side that an FAQ entry answers pauses the form: the answer is
+given, the form's last question asked again, and the next turn is the form's.
 """
 
 from __future__ import annotations
@@ -108,6 +110,45 @@ def step(domain: Domain, session: Session, answer: Answer) -> str:
         return _invalid(domain, session, _which(domain, form))
     slot = form.slot(asking)
     return _invalid(domain, session, rejected.invalid if rejected else slot.invalid)
+
+
+def pause(session: Session) -> None:
+    """Set the form in progress aside (its name, intent, values, state and re-asks), to answer a question on the
+    side: a caller who asks how to see the bill while changing the address still means to change it."""
+    session.paused = {"form": session.form, "intent": session.intent, "slots": session.slots,
+                      "shown": session.shown, "state": session.state, "invalid": session.invalid}
+    session.form = None
+
+
+def resume(session: Session) -> None:
+    """Take the paused form up again where it stood."""
+    paused, session.paused = session.paused, None
+    session.model, session.form, session.intent = "form", paused["form"], paused["intent"]
+    session.slots, session.shown, session.state, session.invalid = (
+        paused["slots"], paused["shown"], paused["state"], paused["invalid"])
+
+
+def takes(domain: Domain, session: Session, answer: Answer) -> bool:
+    """Whether the turn carries a value the paused form takes (free text aside, which any turn is)."""
+    types = domain.forms[session.paused["form"]].entity_types - {"text"}
+    return any(e.type in types for e in answer.entities)
+
+
+def going_on(domain: Domain, session: Session, reply: str) -> str:
+    """The side question's answer, with the paused form's last question in place of "더 도와드릴 일이 있으신가요?"
+    (after the domain's optional ``resumed`` line: "주소 변경 계속 진행하겠습니다.")."""
+    paused = session.paused
+    form = domain.forms[paused["form"]]
+    state = paused["state"]
+    if state == "confirming":
+        asked = form.confirm.format(**paused["shown"])
+    elif state == "correcting":
+        asked = _which(domain, form)
+    else:
+        asked = form.slot(state.removeprefix("asking:")).ask
+    resumed = domain.responses.get("resumed", "").format(form_title=form.title)
+    said = reply.removesuffix(domain.responses["anything_else"]).rstrip()
+    return " ".join(part for part in (said, resumed, asked) if part)
 
 
 def _fill(form: Form, session: Session, entities: tuple[Value, ...], text: str,

@@ -45,6 +45,22 @@ OUT_OF_SCOPE = "out_of_scope"
 def respond(domain: Domain, session: Session, answer: Answer, intent: str, confidence: float,
             utterance_type: str, backend: Backend) -> str:
     """The bot's reply to one caller turn; the session is updated in place."""
+    if session.paused is not None and session.state.startswith("answered:"):
+        forms.resume(session)  # the side question was answered last turn: this turn is the form's again
+    elif session.paused is not None and session.state == "did_you_mean" and forms.takes(domain, session, answer):
+        # 아 네 공일공 이오팔칠 육공일구, asked which answer the side question meant: the caller went on with the form.
+        session.pending = None
+        forms.resume(session)
+    elif session.paused is not None and session.state != "did_you_mean":
+        session.paused = None  # the caller went elsewhere than the side question's answer
+    reply = _respond(domain, session, answer, intent, confidence, utterance_type, backend)
+    if session.paused is not None and session.state.startswith("answered:") and not session.ended:
+        reply = forms.going_on(domain, session, reply)
+    return reply
+
+
+def _respond(domain: Domain, session: Session, answer: Answer, intent: str, confidence: float,
+             utterance_type: str, backend: Backend) -> str:
     route = domain.intents.get(intent)
     sure = confidence >= domain.policy.confirm_below
     asks_surely = route is not None and route.model in ("faq", "form") and confidence >= domain.policy.switch_above
@@ -107,10 +123,16 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
             intent, route, confidence, sure = answer.instead, instead, domain.policy.switch_above, True
         switching = (route is not None and route.model in ("faq", "form", "goodbye") and intent != session.intent
                      and confidence >= domain.policy.switch_above and not answer.cancel
-                     and (intent == answer.instead or (not answer.affirm and not answer.deny and not answers_form
-                                                       and faq.refers_back(answer.text) is None)))
+                     and (intent == answer.instead or (not answers_form and faq.refers_back(answer.text) is None
+                                                       and (not answer.affirm and not answer.deny
+                                                            or route.model == "goodbye" and answer.hangs_up))))
         if not switching:
             return forms.step(domain, session, answer)
+        if route.model == "faq" and intent != answer.instead:
+            # 아 그런데 이번 달 결제 금액은 어떻게 봐요, asked for the new address: a question on the side, which is
+            # answered, and the form goes on (its question asked again) rather than being dropped.
+            forms.pause(session)
+            return begin(domain, session, intent, answer.entities, answer.text, backend)
         prefix = domain.responses["switched"].format(form_title=domain.forms[session.form].title) + " "
         session.form = None
     if session.pending is not None:

@@ -34,6 +34,7 @@ class Session:
     slots: dict[str, Any] = field(default_factory=dict)
     shown: dict[str, str] = field(default_factory=dict)
     pending: dict[str, Any] | None = None  # an offered intent or FAQ choices awaiting an answer
+    paused: dict[str, Any] | None = None  # a form set aside while a side question is answered (forms.pause)
     handoff: dict[str, Any] | None = None  # the summary for the human agent, once handed off
     fallbacks: int = 0
     invalid: int = 0

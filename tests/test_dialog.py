@@ -93,6 +93,13 @@ STORIES = {
         ("서울시 강남구 테헤란로 백이십삼", {"state": "confirming", "reply": "서울시 강남구 테헤란로 백이십삼"}),
         ("네 맞아요", {"state": "completed"}),
     ],
+    "a question on the side of a form is answered, and the form goes on where it stood": [
+        ("이사해서 주소를 바꿔야 해요", {"state": "asking:address"}),
+        ("아 근데 이번 달 결제 금액은 얼마예요", {"model": "faq", "state": "answered:bill_amount",
+                                     "reply": "주소 변경 계속 진행하겠습니다. 새 주소를"}),
+        ("서울시 강남구 테헤란로 백이십삼", {"model": "form", "state": "confirming", "reply": "테헤란로 백이십삼"}),
+        ("네 맞아요", {"state": "completed"}),
+    ],
     "goodbye ends the conversation": [
         ("고맙습니다 이만 끊을게요", {"model": "goodbye", "end": True}),
     ],
@@ -141,6 +148,7 @@ MEANT = {
     "이사해서 주소를 바꿔야 해요": ("address_change", "statement"),
     "서울시 강남구 테헤란로 백이십삼": ("address_change", "fragment"),
     "고맙습니다 이만 끊을게요": ("goodbye", "statement"),
+    "아 근데 이번 달 결제 금액은 얼마예요": ("bill_amount", "question"),
 }
 
 
@@ -835,3 +843,41 @@ def test_anger_read_as_no_request_hands_off_as_a_complaint(pack):
     # No anger word: the caller is asked again.
     turn = dialog.respond("b", Reading("지난주에 처리해 준다더니 아직도 그대로예요", "out_of_scope", 0.57))
     assert (turn.model, turn.end) == ("fallback", False)
+
+
+def test_a_side_question_asked_which_answer_goes_on_with_the_form_once_answered(pack):
+    """The side question's two close answers are asked about first; the form's question follows the answer."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    entities = EntityExtractor.load(pack.gazetteer)
+    assert dialog.respond("s", Reading("결제일 바꾸고 싶어요", "payment_date_change", 0.99)).state == "asking:day"
+    assert dialog.respond("s", Reading("근데 할부 문의", "installment", 0.9)).state == "did_you_mean"
+    answered = dialog.respond("s", Reading("무이자 할부", "installment", 0.9))
+    assert answered.state.startswith("answered:") and answered.reply.endswith(
+        "결제일 변경 계속 진행하겠습니다. 결제일을 며칠로 바꾸시겠어요? 1일, 5일, 10일, 14일, 15일, 20일, 25일 중에서 고르실 수 "
+        "있습니다.")
+    assert "더 도와드릴 일이" not in answered.reply
+    day = dialog.respond("s", Reading("십오일이요", "out_of_scope", 0.5, "fragment", tuple(entities.extract("십오일이요"))))
+    assert day.model == "form" and day.state == "confirming" and day.slots == {"day": "15"}
+
+
+def test_a_side_question_at_the_read_back_reads_the_request_back_again(pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    entities = EntityExtractor.load(pack.gazetteer)
+    said = "신용카드 한도를 오백만 원으로 올려 주세요"
+    dialog.respond("r", Reading(said, "limit_increase", 0.99, "command", tuple(entities.extract(said))))
+    answered = dialog.respond("r", Reading("아 그리고 포인트는 얼마나 있어요", "points", 0.99, "question"))
+    assert answered.state == "answered:points_balance" and "5,000,000" in answered.reply
+    done = dialog.respond("r", Reading("네", "affirm", 0.99))
+    assert done.state == "completed" and dialog.store.get("r").paused is None
+
+
+def test_a_form_set_aside_is_dropped_when_the_caller_goes_elsewhere(pack):
+    """After the side answer the caller starts another request: the paused form is not taken up again later."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    dialog.respond("d", Reading("이사해서 주소를 바꿔야 해요", "address_change", 0.99))
+    assert dialog.respond("d", Reading("근데 상담 시간이 어떻게 돼요", "opening_hours", 0.99)).state.startswith("answered:")
+    assert dialog.respond("d", Reading("한도 좀 올려 줘", "limit_increase", 0.99)).state == "asking:card_type"
+    assert dialog.respond("d", Reading("연회비는 얼마예요", "fees", 0.99)).state == "answered:annual_fee"
+    session = dialog.store.get("d")
+    assert session.paused["form"] == "limit_increase"  # the limit's form, not the address's, is set aside now
+    assert dialog.respond("d", Reading("아니요 괜찮아요 끊을게요", "goodbye", 0.99)).end
