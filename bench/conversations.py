@@ -34,9 +34,12 @@ from server.turns import Bot  # noqa: E402
 
 def outcome(turns: list[dict], forms_done: dict[int, tuple[str, dict]]) -> dict:
     """What the call came to, in the terms of a script's ``expect``: its last decisive event (a form
-    completed, a cancel, an FAQ answer, a hand-off, the goodbye), or where it stood when the lines ran out."""
+    completed, a cancel, an FAQ answer, a hand-off, the goodbye), or where it stood when the lines ran out.
+    A goodbye right after a form completed, a cancel or an answer (네 감사합니다, to "더 도와드릴 일이 있으신가요?")
+    also says what it closed (``after``)."""
     last: dict | None = None
     for n, turn in enumerate(turns):
+        closing = n > 0 and last is not None and "goodbye" not in last and _asked_anything_else(turns[n - 1])
         state = turn["dialog"]["state"]
         if turn["handoff"]:
             return {"handoff": turn["handoff"]["reason"]}  # the bot's part is over
@@ -48,11 +51,24 @@ def outcome(turns: list[dict], forms_done: dict[int, tuple[str, dict]]) -> dict:
         elif state.startswith("answered:"):
             last = {"faq": state.removeprefix("answered:")}
         elif turn["dialog"]["model"] == "goodbye":
-            last = {"goodbye": True}
+            last = {"goodbye": True, "after": last} if closing else {"goodbye": True}
     if last is not None:
         return last
     final = turns[-1]["dialog"]
     return {"unfinished": f"{final['model']}/{final['state']}"}
+
+
+def _asked_anything_else(turn: dict) -> bool:
+    state = turn["dialog"]["state"]
+    return state in ("completed", "cancelled") or state.startswith("answered:")
+
+
+def ends_as(got: dict, expect: dict) -> bool:
+    """Whether the call ended as the script expects: its outcome, where a polite close after the expected form,
+    cancel or answer ends it as that (the caller got what they called for) as well as a goodbye."""
+    if "after" in got:
+        return expect in ({"goodbye": True}, got["after"])
+    return got == expect
 
 
 def run(bot: Bot, store: MemoryStore, script: dict, session_id: str) -> tuple[dict, list[dict]]:
@@ -104,7 +120,7 @@ def run_set(bot: Bot, store: MemoryStore, path: Path, show: bool) -> tuple[int, 
     for script in scripts:
         # The set's name in the session: sets may share a script's id, and a call must not go on from another's.
         got, turns = run(bot, store, script, f"{path.stem}/{script['id']}")
-        ok = got == script["expect"]
+        ok = ends_as(got, script["expect"])
         passed += ok
         kinds[next(iter(script["expect"])), ok] += 1
         print(f"{script['id'][:44]:44s} {'yes' if ok else 'NO':3s} {json.dumps(script['expect'], ensure_ascii=False)}"
