@@ -29,7 +29,8 @@ from dialog.backend import Backend, BackendUnavailable
 from dialog.domain import Domain, FaqEntry
 from dialog.sessions import Session
 
-REFERS_BACK = ("그거", "그건", "그게", "그걸", "그것", "이거", "이건", "이게", "이걸", "이것")  # words that point at what was just said (not 거기: the center)
+# Words that point at what was just said (not 거기: the center); 이거 as 그거 (이거 카드로 나눠서 낼 수 있나 해서요).
+REFERS_BACK = ("그거", "그건", "그게", "그걸", "그것", "이거", "이건", "이게", "이걸", "이것")
 NOT_THAT = ("말고", "아니")  # 그거 말고, 그게 아니라: the caller turns away from what was said
 # A word that opens with one asks for information; not a bare 뭐, which also only softens (뭐 그냥 해지할래요).
 QUESTION_WORDS = ("어떻게", "얼마", "언제", "어디", "무슨", "왜", "몇", "뭐예", "뭐야", "뭐가", "뭘", "뭔")

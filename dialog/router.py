@@ -126,8 +126,8 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         switching = (route is not None and route.model in ("faq", "form", "goodbye") and intent != session.intent
                      and confidence >= domain.policy.switch_above and not answer.cancel
                      and (intent == answer.instead or (not answers_form and faq.refers_back(answer.text) is None
-                                                       and (not answer.affirm and not answer.deny
-                                                            or route.model == "goodbye" and answer.hangs_up))))
+                                                       and ((not answer.affirm and not answer.deny)
+                                                            or (route.model == "goodbye" and answer.hangs_up)))))
         if not switching:
             return forms.step(domain, session, answer)
         if route.model == "faq" and intent != answer.instead:
