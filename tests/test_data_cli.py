@@ -113,3 +113,28 @@ def test_check_of_a_domain_pack_reports_a_test_row_that_is_also_an_example(tmp_p
     out = kocall("data", "check", str(own))
     assert "split leakage (same or near-same text in two splits): 2" in out.stdout.decode()
     assert "dev_caller: " in out.stdout.decode()
+
+
+def test_check_of_a_domain_pack_lists_examples_its_faq_answers_under_another_intent(tmp_path, pack):
+    """An overdue-interest question labelled as a fee is answered from the fees' entries, which do not answer it."""
+    import shutil
+
+    own = shutil.copytree(pack.folder, tmp_path / "pack", ignore=shutil.ignore_patterns("models"))
+    before = json.loads(kocall("data", "check", str(own), "--json").stdout)["answered_elsewhere"]
+    with open(own / "intents.csv", "a", encoding="utf-8") as f:
+        f.write("연체 이자율이 몇 프로예요,fees\n")
+    out = kocall("data", "check", str(own))
+    assert out.returncode == 0
+    assert f"under another intent (review; a caller who says one gets its label's answers): {before + 1}" in (
+        out.stdout.decode())
+    assert "'연체 이자율이 몇 프로예요'=fees: the FAQ reads overdue_payment" in out.stdout.decode()
+
+
+def test_answered_elsewhere_keeps_examples_their_own_faq_answers():
+    from data_tools.augment.checks import answered_elsewhere
+
+    faq = [("연체 이자 얼마예요", "overdue_payment"), ("연체 이자율", "overdue_payment"),
+           ("연회비가 얼마예요", "fees"), ("해외 결제 수수료", "fees")]
+    found = answered_elsewhere([("연체 이자율 알려줘", "fees"), ("연회비 얼마야", "fees"), ("카드 잃어버렸어", "lost_card")],
+                               faq, above=0.5)
+    assert [(e.text, e.faq_intent) for e in found] == [("연체 이자율 알려줘", "overdue_payment")]

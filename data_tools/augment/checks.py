@@ -1,4 +1,5 @@
-"""Checks that keep a data set honest: label consistency, split leakage, class balance.
+"""Checks that keep a data set honest: label consistency, split leakage, class balance, and, for a domain pack,
+examples whose words its FAQ answers under another intent.
 
 Near-duplicates are found with rapidfuzz among texts that share a block (the
 first two characters and roughly the same length after removing spaces and
@@ -14,10 +15,13 @@ from typing import Iterable
 
 from datasets import DatasetDict
 from rapidfuzz import fuzz
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 
 from data_tools.evaluation.metrics import normalize
 
 NEAR = 92.0  # rapidfuzz ratio above which two texts count as the same utterance
+ELSEWHERE = 0.6  # the FAQ model's probability of another intent above which an example is listed for review
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,16 @@ class Leak:
     score: float
 
 
+@dataclass(frozen=True)
+class Elsewhere:
+    """An example of an FAQ intent whose words the pack's FAQ answers under another intent."""
+
+    text: str
+    label: str
+    faq_intent: str
+    probability: float  # the FAQ model's, of ``faq_intent``
+
+
 @dataclass
 class Report:
     rows: dict[str, int]
@@ -45,6 +59,7 @@ class Report:
     conflicts: list[Conflict] = field(default_factory=list)
     leaks: list[Leak] = field(default_factory=list)
     empty_texts: int = 0
+    elsewhere: list[Elsewhere] | None = None  # for a domain pack: see answered_elsewhere
 
     @property
     def imbalance(self) -> float:
@@ -58,7 +73,8 @@ class Report:
         return {"rows": self.rows, "classes": self.classes, "imbalance": round(self.imbalance, 2),
                 "label_conflicts": len(self.conflicts),
                 "exact_conflicts": sum(c.exact for c in self.conflicts),
-                "leaks": len(self.leaks), "empty_texts": self.empty_texts}
+                "leaks": len(self.leaks), "empty_texts": self.empty_texts,
+                **({} if self.elsewhere is None else {"answered_elsewhere": len(self.elsewhere)})}
 
 
 def _block(key: str) -> tuple[str, int]:
@@ -118,6 +134,30 @@ def check(data: DatasetDict, near: bool = True) -> Report:
     return report
 
 
+def answered_elsewhere(examples: Iterable[tuple[str, str]], faq: Iterable[tuple[str, str]],
+                       above: float = ELSEWHERE) -> list[Elsewhere]:
+    """Examples (text, label) of the FAQ's intents that a model of the FAQ entries' titles and questions (text,
+    intent; character 1-3-grams within words and a logistic regression, as the dialog's FAQ picker) gives to
+    another intent with probability ``above`` or more, likeliest first. A caller who says such an example is read
+    as its label and answered from that intent's entries, which may not answer it: 연체 이자율 알려줘 labelled
+    ``fees``, where the overdue-interest answer is ``overdue_payment``'s. A list to review, not an error: some
+    are right where they are (교육비 무이자 할부 돼요: the tuition answer says so too)."""
+    faq = list(faq)
+    intents = {intent for _, intent in faq}
+    rows = [(text, label) for text, label in examples if label in intents]
+    if len(intents) < 2 or not rows:
+        return []
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
+    model = LogisticRegression(C=10.0, max_iter=2000).fit(vectorizer.fit_transform([t for t, _ in faq]),
+                                                          [i for _, i in faq])
+    found = []
+    for (text, label), probs in zip(rows, model.predict_proba(vectorizer.transform([t for t, _ in rows]))):
+        best = int(probs.argmax())
+        if model.classes_[best] != label and probs[best] >= above:
+            found.append(Elsewhere(text, label, str(model.classes_[best]), round(float(probs[best]), 2)))
+    return sorted(found, key=lambda e: -e.probability)
+
+
 def render(report: Report, examples: int = 10) -> str:
     """A readable plain-text report."""
     s = report.summary()
@@ -137,6 +177,12 @@ def render(report: Report, examples: int = 10) -> str:
     lines.append(f"split leakage (same or near-same text in two splits): {s['leaks']}")
     for leak in report.leaks[:examples]:
         lines.append(f"  {leak.split_a}: {leak.text_a!r}  ~  {leak.split_b}: {leak.text_b!r}  ({leak.score:.0f})")
+    if report.elsewhere is not None:
+        lines.append("")
+        lines.append(f"examples the FAQ answers under another intent (review; a caller who says one gets its "
+                     f"label's answers): {len(report.elsewhere)}")
+        for e in report.elsewhere[:examples]:
+            lines.append(f"  {e.text!r}={e.label}: the FAQ reads {e.faq_intent} ({e.probability:.2f})")
     if report.empty_texts:
         lines.append(f"\nrows with no text after normalisation: {report.empty_texts}")
     return "\n".join(lines)

@@ -55,7 +55,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                        description="Report texts that appear with different labels, texts shared by two splits "
                        "(leakage), and the class balance of a data set folder, a labelled file or a domain pack "
                        "folder (its intents.csv and out_of_scope.csv as one split, each dev and test set as its own: "
-                       "a row in two of them, such as a test row that is also an example, is leakage).")
+                       "a row in two of them, such as a test row that is also an example, is leakage). For a pack, "
+                       "it also lists examples whose words its FAQ answers under another intent, to review: a "
+                       "caller who says one is answered from its label's entries.")
     p.add_argument("dataset", type=Path, metavar="DATASET")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--examples", type=int, default=10, help="examples listed per finding")
@@ -148,12 +150,18 @@ def run_augment(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from data_tools.augment.checks import check, render
+    from data_tools.augment.checks import answered_elsewhere, check, render
     from data_tools.augment.dataset import DatasetError, load_any
+    from dialog.domain import Domain, DomainError
 
     try:
-        report = check(load_any(args.dataset))
-    except DatasetError as exc:
+        data = load_any(args.dataset)
+        report = check(data)
+        domain_file = args.dataset / "domain.yaml"
+        if "training" in data and domain_file.is_file():  # a domain pack: its examples against its FAQ
+            faq = [(text, e.intent) for e in Domain.load(domain_file).faq for text in (e.title, *e.questions)]
+            report.elsewhere = answered_elsewhere(zip(data["training"]["text"], data["training"]["label"]), faq)
+    except (DatasetError, DomainError) as exc:
         return _fail(str(exc))
     print(json.dumps(report.summary(), ensure_ascii=False) if args.json else render(report, args.examples))
     return 0
