@@ -102,11 +102,13 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         return hand_off(domain, session, route.reason or "requested", route.reply)
     runner_up = domain.intents.get(answer.runner_up)
     form_next = runner_up is not None and runner_up.model == "form"  # the model's other reading starts a form
-    bare_answer = route is not None and route.model == "answer" and not answer.entities and not form_next
-    if (intent == OUT_OF_SCOPE or bare_answer) and answer.hangs_up and not answers_form:
+    no_request = (route is not None and route.model in ("answer", "greeting") and not answer.entities
+                  and not form_next)
+    if (intent == OUT_OF_SCOPE or no_request) and answer.hangs_up and not answers_form:
         # 아 잠깐만요 지금 운전 중이라 나중에 다시 전화할게요 끊을게요: no request, and the caller's last words hang up;
-        # so too a bare yes or no (아 그렇구나 알겠습니다 수고하세요, read as a yes). Only for a turn read as no request:
-        # 카드 그냥 끊을게요 is a card cancelled, however unsure the model.
+        # so too a bare yes or no (아 그렇구나 알겠습니다 수고하세요, read as a yes) or a greeting (여보세요 ... 제가 잘못
+        # 걸었어요 끊을게요, greeting 0.32). Only for a turn read as no request: 카드 그냥 끊을게요 is a card cancelled,
+        # however unsure the model.
         return _close(domain, session)
     if intent == OUT_OF_SCOPE and answer.complains and session.form is None:
         # 지난주에 처리해 준다더니 아직도 그대로예요 진짜 어이없네요 (out of scope 0.57): anger in words and no request

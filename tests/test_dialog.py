@@ -506,6 +506,13 @@ def test_a_bare_yes_whose_last_words_hang_up_ends_the_call(reading, ended, pack)
     assert dialog.respond("g", Reading("아 그렇구나 알겠습니다 수고하세요", *reading)).end is ended
 
 
+def test_a_greeting_whose_last_words_hang_up_ends_the_call(pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    said = "여보세요 아 여기 카드사네요 죄송합니다 제가 잘못 걸었어요 끊을게요"
+    assert dialog.respond("w", Reading(said, "greeting", 0.32, "statement", (), (("greeting", 0.32),))).end
+    assert not dialog.respond("v", Reading("여보세요 안녕하세요", "greeting", 0.9)).end
+
+
 @pytest.mark.parametrize("said, confidence, outcome", [
     ("어제 본 드라마 진짜 재밌더라", 0.41, "reprompt:1"),  # unsure, no anger, no person: not understood
     ("어제 본 드라마 진짜 재밌더라", 0.89, "complaint"),  # the model sure: a complaint
