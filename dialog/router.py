@@ -8,7 +8,7 @@ The order of precedence, each rule for a reason:
    (unless the turn is the value the form asked for, or a cancel word that names no person);
    in a form, a turn that names a person, says anger or reads as a hand-off at any confidence (a complaint only
    when sure of it), and gives the form nothing, is one too.
-   A turn read as no request, or as a bare yes or no, whose last words hang up (나중에 다시 전화할게요 끊을게요)
+   A turn read as no request, or as a bare yes, no or greeting, whose last words hang up (나중에 다시 전화할게요 끊을게요)
    ends the call; one that says anger (진짜 어이없네요) is a complaint out of a form too, and so is one that says
    anger and reads as the FAQ question just answered. Out of a form, a complaint with no anger and no person in
    words is a line not understood where the model is unsure of it, and a goodbye where its last words hang up.
