@@ -120,6 +120,21 @@ def test_a_full_data_folder_is_said_and_the_bot_keeps_answering(settings, models
     assert [r.audio for r in log if r.session_id == "CA-disk"] == [None]  # the call's turn, its audio not kept
 
 
+def _wait_for_frames(port: int, n: int, timeout_s: float = 30.0) -> None:
+    """Until the server has read ``n`` media frames (its metrics say so): on a slow machine it reads them well after
+    they are sent, and a SIGTERM before then would find no turn in flight."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        read = next((float(line.split()[-1]) for line in metrics.splitlines()
+                     if line.startswith("kocall_media_frames_total")), 0.0)
+        if read >= n:
+            time.sleep(0.1)  # the last frame's events are handled on the same loop, right after it is counted
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the server read fewer than {n} media frames in {timeout_s} s")
+
+
 def _serve(settings, redis_url: str, data_dir, port: int) -> subprocess.Popen:
     env = {**os.environ, "KOCALL_CACHE_DIR": str(settings.cache_dir), "KOCALL_DATA_DIR": str(data_dir),
            "KOCALL_SERVER__TWILIO_AUTH_TOKEN": TOKEN, "KOCALL_SERVER__TTS": "none",
@@ -145,10 +160,11 @@ def test_sigterm_finishes_the_turn_in_flight_and_another_server_goes_on_with_the
         ws.send(json.dumps({"event": "start", "streamSid": "MZ1", "start": {
             "streamSid": "MZ1", "callSid": "CA-restart", "mediaFormat": {"encoding": "audio/x-mulaw",
                                                                          "sampleRate": 8000}}}))
-        for frame in frames(speech_then_silence(LEOPARD)):
+        sent = frames(speech_then_silence(LEOPARD))
+        for frame in sent:
             ws.send(json.dumps({"event": "media", "streamSid": "MZ1", "media": {
                 "payload": base64.b64encode(frame).decode()}}))
-        time.sleep(0.3)  # the utterance has ended: its turn is in flight
+        _wait_for_frames(first_port, len(sent))  # every frame read: the utterance has ended, its turn in flight
         first.send_signal(signal.SIGTERM)
         time.sleep(0.1)
         refused = httpx.post(f"http://127.0.0.1:{first_port}/chat", json={"session_id": "x", "text": "안녕"})
