@@ -70,9 +70,13 @@ def picker(entries: tuple[FaqEntry, ...]) -> tuple[TfidfVectorizer, LogisticRegr
     (a few milliseconds for a dozen entries); C as the intent model's."""
     texts = [text for e in entries for text in (e.title, *e.questions)]
     labels = [i for i, e in enumerate(entries) for _ in (e.title, *e.questions)]
+    return fit_questions(texts, labels)
+
+
+def fit_questions(texts: list[str], labels: list) -> tuple[TfidfVectorizer, LogisticRegression]:
+    """The picker's model (character 1-3-grams within words, logistic regression) fitted on these questions."""
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
-    model = LogisticRegression(C=10.0, max_iter=2000).fit(vectorizer.fit_transform(texts), labels)
-    return vectorizer, model
+    return vectorizer, LogisticRegression(C=10.0, max_iter=2000).fit(vectorizer.fit_transform(texts), labels)
 
 
 def names_topic(domain: Domain, text: str, intent: str) -> bool:

@@ -113,10 +113,11 @@ def step(domain: Domain, session: Session, answer: Answer) -> str:
 
 
 def pause(session: Session) -> None:
-    """Set the form in progress aside (its name, intent, values, state and re-asks), to answer a question on the
-    side: a caller who asks how to see the bill while changing the address still means to change it."""
-    session.paused = {"form": session.form, "intent": session.intent, "slots": session.slots,
-                      "shown": session.shown, "state": session.state, "invalid": session.invalid}
+    """Set the form in progress aside (its name, intent, state and re-asks; its values stay in the session, which
+    an answer does not touch), to answer a question on the side: a caller who asks how to see the bill while
+    changing the address still means to change it."""
+    session.paused = {"form": session.form, "intent": session.intent, "state": session.state,
+                      "invalid": session.invalid}
     session.form = None
 
 
@@ -124,8 +125,7 @@ def resume(session: Session) -> None:
     """Take the paused form up again where it stood."""
     paused, session.paused = session.paused, None
     session.model, session.form, session.intent = "form", paused["form"], paused["intent"]
-    session.slots, session.shown, session.state, session.invalid = (
-        paused["slots"], paused["shown"], paused["state"], paused["invalid"])
+    session.state, session.invalid = paused["state"], paused["invalid"]
 
 
 def takes(domain: Domain, session: Session, answer: Answer) -> bool:
@@ -141,7 +141,7 @@ def going_on(domain: Domain, session: Session, reply: str) -> str:
     form = domain.forms[paused["form"]]
     state = paused["state"]
     if state == "confirming":
-        asked = form.confirm.format(**paused["shown"])
+        asked = form.confirm.format(**session.shown)
     elif state == "correcting":
         asked = _which(domain, form)
     else:

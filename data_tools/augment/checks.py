@@ -15,10 +15,8 @@ from typing import Iterable
 
 from datasets import DatasetDict
 from rapidfuzz import fuzz
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-
 from data_tools.evaluation.metrics import normalize
+from dialog.faq import fit_questions
 
 NEAR = 92.0  # rapidfuzz ratio above which two texts count as the same utterance
 ELSEWHERE = 0.6  # the FAQ model's probability of another intent above which an example is listed for review
@@ -147,9 +145,7 @@ def answered_elsewhere(examples: Iterable[tuple[str, str]], faq: Iterable[tuple[
     rows = [(text, label) for text, label in examples if label in intents]
     if len(intents) < 2 or not rows:
         return []
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
-    model = LogisticRegression(C=10.0, max_iter=2000).fit(vectorizer.fit_transform([t for t, _ in faq]),
-                                                          [i for _, i in faq])
+    vectorizer, model = fit_questions([t for t, _ in faq], [i for _, i in faq])
     found = []
     for (text, label), probs in zip(rows, model.predict_proba(vectorizer.transform([t for t, _ in rows]))):
         best = int(probs.argmax())
