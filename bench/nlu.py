@@ -17,6 +17,8 @@ sys.path.insert(0, str(ROOT))
 
 from core.settings import Settings  # noqa: E402
 from data_tools.training.recipes import informal_test_examples, utterance_type_data  # noqa: E402
+from core.ngram import NgramScorer  # noqa: E402
+from nlu.normalize import normalize  # noqa: E402
 from nlu.understand import get_understander  # noqa: E402
 
 
@@ -32,6 +34,9 @@ def main() -> None:
     for text in utterances[:20]:
         nlu.understand(text)  # warm-up
 
+    ngram = nlu.intent.ngram or nlu.utterance_type.ngram
+    scorer = NgramScorer.of(ngram[0], ngram[-1])
+    normal = {text: normalize(text) for text in utterances}
     rows = []
     for name, fn in [
         ("understand (intent + type + entities)", nlu.understand),
@@ -39,6 +44,8 @@ def main() -> None:
         ("utterance-type classifier only", lambda t: nlu.utterance_type.predict([t])),
         ("  its transformer without the n-gram mix", lambda t: nlu.utterance_type.probabilities([t], with_ngram=False)),
         ("entities only", nlu.entities.extract),
+        ("an n-gram model, as served (normalised text)", lambda t: scorer.probabilities([normal[t]])),
+        ("  the same through scikit-learn's predict_proba", lambda t: ngram.predict_proba([normal[t]])),
     ]:
         samples = []
         for text in utterances:
@@ -48,7 +55,7 @@ def main() -> None:
         rows.append((name, *percentiles(samples)))
     print(f"one utterance at a time, {len(utterances)} utterances (ms):")
     for name, p50, p95 in rows:
-        print(f"  {name:40s} p50 {p50:6.2f}  p95 {p95:6.2f}")
+        print(f"  {name:50s} p50 {p50:6.2f}  p95 {p95:6.2f}")
 
     batch = utterance_type_data()["test"]["text"]
     start = time.perf_counter()

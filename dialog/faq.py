@@ -25,6 +25,7 @@ from rapidfuzz import fuzz
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from core.ngram import NgramScorer
 from dialog.backend import Backend, BackendUnavailable
 from dialog.domain import Domain, FaqEntry
 from dialog.sessions import Session
@@ -52,9 +53,9 @@ def rank(domain: Domain, text: str, intent: str | None) -> list[Scored]:
     entries = tuple(e for e in domain.faq if e.intent == intent) or domain.faq
     if len(entries) == 1:
         return [Scored(entries[0], 100.0)]
-    vectorizer, model = picker(entries)
-    likely = model.predict_proba(vectorizer.transform([text]))[0]
-    return sorted((Scored(entries[i], 100.0 * float(p)) for i, p in zip(model.classes_, likely)),
+    model = picker(entries)
+    likely = model.probabilities([text])[0]
+    return sorted((Scored(entries[i], 100.0 * float(p)) for i, p in zip(model.classes, likely)),
                   key=lambda s: -s.score)
 
 
@@ -65,7 +66,7 @@ def prepare(domain: Domain) -> None:
 
 
 @lru_cache(maxsize=256)
-def picker(entries: tuple[FaqEntry, ...]) -> tuple[TfidfVectorizer, LogisticRegression]:
+def picker(entries: tuple[FaqEntry, ...]) -> NgramScorer:
     """A model of which of these entries a question asks for, fitted on their titles and example questions
     (a few milliseconds for a dozen entries); C as the intent model's."""
     texts = [text for e in entries for text in (e.title, *e.questions)]
@@ -73,10 +74,11 @@ def picker(entries: tuple[FaqEntry, ...]) -> tuple[TfidfVectorizer, LogisticRegr
     return fit_questions(texts, labels)
 
 
-def fit_questions(texts: list[str], labels: list) -> tuple[TfidfVectorizer, LogisticRegression]:
+def fit_questions(texts: list[str], labels: list) -> NgramScorer:
     """The picker's model (character 1-3-grams within words, logistic regression) fitted on these questions."""
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
-    return vectorizer, LogisticRegression(C=10.0, max_iter=2000).fit(vectorizer.fit_transform(texts), labels)
+    regression = LogisticRegression(C=10.0, max_iter=2000).fit(vectorizer.fit_transform(texts), labels)
+    return NgramScorer.of(vectorizer, regression)
 
 
 def names_topic(domain: Domain, text: str, intent: str) -> bool:

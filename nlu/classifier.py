@@ -35,6 +35,7 @@ from sklearn.pipeline import Pipeline
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from transformers.utils import logging as hf_logging
 
+from core.ngram import NgramScorer
 from nlu.baseline import load_baseline, save_baseline
 from nlu.normalize import NORMALISATION, normalize
 
@@ -121,6 +122,8 @@ class TextClassifier:
         self.other_business = other_business
         self.end_positions = bool(meta.config.get("end_positions"))  # folders from before it: positions from the start
         self._ngram_columns = [meta.labels.index(label) for label in ngram.classes_] if ngram is not None else []
+        self._ngram_scorer, self._other_business_scorer = (  # what serving scores them with: core.ngram
+            NgramScorer.of(model[0], model[-1]) if model is not None else None for model in (ngram, other_business))
 
     @property
     def labels(self) -> list[str]:
@@ -211,7 +214,7 @@ class TextClassifier:
         it never saw gets none."""
         probs = np.zeros((len(texts), len(self.labels)))
         if texts:
-            probs[:, self._ngram_columns] = self.ngram.predict_proba(texts)
+            probs[:, self._ngram_columns] = self._ngram_scorer.probabilities(texts)
         return probs
 
     def predict(self, texts: Sequence[str], k: int = 3, normalized: bool = False) -> list[Prediction]:
@@ -222,7 +225,7 @@ class TextClassifier:
         if self.other_business is None or not texts:
             return answers
         column = list(self.other_business.classes_).index(OUT_OF_SCOPE)
-        elsewhere = self.other_business.predict_proba(texts)[:, column] > self.meta.other_business_above
+        elsewhere = self._other_business_scorer.probabilities(texts)[:, column] > self.meta.other_business_above
         return [replace(a, label=OUT_OF_SCOPE) if named else a for a, named in zip(answers, elsewhere)]
 
     def answer(self, probs: np.ndarray, k: int = 3) -> Prediction:

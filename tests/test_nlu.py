@@ -9,10 +9,12 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from data_tools.augment.banmal import to_banmal
 from data_tools.evaluation.priors import estimate_priors, shift
 from data_tools.training.classifier import SPECIALS, choose_threshold, fit_temperature, train, train_tokenizer
+from core.ngram import NgramScorer
 from nlu.classifier import NGRAM_FILE, OTHER_BUSINESS_FILE, OUT_OF_SCOPE, TextClassifier, model_inputs
 from nlu.normalize import NORMALISATION, normalize
 from data_tools.training.recipes import (
@@ -51,6 +53,19 @@ def test_utterance_type_folder_carries_its_ngram_model_as_arrays(utterance_type_
     (broken / NGRAM_FILE).unlink()
     with pytest.raises(FileNotFoundError, match="retrain it"):
         TextClassifier.load(broken)
+
+
+def test_served_ngram_scores_are_scikit_learns(pack):
+    # The served path scores n-gram models without scikit-learn's per-call input checks: the same numbers, for
+    # a model of many labels (the shipped intent model's) and one of two (its other-business model).
+    model = TextClassifier.load(pack.intent_model)
+    texts = [normalize(e.text) for e in informal_test_examples(pack)] + ["", "ㅋㅋㅋ", "xyz 완전 처음 보는 말"]
+    for pipeline, labels in ((model.ngram, 33), (model.other_business, 2)):
+        expected = pipeline.predict_proba(texts)
+        assert expected.shape == (len(texts), labels)
+        assert np.allclose(NgramScorer.of(pipeline[0], pipeline[-1]).probabilities(texts), expected, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="sublinear"):  # raw counts would need other arithmetic
+        NgramScorer.of(TfidfVectorizer(analyzer="char_wb"), model.ngram[-1])
 
 
 def test_intent_model_on_polite_and_independent_informal_tests(intent_model, pack):

@@ -145,12 +145,12 @@ def answered_elsewhere(examples: Iterable[tuple[str, str]], faq: Iterable[tuple[
     rows = [(text, label) for text, label in examples if label in intents]
     if len(intents) < 2 or not rows:
         return []
-    vectorizer, model = fit_questions([t for t, _ in faq], [i for _, i in faq])
+    model = fit_questions([t for t, _ in faq], [i for _, i in faq])
     found = []
-    for (text, label), probs in zip(rows, model.predict_proba(vectorizer.transform([t for t, _ in rows]))):
+    for (text, label), probs in zip(rows, model.probabilities([t for t, _ in rows])):
         best = int(probs.argmax())
-        if model.classes_[best] != label and probs[best] >= above:
-            found.append(Elsewhere(text, label, str(model.classes_[best]), round(float(probs[best]), 2)))
+        if model.classes[best] != label and probs[best] >= above:
+            found.append(Elsewhere(text, label, str(model.classes[best]), round(float(probs[best]), 2)))
     return sorted(found, key=lambda e: -e.probability)
 
 
