@@ -122,8 +122,17 @@ class TextClassifier:
         self.other_business = other_business
         self.end_positions = bool(meta.config.get("end_positions"))  # folders from before it: positions from the start
         self._ngram_columns = [meta.labels.index(label) for label in ngram.classes_] if ngram is not None else []
-        self._ngram_scorer, self._other_business_scorer = (  # what serving scores them with: core.ngram
-            NgramScorer.of(model[0], model[-1]) if model is not None else None for model in (ngram, other_business))
+        self._ngram_scorer = _scorer(ngram)
+
+    @property
+    def other_business(self) -> Pipeline | None:
+        return self._other_business
+
+    @other_business.setter
+    def other_business(self, model: Pipeline | None) -> None:
+        """Training adds it to a trained folder; it is scored with :mod:`core.ngram`, as the n-gram model is."""
+        self._other_business = model
+        self._other_business_scorer = _scorer(model)
 
     @property
     def labels(self) -> list[str]:
@@ -236,6 +245,10 @@ class TextClassifier:
         if OUT_OF_SCOPE in self.labels and confidence < self.meta.threshold:
             label = OUT_OF_SCOPE
         return Prediction(label, confidence, top)
+
+
+def _scorer(model: Pipeline | None) -> NgramScorer | None:
+    return NgramScorer.of(model[0], model[-1]) if model is not None else None
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
