@@ -111,6 +111,7 @@ class Words:
     goodbye: tuple[str, ...] = ()  # hanging up (끊을게요): a turn that ends with one and is read as no request closes
     stop: tuple[str, ...] = ()  # giving up (그만할래, 안 할게요): in a form, a turn that ends with one cancels it
     repeat: tuple[str, ...] = ()  # not heard (뭐라고요, 잘 안 들려요): a turn with one and no value hears the last reply again
+    acknowledge: tuple[str, ...] = ()  # taking an answer in (알겠습니다, 그렇구나): after one, a turn that ends so asks nothing
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,8 @@ def _parse(data: dict, where: str) -> Domain:
         raise fail("policy", str(e)) from e
     words = data.get("words", {})
     words = Words(*(tuple(str(w) for w in words.get(k, ())) for k in ("affirm", "deny", "cancel", "person", "lead",
-                                                                           "complaint", "goodbye", "stop", "repeat")))
+                                                                           "complaint", "goodbye", "stop", "repeat",
+                                                                           "acknowledge")))
     responses = need(data, "responses", "responses")
     for key in REQUIRED_RESPONSES:
         need(responses, key, "responses")

@@ -33,6 +33,9 @@ from dialog.sessions import Session
 # Words that point at what was just said (not 거기: the center); 이거 as 그거 (이거 카드로 나눠서 낼 수 있나 해서요).
 REFERS_BACK = ("그거", "그건", "그게", "그걸", "그것", "이거", "이건", "이게", "이걸", "이것")
 NOT_THAT = ("말고", "아니")  # 그거 말고, 그게 아니라: the caller turns away from what was said
+# "Then" (and its forms in regional speech): a question that opens with one goes on from the answer just given
+# (그라믄 석 달 전 꺼도 그 앱에서 다 나오나, after the history answer, asks about the history).
+THEN = ("그럼", "그러면", "그라면", "그라믄", "그람", "그믄")
 # A word that opens with one asks for information; not a bare 뭐, which also only softens (뭐 그냥 해지할래요).
 QUESTION_WORDS = ("어떻게", "얼마", "언제", "어디", "무슨", "왜", "몇", "뭐예", "뭐야", "뭐가", "뭘", "뭔")
 
@@ -85,22 +88,42 @@ def names_topic(domain: Domain, text: str, intent: str) -> bool:
     """Whether the caller names a topic only the intent's entries have (카드론 for card_loan; not 카드, which
     other intents' titles share): a question that says what it is about is answered even where the intent
     model is unsure of the rest of its words."""
+    return bool(named_topics(domain, text, intent))
+
+
+def named_topics(domain: Domain, text: str, intent: str) -> list[str]:
+    """The topics only the intent's entries have that the text names (:func:`names_topic`)."""
     said = text.replace(" ", "")
     others = [e.title.replace(" ", "") for e in domain.faq if e.intent != intent]
-    return any(topic in said and not any(topic in title for title in others)
-               for e in domain.faq if e.intent == intent for topic in _topics(e))
+    return [topic for e in domain.faq if e.intent == intent for topic in _topics(e)
+            if topic in said and not any(topic in title for title in others)]
 
 
-def follow_up(domain: Domain, session: Session, text: str, intent: str) -> tuple[str, str] | None:
-    """A question about the answer just given: the answered entry's intent, and the question with that entry's
-    topic in place of the word that refers back to it (그거 잔액 어떻게 봐요 after the 국민행복카드 answer ->
-    국민행복카드 잔액 어떻게 봐요, which picks among that intent's entries); None where nothing was just answered,
-    nothing refers back, or the caller names a topic only ``intent`` (the model's reading) has: 그거 말고 카드론은요
-    asks something new, and so does 그게 아니라 ... ."""
+def follow_up(domain: Domain, session: Session, text: str, intent: str, confidence: float
+              ) -> tuple[str, str] | None:
+    """A question about the answer just given: the answered entry's intent, and the question to pick among its
+    entries with; None where it asks something new.
+
+    It refers back to the answer (그거 잔액 어떻게 봐요 after the 국민행복카드 answer: the topic then takes the place
+    of 그거, 국민행복카드 잔액 어떻게 봐요), or opens with "then" where the model is unsure of its own reading
+    (그라믄 석 달 전 꺼도 그 앱에서 다 나오나, after the history answer). It asks something new where it names a
+    topic only ``intent`` (the model's reading) has: 그거 말고 카드론은요, and so does 그게 아니라 ... ; unless the
+    answer spoke of that topic and the caller only asks whether it holds, then at any confidence: 그럼 무이자 할부도
+    되는 거예요, after a tuition answer that says 무이자 할부, is the tuition's; 그럼 제 가상계좌 번호는 어디서
+    확인해요, after an overdue answer that says 가상계좌, asks where, and is the virtual account's."""
     last = next((e for e in domain.faq if session.state == f"answered:{e.id}"), None)
-    at = refers_back(text)
-    if last is None or at is None or last.intent == intent or names_topic(domain, text, intent):
+    if last is None or last.intent == intent:
         return None
+    named = named_topics(domain, text, intent)
+    heard = next((line["text"] for line in reversed(session.history) if line["speaker"] == "bot"), "")
+    echoed = bool(named) and not asks(text) and all(topic in heard.replace(" ", "") for topic in named)
+    at = refers_back(text)
+    then = (_then(text, domain.words.lead) if at is None and (confidence < domain.policy.switch_above or echoed)
+            else None)
+    if (at is None and then is None) or (named and not echoed):
+        return None
+    if at is None:  # after a "then", the caller's words as said: they may name another of its entries (학원비)
+        return last.intent, text
     words = text.split()
     return last.intent, " ".join([*words[:at], *_topics(last)[:1], *words[at + 1:]])
 
@@ -111,6 +134,17 @@ def refers_back(text: str) -> int | None:
     words = text.split()
     return next((i for i, word in enumerate(words) if word.startswith(REFERS_BACK)
                  and not (i + 1 < len(words) and words[i + 1].startswith(NOT_THAT))), None)
+
+
+def _then(text: str, lead: tuple[str, ...]) -> int | None:
+    """The place of the "then" among the words that open the turn before what it says (아 그럼, 근데 그러면), or
+    None."""
+    for i, word in enumerate(text.split()):
+        if word in THEN:
+            return i
+        if word not in lead:
+            return None
+    return None
 
 
 def asks(text: str) -> bool:

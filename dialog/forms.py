@@ -43,6 +43,7 @@ class Answer:
     names_person: bool  # 상담원, 직원: a hand-off the caller asked for in words
     complains: bool = False  # 짜증나네, 어이없네: anger in words, whatever a model makes of the sentence
     hangs_up: bool = False  # ... 나중에 다시 전화할게요 끊을게요: the turn ends with a goodbye word
+    takes_in: bool = False  # 인증하면 된다고요 알겠습니다: the turn ends with an acknowledge word
     runner_up: str = ""  # the intent model's second reading (카드 끊을게요: goodbye, then card_cancel)
     instead: str = ""  # what the caller surely asks for after turning away (그거 말고 선결제부터 할래: prepayment)
     yes_no_said: bool = False  # a yes or no word opens the turn (네, 아니요), not only the model's reading of it

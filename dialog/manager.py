@@ -103,6 +103,7 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
         names_person=any(w in text for w in words.person),
         complains=any(w in text for w in words.complaint),
         hangs_up=ends_with(words.goodbye, text),
+        takes_in=ends_with(words.acknowledge, text),
         runner_up=understood.top_k[1][0] if len(understood.top_k) > 1 else "",
         instead=instead[0] if instead is not None and instead[1] >= clear else "",
         yes_no_said=said_yes or said_no,

@@ -21,9 +21,12 @@ The order of precedence, each rule for a reason:
    last words hang up ends the call even where it opens with a yes or no (아니요 괜찮아요 끊을게요).
 3. A pending offer or FAQ choice takes the answer to it (an offer of a form: a yes, or a value the form takes
    given with no other request the model is sure of; a cancel or ``stop`` word takes the request back).
-4. A question that refers back to the FAQ answer just given (그거 잔액 어떻게 봐요) and names no topic of another
-   intent is answered from that answer's intent, whatever intent its bare words suggest (a form's too, where
-   the turn asks how, what or when).
+   After an answer or a finished request, a turn that takes it in and asks nothing (... 알겠습니다; 어 알았어 그럼
+   앱에서 볼게; a remark read as out of scope, once) is asked what else the caller needs, and nothing changes.
+4. A question that refers back to the FAQ answer just given (그거 잔액 어떻게 봐요), or opens with "then" (그럼,
+   그라믄) where the model is unsure of it, and names no topic of another intent that the answer did not speak of,
+   is answered from that answer's intent, whatever intent its bare words suggest (a form's too, where the turn
+   asks how, what or when).
 5. Otherwise the intent's own model: out-of-scope goes to fallback, unless the
    turn carries values one form takes more of than any other (then that form is offered, the values
    kept); so does a yes or no the model is unsure of (under ``switch_above``) that says neither in words;
@@ -149,12 +152,17 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
             return reply
     if answer.deny and not answer.entities and _asked_anything_else(session):
         return _close(domain, session)  # "더 도와드릴 일이 있으신가요?" - "아니요"
+    if (_asked_anything_else(session) and _acknowledges(domain, answer, intent, confidence, utterance_type)
+            and not (intent == OUT_OF_SCOPE and _last_reply(session) == domain.responses["anything_else"])):
+        # Where the call stands does not change. A second remark in a row read as out of scope is a line not
+        # understood, which counts towards a hand-off.
+        return prefix + domain.responses["anything_else"]
     if (route is None or route.model == "faq" or intent == OUT_OF_SCOPE
             or (route.model == "form" and faq.asks(answer.text))):
         # 그거 잔액 어떻게 봐요 after the 국민행복카드 answer: its balance, not the bank account's; 그거 미리 갚으려면
         # 어떻게 해요 after the 카드론 answer: its repayment, not a card bill's prepayment (a form). A request that
         # refers back (그거 때문에 해지할래요) asks no question, and starts its form.
-        followed = faq.follow_up(domain, session, answer.text, intent)
+        followed = faq.follow_up(domain, session, answer.text, intent, confidence)
         if followed is not None:
             asked_about, read = followed
             return prefix + begin(domain, session, asked_about, answer.entities, read, backend)
@@ -166,15 +174,25 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # there is not understood, in words or not, however sure the model (아니 그 저번에 그 뭐시기 했던 거, deny 0.50;
         # 그거 그 뭐더라 아 그거요 그거, affirm 0.95).
         intent, route = OUT_OF_SCOPE, None
+    if (route is not None and route.model == "goodbye" and not sure and not answer.hangs_up
+            and not _asked_anything_else(session)):
+        # 그럼 그거 어디 가서 찾아야 돼요 (goodbye 0.23), after two re-prompts: a goodbye the model is unsure of, with
+        # no goodbye in words and nothing done to close, is a line not understood, as an unsure yes or no is. After
+        # an answer it is likelier a close (아 그래예 고맙심더), which is asked about.
+        intent, route = OUT_OF_SCOPE, None
     if route is None or intent == OUT_OF_SCOPE:
         taker = _form_taking(domain, answer)
         if taker is not None:  # a bare value (십오일) that only one form takes: offer that form, value kept
             return prefix + clarify.offer(domain, session, taker, answer)
         return clarify.fallback(domain, session)
     # A fragment is offered before a transaction starts; an answer to a question costs nothing, so only an
-    # unsure intent is offered there, and not when the caller named the topic of one of its answers (카드론).
+    # unsure intent is offered there, and not when the caller named the topic of one of its answers (카드론), nor
+    # right after one of its answers: the caller is on that topic (그럼 거기서 현금서비스 이자는 몇 프로예요, fees at
+    # 0.60 after the overseas fee, asks the cash-advance fee, not whether fees are wanted).
+    on_topic = session.state.startswith("answered:") and session.intent == intent
     if route.offer and ((route.model == "form" and (utterance_type == "fragment" or not sure))
-                        or (route.model == "faq" and not sure and not faq.names_topic(domain, answer.text, intent))):
+                        or (route.model == "faq" and not sure and not on_topic
+                            and not faq.names_topic(domain, answer.text, intent))):
         return prefix + clarify.offer(domain, session, intent, answer)
     if route.model == "goodbye" and confidence < domain.policy.switch_above:
         # 카드 끊을게요 (cancel the card) read as a goodbye at 0.69, card_cancel next: a call hung up cannot be taken
@@ -225,6 +243,33 @@ def _asked_anything_else(session: Session) -> bool:
     """The bot's last line ended with "더 도와드릴 일이 있으신가요?" (a request done, cancelled or answered, or a
     goodbye it was unsure of)."""
     return session.state in ("completed", "cancelled", "anything_else") or session.state.startswith("answered:")
+
+
+def _acknowledges(domain: Domain, answer: Answer, intent: str, confidence: float, utterance_type: str) -> bool:
+    """Whether a turn after an answer or a finished request takes it in and asks nothing: it asks no question
+    by its words (어떻게, 얼마) and gives no value a form takes, and it ends with an ``acknowledge`` word (본인
+    휴대폰 인증하면 된다고요 알겠습니다, read as the identity-verification question), or, read as no question, it
+    says what the caller will do where the model is unsure of the question it reads (어 알았어 그럼 앱에서 볼게,
+    the app question at 0.60), or is a remark the model reads as out of scope (아 만 원에서 삼만 원이요 생각보다 꽤
+    되네, after the annual-fee answer): no line not understood."""
+    if faq.asks(answer.text) or _form_taking(domain, answer) is not None:
+        return False
+    if answer.takes_in:  # what the caller says last (아 앱 즉시 결제 메뉴 오케이, read as a question)
+        return True
+    route = domain.intents.get(intent)
+    return utterance_type != "question" and (intent == OUT_OF_SCOPE
+            or (route is not None and route.model == "faq" and confidence < domain.policy.switch_above
+                and _promises(answer.text)))
+
+
+def _promises(text: str) -> bool:
+    """Whether the turn ends with what the caller will do (볼게, 해 볼게요, 할께): a verb in ㄹ게(요)."""
+    words = text.rstrip("?.!, ").split()
+    last = words[-1].removesuffix("요") if words else ""
+    if len(last) < 2 or not last.endswith(("게", "께")):
+        return False
+    syllable = ord(last[-2]) - 0xAC00  # Hangul syllables: 28 finals per vowel, ㄹ the 8th
+    return 0 <= syllable < 11172 and syllable % 28 == 8
 
 
 def _last_reply(session: Session) -> str | None:

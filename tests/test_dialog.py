@@ -750,6 +750,93 @@ def test_a_question_that_refers_back_is_about_the_answer_just_given(said, readin
     assert dialog.respond("q", Reading(said, *reading)).state == state
 
 
+@pytest.mark.parametrize("said, reading, state", [
+    # After the tuition answer, which says 무이자 할부: "then" goes on from it, and whether what it said holds is
+    # the tuition's, though the words read as interest-free instalments in general.
+    ("그럼 무이자 할부도 되는 거예요", ("installment", 0.99), "answered:tuition"),
+    ("그라믄 학원비도 되나", ("card_application", 0.7), "answered:school_fees"),  # regional "then", no topic
+    ("무이자 할부도 되는 거예요", ("installment", 0.99), "answered:interest_free_installment"),  # no "then"
+    ("그럼 무이자 할부는 어떻게 해요", ("installment", 0.99), "answered:interest_free_installment"),  # asks how
+    ("그럼 카드론은 얼마까지 돼요", ("card_loan", 0.95), "answered:card_loan"),  # a topic the answer never said
+])
+def test_a_question_that_opens_with_then_goes_on_from_the_answer_just_given(said, reading, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    turn = dialog.respond("t", Reading("대학교 등록금 카드로 낼 수 있어요", "education_fee"))
+    assert turn.state == "answered:tuition" and "무이자 할부" in turn.reply
+    assert dialog.respond("t", Reading(said, *reading)).state == state
+
+
+@pytest.mark.parametrize("said, reading, acknowledged", [
+    ("어 알았어 그럼 앱에서 볼게", ("app_help", 0.6, "statement"), True),  # says what they will do
+    ("네 앱에서 확인해 볼께요", ("app_help", 0.5, "statement"), True),
+    ("앱에서 볼 수 있어요", ("app_help", 0.6, "question"), False),  # a question
+    ("앱 로그인이 안 되는데 어떻게 할게요", ("app_help", 0.6, "statement"), False),  # asks how
+    ("그럼 앱 비밀번호 바꿀게요", ("app_help", 0.9, "statement"), False),  # a request the model is sure of
+])
+def test_after_an_answer_a_caller_who_says_what_they_will_do_is_asked_what_else(said, reading, acknowledged, pack):
+    domain = Domain.load(pack.domain)
+    dialog = Dialog(domain, MemoryStore())
+    turn = dialog.respond("k", Reading("최근 카드 쓴 거 좀 보려고요", "transaction_history"))
+    assert turn.state == "answered:transaction_history"
+    turn = dialog.respond("k", Reading(said, *reading))
+    assert (turn.reply == domain.responses["anything_else"]) == acknowledged
+    # Nothing changes where it is: a question about the history that follows is still about the history.
+    assert (turn.state == "answered:transaction_history") == acknowledged
+
+
+@pytest.mark.parametrize("said, reading, acknowledged", [
+    ("본인 휴대폰 인증하면 된다고요 알겠습니다", ("app_help", 0.95, "statement"), True),  # ends taking it in
+    ("아 앱 이용 내역 메뉴 오케이", ("prepayment", 0.51, "question"), True),  # whatever the type model says
+    ("이용 내역은 어디서 봐요 알겠습니다", ("app_help", 0.95, "statement"), False),  # asks where
+    ("아 생각보다 많이 썼네", ("out_of_scope", 0.8, "statement"), True),  # a remark
+    ("오늘 날씨 어때요", ("out_of_scope", 0.9, "question"), False),  # a question not understood
+    ("십오일", ("out_of_scope", 0.9, "fragment"), False),  # a value that points at a form
+])
+def test_after_an_answer_a_turn_that_takes_it_in_is_asked_what_else(said, reading, acknowledged, pack):
+    domain = Domain.load(pack.domain)
+    dialog = Dialog(domain, MemoryStore())
+    dialog.respond("a", Reading("최근 카드 쓴 거 좀 보려고요", "transaction_history"))
+    entities = tuple(EntityExtractor.load(pack.gazetteer).extract(said))
+    turn = dialog.respond("a", Reading(said, *reading, entities))
+    assert (turn.reply == domain.responses["anything_else"] and turn.state == "answered:transaction_history") == \
+        acknowledged
+
+
+def test_a_second_remark_not_understood_in_a_row_counts_as_a_line_not_understood(pack):
+    domain = Domain.load(pack.domain)
+    dialog = Dialog(domain, MemoryStore())
+    dialog.respond("b", Reading("최근 카드 쓴 거 좀 보려고요", "transaction_history"))
+    assert dialog.respond("b", Reading("아 생각보다 많이 썼네", "out_of_scope", 0.8)).reply == \
+        domain.responses["anything_else"]
+    turn = dialog.respond("b", Reading("우리 집 강아지가 밥을 안 먹네", "out_of_scope", 0.9))
+    assert turn.model == "fallback" and turn.state == "reprompt:1"
+
+
+@pytest.mark.parametrize("first, said, state", [
+    # Right after the overseas-fee answer, an unsure reading of fees is answered from the fees entries.
+    (("해외에서 카드 쓰면 수수료 얼마예요", "fees"), ("현금서비스 이자는 몇 프로예요", "fees", 0.5),
+     "answered:cash_advance_fee"),
+    # Out of that topic, the same unsure reading is offered first.
+    (("포인트 얼마나 있어요", "points"), ("현금서비스 이자는 몇 프로예요", "fees", 0.5), "offered:fees"),
+])
+def test_an_unsure_reading_of_the_topic_just_answered_is_answered_not_offered(first, said, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("o", Reading(*first)).state.startswith("answered:")
+    assert dialog.respond("o", Reading(*said)).state == state
+
+
+def test_an_unsure_goodbye_with_nothing_to_close_is_a_line_not_understood(pack):
+    domain = Domain.load(pack.domain)
+    dialog = Dialog(domain, MemoryStore())
+    assert dialog.respond("g", Reading("버스에 우산을 두고 내렸어요", "out_of_scope", 0.9)).state == "reprompt:1"
+    turn = dialog.respond("g", Reading("그럼 그거 어디 가서 찾아야 돼요", "goodbye", 0.23))
+    assert turn.model == "fallback" and turn.state == "reprompt:2"
+    # After an answer the same reading is a close the bot asks about, and its last words hanging up end the call.
+    dialog.respond("h", Reading("최근 카드 쓴 거 좀 보려고요", "transaction_history"))
+    assert dialog.respond("h", Reading("아 그래예 고맙심더", "goodbye", 0.4)).reply == domain.responses["anything_else"]
+    assert dialog.respond("i", Reading("잘못 걸었네요 끊을게요", "goodbye", 0.4)).end
+
+
 def test_values_one_form_takes_most_of_point_at_it_after_a_misunderstanding(pack):
     """A card and a phone number: several forms take a card, only the lost card takes both."""
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
