@@ -132,6 +132,20 @@ def test_splits_are_stratified_and_made_before_augmentation(i4k_sample):
     assert {r["transform"] for r in train} == {"original", "banmal", "filler", "fragment"}
 
 
+def test_a_second_draw_adds_only_variants_no_row_has(i4k_sample):
+    data = split(load_examples(i4k_sample), validation=0.1, test=0.1, seed=1)
+    once = augment(data, ["filler", "stt_confusion"], seed=1)["train"].to_list()
+    twice = augment(data, ["filler", "stt_confusion"], seed=1, draws=2)["train"].to_list()
+    assert twice[:len(once)] == once  # the first draw is the one-draw augmentation, row for row
+    more = twice[len(once):]
+    assert more and all(r["id"].endswith("@2") and r["transform"] != "original" for r in more)
+    first = {(r["text"], r["label"]) for r in once}
+    assert not any((r["text"], r["label"]) in first for r in more)
+    assert len({(r["text"], r["label"]) for r in more}) == len(more)
+    held_out = set(data["validation"]["id"]) | set(data["test"]["id"])
+    assert not any(r["source_id"] in held_out for r in more)
+
+
 def test_identical_texts_never_straddle_splits(i4k_sample):
     report = check(split(load_examples(i4k_sample)), near=False)
     assert report.leaks == []

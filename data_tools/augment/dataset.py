@@ -133,25 +133,34 @@ def split(examples: list[Example], validation: float = 0.1, test: float = 0.1, s
 
 
 def augment(data: DatasetDict, transforms: Iterable[str], seed: int = 13,
-            progress: Callable[[Iterable], Iterable] = lambda rows: rows) -> DatasetDict:
+            progress: Callable[[Iterable], Iterable] = lambda rows: rows, draws: int = 1) -> DatasetDict:
     """Add each transform's variants of every train row (where it applies); other splits untouched.
 
     A transform's first variant of row ``r`` is ``r#name``, further ones ``r#name2``, ``r#name3`` ...
+    ``draws`` passes are made over the rows, each with its own random draws (seed ``seed + 1000 * d``); a later
+    pass adds only the variants (text and label) no row has yet, as ``r#name@2`` for the second.
     """
     names = list(transforms)
     unknown = [n for n in names if n not in TRANSFORMS]
     if unknown:
         raise DatasetError(f"unknown transform(s) {unknown}; choose from {sorted(TRANSFORMS)}")
-    rng = random.Random(seed)
     rows = data["train"].to_list()
-    added = []
-    for row in progress([r for r in rows if r["transform"] == "original"]):
-        for name in names:
-            out = TRANSFORMS[name](row["text"], rng)
-            variants = [v for v in ([out] if isinstance(out, str) else out or []) if v and v != row["text"]]
-            for k, variant in enumerate(dict.fromkeys(variants), 1):
-                example = Example(f"{row['id']}#{name}{k if k > 1 else ''}", variant, row["label"])
-                added.append(_row(example, row["id"], name))
+    originals = [r for r in rows if r["transform"] == "original"]
+    added: list[dict] = []
+    for draw in range(draws):
+        rng = random.Random(seed + 1000 * draw)
+        known = {(r["text"], r["label"]) for r in rows + added} if draw else set()
+        for row in progress(originals):
+            for name in names:
+                out = TRANSFORMS[name](row["text"], rng)
+                variants = [v for v in ([out] if isinstance(out, str) else out or []) if v and v != row["text"]]
+                for k, variant in enumerate(dict.fromkeys(variants), 1):
+                    if draw and (variant, row["label"]) in known:
+                        continue
+                    known.add((variant, row["label"]))
+                    at = f"@{draw + 1}" if draw else ""
+                    example = Example(f"{row['id']}#{name}{k if k > 1 else ''}{at}", variant, row["label"])
+                    added.append(_row(example, row["id"], name))
     return _with_train(data, rows + added)
 
 
