@@ -1,5 +1,8 @@
 """NLU speed: per-utterance latency (p50/p95, one at a time), batch throughput, training time.
 
+One n-gram model is also timed as served (``core.ngram``) and through scikit-learn's ``predict_proba``, in the
+same run: the same probabilities, the cost of scikit-learn's per-call input checks.
+
 Uses the default models made by `kocall train` (or KOCALL_NLU__* folders):
 
     taskset -c 0,1 .venv/bin/python bench/nlu.py
@@ -15,9 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from core.ngram import NgramScorer  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from data_tools.training.recipes import informal_test_examples, utterance_type_data  # noqa: E402
-from core.ngram import NgramScorer  # noqa: E402
 from nlu.normalize import normalize  # noqa: E402
 from nlu.understand import get_understander  # noqa: E402
 

@@ -29,10 +29,12 @@ The order of precedence, each rule for a reason:
    asks how, what or when).
 5. Otherwise the intent's own model: out-of-scope goes to fallback, unless the
    turn carries values one form takes more of than any other (then that form is offered, the values
-   kept); so does a yes or no the model is unsure of (under ``switch_above``) that says neither in words;
+   kept); so does a yes or no the model is unsure of (under ``switch_above``) that says neither in words, and
+   a goodbye it is unsure of (under ``confirm_below``) with none in words and nothing done to close;
    an unsure intent, or a fragment that would start a form, is offered first (a question that names the
-   topic of one of its answers is answered); a goodbye under ``switch_above`` is asked about rather than
-   hung up, unless its last words hang up and its next reading is no form; everything else is acted on.
+   topic of one of its answers, or asks about the topic just answered, is answered); a goodbye under
+   ``switch_above`` is asked about rather than hung up, unless its last words hang up and its next reading is
+   no form; everything else is acted on.
 """
 
 from __future__ import annotations
@@ -257,9 +259,8 @@ def _acknowledges(domain: Domain, answer: Answer, intent: str, confidence: float
     if answer.takes_in:  # what the caller says last (아 앱 즉시 결제 메뉴 오케이, read as a question)
         return True
     route = domain.intents.get(intent)
-    return utterance_type != "question" and (intent == OUT_OF_SCOPE
-            or (route is not None and route.model == "faq" and confidence < domain.policy.switch_above
-                and _promises(answer.text)))
+    unsure_faq = route is not None and route.model == "faq" and confidence < domain.policy.switch_above
+    return utterance_type != "question" and (intent == OUT_OF_SCOPE or (unsure_faq and _promises(answer.text)))
 
 
 def _promises(text: str) -> bool:
