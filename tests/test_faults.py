@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -135,14 +136,22 @@ def _wait_for_frames(port: int, n: int, timeout_s: float = 30.0) -> None:
     raise AssertionError(f"the server read fewer than {n} media frames in {timeout_s} s")
 
 
-def _serve(settings, redis_url: str, data_dir, port: int) -> subprocess.Popen:
+def _serve(settings, redis_url: str, data_dir: Path, port: int) -> subprocess.Popen:
+    """A `kocall serve` process; its log in ``data_dir / "serve.log"`` (a file: a pipe nobody reads can fill and
+    stall the server). The drain may take a minute: the test is of what a drain does, not of its deadline."""
     env = {**os.environ, "KOCALL_CACHE_DIR": str(settings.cache_dir), "KOCALL_DATA_DIR": str(data_dir),
            "KOCALL_SERVER__TWILIO_AUTH_TOKEN": TOKEN, "KOCALL_SERVER__TTS": "none",
-           "KOCALL_DIALOG__SESSION_STORE": redis_url}
-    server = subprocess.Popen([sys.executable, "-m", "kocall.cli", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    assert healthy(server, port), f"kocall serve did not start: {server.stderr.read()[-2000:]}"
+           "KOCALL_DIALOG__SESSION_STORE": redis_url, "KOCALL_SERVER__DRAIN_S": "60"}
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / "serve.log", "w") as log:
+        server = subprocess.Popen([sys.executable, "-m", "kocall.cli", "serve", "--port", str(port)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=log, text=True)
+    assert healthy(server, port), f"kocall serve did not start: {_log(data_dir)}"
     return server
+
+
+def _log(data_dir: Path) -> str:
+    return (data_dir / "serve.log").read_text()[-3000:]
 
 
 @pytest.mark.slow
@@ -169,12 +178,15 @@ def test_sigterm_finishes_the_turn_in_flight_and_another_server_goes_on_with_the
         time.sleep(0.1)
         refused = httpx.post(f"http://127.0.0.1:{first_port}/chat", json={"session_id": "x", "text": "안녕"})
         assert refused.status_code == 503 and "restarting" in refused.json()["detail"]
-        reply = json.loads(ws.recv(timeout=30))
+        try:
+            reply = json.loads(ws.recv(timeout=90))
+        except OSError as exc:  # what the server said about it
+            raise AssertionError(f"no reply ({exc!r}); the server's log: {_log(tmp_path / 'a')}") from exc
         assert reply["event"] == "kocall.reply" and reply["turn"]["dialog"]["state"] == "reprompt:1"
         with pytest.raises(ConnectionClosed) as closed:
-            ws.recv(timeout=30)
+            ws.recv(timeout=90)
         assert closed.value.rcvd.code == 1001
-    assert first.wait(timeout=30) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it drained on
+    assert first.wait(timeout=90) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it drained on
     second = _serve(settings, redis_server.url, tmp_path / "b", second_port)
     try:
         next_url = f"http://127.0.0.1:{second_port}/twilio/next"
