@@ -37,6 +37,10 @@ _NUMBER = re.compile(rf"(?<![가-힣\d])(?:\d[\d,]*|[{_NUMERAL_CHARS}]+)(?:\s?(?
 _COUNTERS = ("원", "월", "일", "시", "분", "개", "번", "살", "년", "개월", "퍼센트", "%")
 _PHONE = re.compile(r"(?<!\d)(01[016789])[-\s]?(\d{3,4})[-\s]?(\d{4})(?!\d)")
 _CARD = re.compile(r"(?<!\d)(\d{4})[-\s]?(\d{4})[-\s]?(\d{4})[-\s]?(\d{4})(?!\d)")
+_DIGIT_RUN = rf"[{''.join(DIGIT_WORDS)}0-9]+(?:[\s-][{''.join(DIGIT_WORDS)}0-9]+)*"
+# Digits corrected as they are said (공일공 구팔칠육 어 아니다 구팔칠칠 오사삼이요): the groups after 아니 replace the
+# group said just before it.
+_CORRECTED = re.compile(rf"({_DIGIT_RUN})\s+(?:[어아음]\s+)?(?:아니다|아니요|아니고|아니)\s+({_DIGIT_RUN})")
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,19 @@ def _mask_account(digits: str) -> str:
     return f"{'*' * (len(digits) - 4)}{digits[-4:]}"
 
 
+def _identifier(digits: str, span: str, start: int) -> Entity | None:
+    """The number ``digits`` said as ``span`` at ``start``: a card (sixteen digits), a phone, a bank account (ten
+    to fourteen digits), or none."""
+    end = start + len(span)
+    if len(digits) == 16:
+        return Entity("card_number", digits, span, start, end, _mask_card(digits))
+    if _is_phone(digits):
+        return Entity("phone", digits, span, start, end, _mask_phone(digits))
+    if 10 <= len(digits) <= 14:
+        return Entity("account_number", digits, span, start, end, _mask_account(digits))
+    return None
+
+
 class EntityExtractor:
     """Holds the gazetteer; one per process."""
 
@@ -153,6 +170,14 @@ class EntityExtractor:
             digits = "".join(m.groups())
             if _is_phone(digits) and not any(e.start <= m.start() < e.end for e in out):
                 out.append(Entity("phone", digits, m.group(), m.start(), m.end(), _mask_phone(digits)))
+        for m in _CORRECTED.finditer(text):
+            before, after = re.split(r"[\s-]", m.group(1)), m.group(2)
+            for said in (after, after[:-1].rstrip()) if after.endswith("이") else (after,):  # 이: or the copula
+                digits = spoken_digits(" ".join([*before[:-1], said])) or ""
+                entity = _identifier(digits, text[m.start():m.start(2) + len(said)], m.start())
+                if entity is not None and not any(e.start <= m.start() < e.end for e in out):
+                    out.append(entity)
+                    break
         # Digit runs, spoken or written, spaced or dashed: 공일공 일이삼사 오육칠팔 (phone), sixteen digits (card),
         # else ten to fourteen digits (a bank account: 일일공 이이삼 사오육칠팔구, 110-123-456789).
         for m in re.finditer(rf"[{''.join(DIGIT_WORDS)}0-9]+(?:[\s-][{''.join(DIGIT_WORDS)}0-9]+)+", text):
@@ -169,15 +194,9 @@ class EntityExtractor:
                         or (len(without) == 16 or _is_phone(without)) and not _is_phone(with_it)):
                     span = span[:-1].rstrip()
             digits = spoken_digits(span)
-            if digits is None or any(e.start <= m.start() < e.end for e in out):
-                continue
-            end = m.start() + len(span)
-            if len(digits) == 16:
-                out.append(Entity("card_number", digits, span, m.start(), end, _mask_card(digits)))
-            elif _is_phone(digits):
-                out.append(Entity("phone", digits, span, m.start(), end, _mask_phone(digits)))
-            elif 10 <= len(digits) <= 14:
-                out.append(Entity("account_number", digits, span, m.start(), end, _mask_account(digits)))
+            entity = _identifier(digits, span, m.start()) if digits is not None else None
+            if entity is not None and not any(e.start <= m.start() < e.end for e in out):
+                out.append(entity)
         return out
 
     def _numbers(self, text: str) -> list[Entity]:

@@ -84,6 +84,18 @@ def test_only_a_korean_mobile_number_is_a_phone_number(extractor, text, phone):
     assert phones == ([phone] if phone else [])
 
 
+@pytest.mark.parametrize("text, kind, digits", [
+    ("공일공 구팔칠육 어 아니다 구팔칠칠 오사삼이요", "phone", "01098775432"),  # the group before 아니다 replaced
+    ("공일공 구이 아니 구삼일이 칠칠사공", "phone", "01093127740"),  # by all that follows it
+    ("공일공 일이삼사 오육칠팔 아니 오육칠구", "phone", "01012345679"),
+    ("일일공 이이삼 사오육칠 아니요 사오육칠팔구", "account_number", "110223456789"),
+    ("공일공 일이삼사 오육칠팔 아니 이 번호 말고요", "phone", "01012345678"),  # 이 번호: no digits after 아니
+])
+def test_digits_corrected_as_they_are_said_are_read_as_corrected(extractor, text, kind, digits):
+    found = [(e.type, e.value) for e in extractor.extract(text, TODAY) if e.type in ("phone", "account_number")]
+    assert found == [(kind, digits)]
+
+
 @pytest.mark.parametrize("text, digits", [
     ("일일공 이이삼 사오육칠팔구", "110223456789"),
     ("계좌는 110-123-456789 이에요", "110123456789"),  # 이에요: the copula, not a digit
