@@ -99,7 +99,7 @@ def named_topics(domain: Domain, text: str, intent: str) -> list[str]:
             if topic in said and not any(topic in title for title in others)]
 
 
-def follow_up(domain: Domain, session: Session, text: str, intent: str, confidence: float
+def follow_up(domain: Domain, session: Session, text: str, intent: str, confidence: float, checks: bool = False
               ) -> tuple[str, str] | None:
     """A question about the answer just given: the answered entry's intent, and the question to pick among its
     entries with; None where it asks something new.
@@ -110,7 +110,9 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
     topic only ``intent`` (the model's reading) has: 그거 말고 카드론은요, and so does 그게 아니라 ... ; unless the
     answer spoke of that topic and the caller only asks whether it holds, then at any confidence: 그럼 무이자 할부도
     되는 거예요, after a tuition answer that says 무이자 할부, is the tuition's; 그럼 제 가상계좌 번호는 어디서
-    확인해요, after an overdue answer that says 가상계좌, asks where, and is the virtual account's."""
+    확인해요, after an overdue answer that says 가상계좌, asks where, and is the virtual account's. ``checks``: the
+    turn only checks what was said (승인 나면 다른 은행 통장으로도 받을 수 있는 거죠, after the card-loan answer),
+    whatever it reads as, and goes on from it too."""
     last = next((e for e in domain.faq if session.state == f"answered:{e.id}"), None)
     if last is None or last.intent == intent:
         return None
@@ -120,7 +122,7 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
     at = refers_back(text)
     then = (_then(text, domain.words.lead) if at is None and (confidence < domain.policy.switch_above or echoed)
             else None)
-    if (at is None and then is None) or (named and not echoed):
+    if (at is None and then is None and not checks) or (named and not echoed):
         return None
     if at is None:  # after a "then", the caller's words as said: they may name another of its entries (학원비)
         return last.intent, text

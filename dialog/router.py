@@ -23,8 +23,9 @@ The order of precedence, each rule for a reason:
    given with no other request the model is sure of; a cancel or ``stop`` word takes the request back).
    After an answer or a finished request, a turn that takes it in and asks nothing (... 알겠습니다; 어 알았어 그럼
    앱에서 볼게; a remark read as out of scope, once) is asked what else the caller needs, and nothing changes.
-4. A question that refers back to the FAQ answer just given (그거 잔액 어떻게 봐요), or opens with "then" (그럼,
-   그라믄) where the model is unsure of it, and names no topic of another intent that the answer did not speak of,
+4. A question that refers back to the FAQ answer just given (그거 잔액 어떻게 봐요), opens with "then" (그럼,
+   그라믄) where the model is unsure of it, or checks it with a tag question that would start a form (... 받을 수
+   있는 거죠), and names no topic of another intent that the answer did not speak of,
    is answered from that answer's intent, whatever intent its bare words suggest (a form's too, where the turn
    asks how, what or when).
 5. Otherwise the intent's own model: out-of-scope goes to fallback, unless the
@@ -47,6 +48,7 @@ from dialog.handoff import hand_off
 from dialog.sessions import Session
 
 OUT_OF_SCOPE = "out_of_scope"
+CHECKING = ("거죠", "거지요", "거지", "거쥬", "거제", "거지예", "맞죠", "맞지요")  # ... 받으면 되는 거죠: a tag question
 
 
 def respond(domain: Domain, session: Session, answer: Answer, intent: str, confidence: float,
@@ -159,12 +161,13 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # Where the call stands does not change. A second remark in a row read as out of scope is a line not
         # understood, which counts towards a hand-off.
         return prefix + domain.responses["anything_else"]
+    checks = route is not None and route.model == "form" and _checks(answer.text)
     if (route is None or route.model == "faq" or intent == OUT_OF_SCOPE
-            or (route.model == "form" and faq.asks(answer.text))):
+            or (route.model == "form" and faq.asks(answer.text)) or checks):
         # 그거 잔액 어떻게 봐요 after the 국민행복카드 answer: its balance, not the bank account's; 그거 미리 갚으려면
         # 어떻게 해요 after the 카드론 answer: its repayment, not a card bill's prepayment (a form). A request that
         # refers back (그거 때문에 해지할래요) asks no question, and starts its form.
-        followed = faq.follow_up(domain, session, answer.text, intent, confidence)
+        followed = faq.follow_up(domain, session, answer.text, intent, confidence, checks)
         if followed is not None:
             asked_about, read = followed
             return prefix + begin(domain, session, asked_about, answer.entities, read, backend)
@@ -261,6 +264,13 @@ def _acknowledges(domain: Domain, answer: Answer, intent: str, confidence: float
     route = domain.intents.get(intent)
     unsure_faq = route is not None and route.model == "faq" and confidence < domain.policy.switch_above
     return utterance_type != "question" and (intent == OUT_OF_SCOPE or (unsure_faq and _promises(answer.text)))
+
+
+def _checks(text: str) -> bool:
+    """Whether the turn ends by checking what was said (받을 수 있는 거죠, 된다는 거쥬): a question that asks for
+    no form, whatever form its words suggest."""
+    words = text.rstrip("?.!, ").split()
+    return bool(words) and words[-1] in CHECKING
 
 
 def _promises(text: str) -> bool:

@@ -825,6 +825,17 @@ def test_an_unsure_reading_of_the_topic_just_answered_is_answered_not_offered(fi
     assert dialog.respond("o", Reading(*said)).state == state
 
 
+@pytest.mark.parametrize("said, reading, state", [
+    # After the card-loan answer, a tag question that checks it is about it, though its words read as a form.
+    ("승인 나면 다른 은행 통장으로도 받을 수 있는 거죠", ("payment_account_change", 0.82), "answered:card_loan"),
+    ("다른 은행 통장으로 바꿀게요", ("payment_account_change", 0.82), "asking:bank"),  # a request: the form
+])
+def test_a_tag_question_after_an_answer_checks_it_and_starts_no_form(said, reading, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("c", Reading("카드론 받고 싶어요", "card_loan")).state == "answered:card_loan"
+    assert dialog.respond("c", Reading(said, *reading)).state == state
+
+
 def test_an_unsure_goodbye_with_nothing_to_close_is_a_line_not_understood(pack):
     domain = Domain.load(pack.domain)
     dialog = Dialog(domain, MemoryStore())
