@@ -117,8 +117,8 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
     if last is None or last.intent == intent:
         return None
     named = named_topics(domain, text, intent)
-    heard = next((line["text"] for line in reversed(session.history) if line["speaker"] == "bot"), "")
-    echoed = bool(named) and not asks(text) and all(topic in heard.replace(" ", "") for topic in named)
+    heard = (session.last_reply or "").replace(" ", "")
+    echoed = bool(named) and not asks(text) and all(topic in heard for topic in named)
     at = refers_back(text)
     then = (_then(text, domain.words.lead) if at is None and (confidence < domain.policy.switch_above or echoed)
             else None)

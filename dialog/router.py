@@ -73,7 +73,7 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
     route = domain.intents.get(intent)
     sure = confidence >= domain.policy.confirm_below
     asks_surely = route is not None and route.model in ("faq", "form") and confidence >= domain.policy.switch_above
-    said = (_last_reply(session) if answer.repeat and not answer.entities and not answer.names_person
+    said = (session.last_reply if answer.repeat and not answer.entities and not answer.names_person
             and not answer.complains and not answer.cancel and not asks_surely else None)
     if said is not None:
         # 뭐라고요 잘 안 들려요, 잘 안 들려요 다시 한 번 말해 줘요 (complaint 0.30): the caller did not hear the bot; its
@@ -157,7 +157,7 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
     if answer.deny and not answer.entities and _asked_anything_else(session):
         return _close(domain, session)  # "더 도와드릴 일이 있으신가요?" - "아니요"
     if (_asked_anything_else(session) and _acknowledges(domain, answer, intent, confidence, utterance_type)
-            and not (intent == OUT_OF_SCOPE and _last_reply(session) == domain.responses["anything_else"])):
+            and not (intent == OUT_OF_SCOPE and session.last_reply == domain.responses["anything_else"])):
         # Where the call stands does not change. A second remark in a row read as out of scope is a line not
         # understood, which counts towards a hand-off.
         return prefix + domain.responses["anything_else"]
@@ -281,11 +281,6 @@ def _promises(text: str) -> bool:
         return False
     syllable = ord(last[-2]) - 0xAC00  # Hangul syllables: 28 finals per vowel, ㄹ the 8th
     return 0 <= syllable < 11172 and syllable % 28 == 8
-
-
-def _last_reply(session: Session) -> str | None:
-    """What the bot said last in this session, if anything (the caller's turn is already in the history)."""
-    return next((line["text"] for line in reversed(session.history) if line["speaker"] == "bot"), None)
 
 
 def _close(domain: Domain, session: Session, reply: str | None = None) -> str:

@@ -42,6 +42,12 @@ class Session:
     history: list[dict[str, Any]] = field(default_factory=list)
     ended: bool = False
 
+    @property
+    def last_reply(self) -> str | None:
+        """What the bot said last in this session, if anything (once a caller's turn is recorded, the reply to
+        the turn before it)."""
+        return next((line["text"] for line in reversed(self.history) if line["speaker"] == "bot"), None)
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
 

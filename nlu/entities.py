@@ -37,7 +37,8 @@ _NUMBER = re.compile(rf"(?<![가-힣\d])(?:\d[\d,]*|[{_NUMERAL_CHARS}]+)(?:\s?(?
 _COUNTERS = ("원", "월", "일", "시", "분", "개", "번", "살", "년", "개월", "퍼센트", "%")
 _PHONE = re.compile(r"(?<!\d)(01[016789])[-\s]?(\d{3,4})[-\s]?(\d{4})(?!\d)")
 _CARD = re.compile(r"(?<!\d)(\d{4})[-\s]?(\d{4})[-\s]?(\d{4})[-\s]?(\d{4})(?!\d)")
-_DIGIT_RUN = rf"[{''.join(DIGIT_WORDS)}0-9]+(?:[\s-][{''.join(DIGIT_WORDS)}0-9]+)*"
+_DIGIT_GROUP = rf"[{''.join(DIGIT_WORDS)}0-9]+"  # digits said or written together (공일공, 010)
+_DIGIT_RUN = rf"{_DIGIT_GROUP}(?:[\s-]{_DIGIT_GROUP})*"
 # Digits corrected as they are said (공일공 구팔칠육 어 아니다 구팔칠칠 오사삼이요): the groups after 아니 replace the
 # group said just before it.
 _CORRECTED = re.compile(rf"({_DIGIT_RUN})\s+(?:[어아음]\s+)?(?:아니다|아니요|아니고|아니)\s+({_DIGIT_RUN})")
@@ -180,7 +181,7 @@ class EntityExtractor:
                     break
         # Digit runs, spoken or written, spaced or dashed: 공일공 일이삼사 오육칠팔 (phone), sixteen digits (card),
         # else ten to fourteen digits (a bank account: 일일공 이이삼 사오육칠팔구, 110-123-456789).
-        for m in re.finditer(rf"[{''.join(DIGIT_WORDS)}0-9]+(?:[\s-][{''.join(DIGIT_WORDS)}0-9]+)+", text):
+        for m in re.finditer(rf"{_DIGIT_GROUP}(?:[\s-]{_DIGIT_GROUP})+", text):
             span = m.group()
             if span.endswith("이"):
                 # 오육칠팔이요, 456789 이에요: the copula 이, not a last digit 2; so is one that stands apart before

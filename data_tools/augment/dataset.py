@@ -147,9 +147,9 @@ def augment(data: DatasetDict, transforms: Iterable[str], seed: int = 13,
     rows = data["train"].to_list()
     originals = [r for r in rows if r["transform"] == "original"]
     added: list[dict] = []
+    known = {(r["text"], r["label"]) for r in rows}  # what a later draw must not add again
     for draw in range(draws):
         rng = random.Random(seed + 1000 * draw)
-        known = {(r["text"], r["label"]) for r in rows + added} if draw else set()
         for row in progress(originals):
             for name in names:
                 out = TRANSFORMS[name](row["text"], rng)
