@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,11 @@ class Words:
     stop: tuple[str, ...] = ()  # giving up (그만할래, 안 할게요): in a form, a turn that ends with one cancels it
     repeat: tuple[str, ...] = ()  # not heard (뭐라고요, 잘 안 들려요): a turn with one and no value hears the last reply again
     acknowledge: tuple[str, ...] = ()  # taking an answer in (알겠습니다, 그렇구나): after one, a turn that ends so asks nothing
+    refer: tuple[str, ...] = ()  # pointing at what was just said (그거, 그걸): a word that opens with one
+    not_that: tuple[str, ...] = ()  # turning away from it (그거 말고, 그게 아니라): the word after a `refer` one opens so
+    then: tuple[str, ...] = ()  # "then" (그럼, 그라믄): a question that opens with one goes on from the answer given
+    asking: tuple[str, ...] = ()  # asking for information (어떻게, 얼마): a word that opens with one
+    checking: tuple[str, ...] = ()  # a tag question (거죠, 맞죠): a turn whose last word is one checks what was said
 
 
 @dataclass(frozen=True)
@@ -154,9 +159,11 @@ def _parse(data: dict, where: str) -> Domain:
     except TypeError as e:
         raise fail("policy", str(e)) from e
     words = data.get("words", {})
-    words = Words(*(tuple(str(w) for w in words.get(k, ())) for k in ("affirm", "deny", "cancel", "person", "lead",
-                                                                           "complaint", "goodbye", "stop", "repeat",
-                                                                           "acknowledge")))
+    kinds = [f.name for f in fields(Words)]
+    unknown = sorted(set(words) - set(kinds)) if isinstance(words, dict) else ["(not a mapping)"]
+    if unknown:
+        raise fail("words", f"unknown kinds {', '.join(map(str, unknown))}; known: {', '.join(kinds)}")
+    words = Words(**{k: tuple(str(w) for w in words.get(k, ())) for k in kinds})
     responses = need(data, "responses", "responses")
     for key in REQUIRED_RESPONSES:
         need(responses, key, "responses")

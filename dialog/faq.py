@@ -27,18 +27,8 @@ from sklearn.linear_model import LogisticRegression
 
 from core.ngram import NgramScorer
 from dialog.backend import Backend, BackendUnavailable
-from dialog.domain import Domain, FaqEntry
+from dialog.domain import Domain, FaqEntry, Words
 from dialog.sessions import Session
-
-# Words that point at what was just said (not 거기: the center); 이거 as 그거 (이거 카드로 나눠서 낼 수 있나 해서요).
-REFERS_BACK = ("그거", "그건", "그게", "그걸", "그것", "이거", "이건", "이게", "이걸", "이것")
-NOT_THAT = ("말고", "아니")  # 그거 말고, 그게 아니라: the caller turns away from what was said
-# "Then" (and its forms in regional speech): a question that opens with one goes on from the answer just given
-# (그라믄 석 달 전 꺼도 그 앱에서 다 나오나, after the history answer, asks about the history).
-THEN = ("그럼", "그러면", "그라면", "그라믄", "그람", "그믄")
-# A word that opens with one asks for information; not a bare 뭐, which also only softens (뭐 그냥 해지할래요).
-QUESTION_WORDS = ("어떻게", "얼마", "언제", "어디", "무슨", "왜", "몇", "뭐예", "뭐야", "뭐가", "뭘", "뭔")
-
 
 @dataclass(frozen=True)
 class Scored:
@@ -118,9 +108,9 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
         return None
     named = named_topics(domain, text, intent)
     heard = (session.last_reply or "").replace(" ", "")
-    echoed = bool(named) and not asks(text) and all(topic in heard for topic in named)
-    at = refers_back(text)
-    then = (_then(text, domain.words.lead) if at is None and (confidence < domain.policy.switch_above or echoed)
+    echoed = bool(named) and not asks(domain.words, text) and all(topic in heard for topic in named)
+    at = refers_back(domain.words, text)
+    then = (_then(domain.words, text) if at is None and (confidence < domain.policy.switch_above or echoed)
             else None)
     if (at is None and then is None and not checks) or (named and not echoed):
         return None
@@ -130,29 +120,30 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
     return last.intent, " ".join([*words[:at], *_topics(last)[:1], *words[at + 1:]])
 
 
-def refers_back(text: str) -> int | None:
-    """The place of the word that points at what was just said (그거, 그걸), or None: none, or one the caller
-    turns away from (그거 말고, 그게 아니라)."""
-    words = text.split()
-    return next((i for i, word in enumerate(words) if word.startswith(REFERS_BACK)
-                 and not (i + 1 < len(words) and words[i + 1].startswith(NOT_THAT))), None)
+def refers_back(words: Words, text: str) -> int | None:
+    """The place of the word that points at what was just said (a ``refer`` word: 그거, 그걸), or None: none,
+    or one the caller turns away from (그거 말고, 그게 아니라: ``not_that``)."""
+    said = text.split()
+    return next((i for i, word in enumerate(said) if words.refer and word.startswith(words.refer)
+                 and not (words.not_that and i + 1 < len(said) and said[i + 1].startswith(words.not_that))), None)
 
 
-def _then(text: str, lead: tuple[str, ...]) -> int | None:
-    """The place of the "then" among the words that open the turn before what it says (아 그럼, 근데 그러면), or
-    None."""
+def _then(words: Words, text: str) -> int | None:
+    """The place of the "then" (a ``then`` word) among the words that open the turn before what it says (아 그럼,
+    근데 그러면), or None."""
     for i, word in enumerate(text.split()):
-        if word in THEN:
+        if word in words.then:
             return i
-        if word not in lead:
+        if word not in words.lead:
             return None
     return None
 
 
-def asks(text: str) -> bool:
-    """Whether the turn asks for information (어떻게, 얼마, 언제): a caller's question often ends in a fragment
-    (그거 미리 갚으려면 어떻게 해요 중도 상환이요), which the utterance type then reads as a statement."""
-    return any(word.startswith(QUESTION_WORDS) for word in text.split())
+def asks(words: Words, text: str) -> bool:
+    """Whether the turn asks for information (an ``asking`` word: 어떻게, 얼마, 언제): a caller's question often
+    ends in a fragment (그거 미리 갚으려면 어떻게 해요 중도 상환이요), which the utterance type then reads as a
+    statement."""
+    return bool(words.asking) and any(word.startswith(words.asking) for word in text.split())
 
 
 def _topics(entry: FaqEntry) -> tuple[str, ...]:

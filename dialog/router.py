@@ -42,13 +42,12 @@ from __future__ import annotations
 
 from dialog import clarify, faq, forms
 from dialog.backend import Backend
-from dialog.domain import Domain
+from dialog.domain import Domain, Words
 from dialog.forms import Answer, Value
 from dialog.handoff import hand_off
 from dialog.sessions import Session
 
 OUT_OF_SCOPE = "out_of_scope"
-CHECKING = ("거죠", "거지요", "거지", "거쥬", "거제", "거지예", "맞죠", "맞지요")  # ... 받으면 되는 거죠: a tag question
 
 
 def respond(domain: Domain, session: Session, answer: Answer, intent: str, confidence: float,
@@ -134,7 +133,7 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
             intent, route, confidence, sure = answer.instead, instead, domain.policy.switch_above, True
         switching = (route is not None and route.model in ("faq", "form", "goodbye") and intent != session.intent
                      and confidence >= domain.policy.switch_above and not answer.cancel
-                     and (intent == answer.instead or (not answers_form and faq.refers_back(answer.text) is None
+                     and (intent == answer.instead or (not answers_form and faq.refers_back(domain.words, answer.text) is None
                                                        and ((not answer.affirm and not answer.deny)
                                                             or (route.model == "goodbye" and answer.hangs_up)))))
         if not switching:
@@ -161,9 +160,9 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # Where the call stands does not change. A second remark in a row read as out of scope is a line not
         # understood, which counts towards a hand-off.
         return prefix + domain.responses["anything_else"]
-    checks = route is not None and route.model == "form" and _checks(answer.text)
+    checks = route is not None and route.model == "form" and _checks(domain.words, answer.text)
     if (route is None or route.model == "faq" or intent == OUT_OF_SCOPE
-            or (route.model == "form" and faq.asks(answer.text)) or checks):
+            or (route.model == "form" and faq.asks(domain.words, answer.text)) or checks):
         # 그거 잔액 어떻게 봐요 after the 국민행복카드 answer: its balance, not the bank account's; 그거 미리 갚으려면
         # 어떻게 해요 after the 카드론 answer: its repayment, not a card bill's prepayment (a form). A request that
         # refers back (그거 때문에 해지할래요) asks no question, and starts its form.
@@ -257,7 +256,7 @@ def _acknowledges(domain: Domain, answer: Answer, intent: str, confidence: float
     says what the caller will do where the model is unsure of the question it reads (어 알았어 그럼 앱에서 볼게,
     the app question at 0.60), or is a remark the model reads as out of scope (아 만 원에서 삼만 원이요 생각보다 꽤
     되네, after the annual-fee answer): no line not understood."""
-    if faq.asks(answer.text) or _form_taking(domain, answer) is not None:
+    if faq.asks(domain.words, answer.text) or _form_taking(domain, answer) is not None:
         return False
     if answer.takes_in:  # what the caller says last (아 앱 즉시 결제 메뉴 오케이, read as a question)
         return True
@@ -266,11 +265,11 @@ def _acknowledges(domain: Domain, answer: Answer, intent: str, confidence: float
     return utterance_type != "question" and (intent == OUT_OF_SCOPE or (unsure_faq and _promises(answer.text)))
 
 
-def _checks(text: str) -> bool:
-    """Whether the turn ends by checking what was said (받을 수 있는 거죠, 된다는 거쥬): a question that asks for
-    no form, whatever form its words suggest."""
-    words = text.rstrip("?.!, ").split()
-    return bool(words) and words[-1] in CHECKING
+def _checks(words: Words, text: str) -> bool:
+    """Whether the turn ends by checking what was said (a ``checking`` word: 받을 수 있는 거죠, 된다는 거쥬): a
+    question that asks for no form, whatever form its words suggest."""
+    said = text.rstrip("?.!, ").split()
+    return bool(said) and said[-1] in words.checking
 
 
 def _promises(text: str) -> bool:

@@ -304,6 +304,7 @@ def test_domain_mistakes_name_the_key(tmp_path, pack):
         "lost_card: {model: form, form: lost_card,": ("lost_card: {model: from, form: lost_card,", "unknown model 'from'"),
         "{card_type} 분실 신고를 접수하고": ("{card} 분실 신고를 접수하고", r"forms.lost_card.confirm: refers to unknown slots \['card'\]"),
         "form: limit_increase,": ("form: raise_limit,", "form 'raise_limit' is not defined"),
+        "  acknowledge: [": ("  acknowledged: [", "words: unknown kinds acknowledged; known: affirm"),
     }
     for original, (broken, message) in cases.items():
         path = tmp_path / "domain.yaml"
@@ -764,6 +765,19 @@ def test_a_question_that_opens_with_then_goes_on_from_the_answer_just_given(said
     turn = dialog.respond("t", Reading("대학교 등록금 카드로 낼 수 있어요", "education_fee"))
     assert turn.state == "answered:tuition" and "무이자 할부" in turn.reply
     assert dialog.respond("t", Reading(said, *reading)).state == state
+
+
+@pytest.mark.parametrize("then, state", [
+    (None, "answered:tuition"),  # the pack's own words, 그럼 among them
+    (("그라믄",), "answered:interest_free_installment"),  # a pack that does not list 그럼
+])
+def test_the_packs_words_say_what_opens_a_follow_up(then, state, pack):
+    domain = Domain.load(pack.domain)
+    if then is not None:
+        domain = replace(domain, words=replace(domain.words, then=then))
+    dialog = Dialog(domain, MemoryStore())
+    assert dialog.respond("p", Reading("대학교 등록금 카드로 낼 수 있어요", "education_fee")).state == "answered:tuition"
+    assert dialog.respond("p", Reading("그럼 무이자 할부도 되는 거예요", "installment", 0.99)).state == state
 
 
 @pytest.mark.parametrize("said, reading, acknowledged", [
