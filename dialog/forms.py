@@ -86,8 +86,11 @@ def step(domain: Domain, session: Session, answer: Answer) -> str:
         session.form, session.state = None, "cancelled"
         return domain.responses["cancelled"]
     asking = session.state.removeprefix("asking:") if session.state.startswith("asking:") else None
+    before = dict(session.slots)
     filled, rejected = _fill(form, session, answer.entities, answer.text, asking)
-    if filled:
+    # 네 이백만 원 맞습니다, to the read-back of 2,000,000원: a yes that says the values again changes nothing.
+    if filled and not (session.state == "confirming" and answer.affirm and not answer.deny
+                       and all(session.slots[name] == before.get(name) for name in filled)):
         session.invalid = 0
         return _next(domain, session)
     if session.state == "confirming":

@@ -265,6 +265,21 @@ def test_a_cancel_word_mid_form_cancels_unless_a_person_is_asked_for(said, inten
     assert dialog.respond("c", Reading(said, intent)).state == state
 
 
+@pytest.mark.parametrize("said, state, amount", [
+    ("네 오십만 원 맞습니다", "completed", "500,000"),  # the yes says the value read back again
+    ("네 육십만 원이요", "confirming", "600,000"),  # another value: read back again
+    ("아니 오십만 원이 아니라 육십만 원", "confirming", "600,000"),
+])
+def test_a_yes_that_says_the_value_again_completes(said, state, amount, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    entities = EntityExtractor.load(pack.gazetteer)
+    dialog.respond("y", Reading("선결제 할게 지금 바로", "prepayment", 0.99))
+    assert dialog.respond("y", Reading("오십만 원", "prepayment", 0.9, "fragment",
+                                       tuple(entities.extract("오십만 원")))).state == "confirming"
+    turn = dialog.respond("y", Reading(said, "affirm", 0.9, "statement", tuple(entities.extract(said))))
+    assert turn.state == state and turn.slots["amount"] == amount
+
+
 @pytest.mark.parametrize("said, state", [
     ("빨리 해줘", "completed"),  # a hurry word before the yes (the normaliser has dropped 어 어)
     ("얼른 해주세요", "completed"),
