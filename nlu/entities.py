@@ -38,10 +38,11 @@ _COUNTERS = ("원", "월", "일", "시", "분", "개", "번", "살", "년", "개
 _PHONE = re.compile(r"(?<!\d)(01[016789])[-\s]?(\d{3,4})[-\s]?(\d{4})(?!\d)")
 _CARD = re.compile(r"(?<!\d)(\d{4})[-\s]?(\d{4})[-\s]?(\d{4})[-\s]?(\d{4})(?!\d)")
 _DIGIT_GROUP = rf"[{''.join(DIGIT_WORDS)}0-9]+"  # digits said or written together (공일공, 010)
-_DIGIT_RUN = rf"{_DIGIT_GROUP}(?:[\s-]{_DIGIT_GROUP})*"
-# Digits corrected as they are said (공일공 구팔칠육 어 아니다 구팔칠칠 오사삼이요): the groups after 아니 replace the
-# group said just before it.
-_CORRECTED = re.compile(rf"({_DIGIT_RUN})\s+(?:[어아음]\s+)?(?:아니다|아니요|아니고|아니)\s+({_DIGIT_RUN})")
+_JOIN = r"(?:\s?에)?[\s-]"  # between groups: a space, a dash, or 에 ("and": 공일공에 구팔칠육에 오사삼이)
+_DIGIT_RUN = rf"{_DIGIT_GROUP}(?:{_JOIN}{_DIGIT_GROUP})*"
+# Digits corrected as they are said (공일공 구팔칠육 어 아니다 구팔칠칠 오사삼이요; 아이다 in Gyeongsang speech): the
+# groups after 아니 replace the group said just before it.
+_CORRECTED = re.compile(rf"({_DIGIT_RUN})\s+(?:[어아음]\s+)?(?:아니다|아니요|아니고|아니|아이다)\s+({_DIGIT_RUN})")
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,11 @@ def spoken_digits(text: str) -> str | None:
     if chars and all(c in DIGIT_WORDS or c.isdigit() for c in chars):
         return "".join(c if c.isdigit() else str(DIGIT_WORDS[c]) for c in chars)
     return None
+
+
+def _digits_of(run: str) -> str | None:
+    """The digits of a run of groups (:data:`_DIGIT_RUN`), joined by spaces, dashes or 에."""
+    return spoken_digits(" ".join(re.split(_JOIN, run)))
 
 
 def _is_phone(digits: str) -> bool:
@@ -172,29 +178,29 @@ class EntityExtractor:
             if _is_phone(digits) and not any(e.start <= m.start() < e.end for e in out):
                 out.append(Entity("phone", digits, m.group(), m.start(), m.end(), _mask_phone(digits)))
         for m in _CORRECTED.finditer(text):
-            before, after = re.split(r"[\s-]", m.group(1)), m.group(2)
+            before, after = re.split(_JOIN, m.group(1)), m.group(2)
             for said in (after, after[:-1].rstrip()) if after.endswith("이") else (after,):  # 이: or the copula
-                digits = spoken_digits(" ".join([*before[:-1], said])) or ""
+                digits = _digits_of(" ".join([*before[:-1], said])) or ""
                 entity = _identifier(digits, text[m.start():m.start(2) + len(said)], m.start())
                 if entity is not None and not any(e.start <= m.start() < e.end for e in out):
                     out.append(entity)
                     break
         # Digit runs, spoken or written, spaced or dashed: 공일공 일이삼사 오육칠팔 (phone), sixteen digits (card),
         # else ten to fourteen digits (a bank account: 일일공 이이삼 사오육칠팔구, 110-123-456789).
-        for m in re.finditer(rf"{_DIGIT_GROUP}(?:[\s-]{_DIGIT_GROUP})+", text):
+        for m in re.finditer(rf"{_DIGIT_GROUP}(?:{_JOIN}{_DIGIT_GROUP})+", text):
             span = m.group()
             if span.endswith("이"):
                 # 오육칠팔이요, 456789 이에요: the copula 이, not a last digit 2; so is one that stands apart before
                 # a word (... 이 통장: "this"), one without which no number could be read, and one that leaves a
                 # phone or card number where the digits with it make none. 칠팔구공 일이 통장 and 공일공 구팔칠육
                 # 오사삼이 end in a two.
-                without, with_it = spoken_digits(span[:-1].rstrip()) or "", spoken_digits(span) or ""
+                without, with_it = _digits_of(span[:-1].rstrip()) or "", _digits_of(span) or ""
                 if (text[m.end():].startswith(_COPULA_ENDINGS)
                         or (span[-2] == " " and re.match(r"\s+[가-힣]", text[m.end():]))
                         or len(with_it) not in (10, 11, 12, 13, 14, 16)
                         or (len(without) == 16 or _is_phone(without)) and not _is_phone(with_it)):
                     span = span[:-1].rstrip()
-            digits = spoken_digits(span)
+            digits = _digits_of(span)
             entity = _identifier(digits, span, m.start()) if digits is not None else None
             if entity is not None and not any(e.start <= m.start() < e.end for e in out):
                 out.append(entity)

@@ -60,6 +60,7 @@ def test_entities_in_caller_sentences(extractor, text, expected):
     ("제 번호는 공일공 일이삼사 오육칠팔이에요", "phone", "010-****-5678"),  # 이 is the copula here
     ("공일공 구팔칠육 오사삼이", "phone", "010-****-5432"),  # a two: 010 numbers have eight digits after it
     ("공일공 일이삼사 오육칠팔이", "phone", "010-****-5678"),  # without 이 a phone number, with it none
+    ("공일공에 구팔칠육에 오사삼이", "phone", "010-****-5432"),  # 에, "and", between the groups
     ("카드번호 1234 5678 9012 3456", "card_number", "****-****-****-3456"),
     ("카드 번호는 일이삼사 오육칠팔 구공일이 삼사오육", "card_number", "****-****-****-3456"),
 ])
@@ -90,6 +91,7 @@ def test_only_a_korean_mobile_number_is_a_phone_number(extractor, text, phone):
     ("공일공 일이삼사 오육칠팔 아니 오육칠구", "phone", "01012345679"),
     ("일일공 이이삼 사오육칠 아니요 사오육칠팔구", "account_number", "110223456789"),
     ("공일공 일이삼사 오육칠팔 아니 이 번호 말고요", "phone", "01012345678"),  # 이 번호: no digits after 아니
+    ("공일공 팔팔칠칠 아 아이다 팔팔칠육 에 이공일구", "phone", "01088762019"),  # Gyeongsang 아이다; 에 between groups
 ])
 def test_digits_corrected_as_they_are_said_are_read_as_corrected(extractor, text, kind, digits):
     found = [(e.type, e.value) for e in extractor.extract(text, TODAY) if e.type in ("phone", "account_number")]
