@@ -91,7 +91,12 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
     # A cancel word in a form (그만할래, 됐어) ends the form, even where the intent model hears a complaint or a
     # request for a person in it: only a person named beside it outranks it (그만하고 상담원 바꿔 줘).
     cancels_form = session.form is not None and answer.cancel and not answer.names_person
-    if route is not None and route.model == "handoff" and sure and not answers_form and not cancels_form:
+    # 신용카드랑 체크카드 둘 다 ... 그냥 상담원 연결해 주세요: a person asked for in words, which the model surely
+    # reads as a request for one, wins over the values said beside it.
+    asks_person = (answer.names_person and route is not None and route.model == "handoff"
+                   and route.reason != "complaint" and confidence >= domain.policy.switch_above)
+    if (route is not None and route.model == "handoff" and sure and (not answers_form or asks_person)
+            and not cancels_form):
         session.intent = session.intent or intent  # the summary keeps the task the caller was on
         return hand_off(domain, session, route.reason or "requested", route.reply)
     if session.form is not None and (answer.names_person or answer.complains) and not answers_form:

@@ -718,6 +718,18 @@ def test_only_readings_of_the_same_speech_are_tried_after_the_first():
     assert other_readings("카드 이러버려써", found) == ["카드 잃어버렸어"]
 
 
+@pytest.mark.parametrize("said, reading, state", [
+    ("아 그게 신용카드랑 체크카드 둘 다 있었는데 그냥 상담원 연결해 주세요", ("agent", 0.98), "handoff"),
+    ("신용카드요 근데 상담원이랑은 통화 못 해요", ("agent", 0.55), "asking:phone"),  # unsure: the value counts
+])
+def test_in_a_form_a_person_surely_asked_for_wins_over_the_values_beside_it(said, reading, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    entities = tuple(EntityExtractor.load(pack.gazetteer).extract(said))
+    assert dialog.respond("h", Reading("카드를 분실했어요", "lost_card")).state == "asking:card_type"
+    turn = dialog.respond("h", Reading(said, *reading, "command", entities))
+    assert (turn.model if state == "handoff" else turn.state) == state
+
+
 def test_in_a_form_an_unsure_hand_off_reading_that_gives_the_form_nothing_hands_off(pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     entities = EntityExtractor.load(pack.gazetteer)
