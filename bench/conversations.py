@@ -78,8 +78,10 @@ def run(bot: Bot, store: MemoryStore, script: dict, session_id: str) -> tuple[di
     for line in script["caller"]:
         before = store.get(session_id)
         turn = bot.turn(session_id, line).as_json()
-        if turn["dialog"]["state"] == "completed" and before is not None and before.form:
-            forms_done[len(turns)] = (before.form, turn["dialog"]["slots"])
+        # the form in progress, or the one set aside to answer a question on its side
+        form = before and (before.form or (before.paused or {}).get("form"))
+        if turn["dialog"]["state"] == "completed" and form:
+            forms_done[len(turns)] = (form, turn["dialog"]["slots"])
         turns.append(turn)
         if turn["end"]:
             break

@@ -1029,3 +1029,16 @@ def test_a_form_set_aside_is_dropped_when_the_caller_goes_elsewhere(pack):
     session = dialog.store.get("d")
     assert session.paused["form"] == "limit_increase"  # the limit's form, not the address's, is set aside now
     assert dialog.respond("d", Reading("아니요 괜찮아요 끊을게요", "goodbye", 0.99)).end
+
+
+def test_the_conversation_bench_counts_a_form_completed_after_a_side_question(understander, pack):
+    """The bench judges how a call ends: a form finished after a question on its side (set aside, then taken up
+    again) is that form, not the side question's answer."""
+    from bench.conversations import ends_as, run
+
+    bot = Bot(understander, Dialog(Domain.load(pack.domain), MemoryStore()))
+    script = {"caller": ["신용카드 한도를 천만 원으로 좀 올리고 싶은데요", "아 그 전에 지금 제 한도가 얼마인지도 알 수 있어요",
+                         "네 그럼 천만 원으로 신청해 주세요"]}
+    got, turns = run(bot, bot.dialog.store, script, "bench")
+    assert [t["dialog"]["state"] for t in turns] == ["confirming", "answered:limit_inquiry", "completed"]
+    assert ends_as(got, {"form": "limit_increase", "slots": {"card_type": "신용카드", "amount": "10,000,000"}})
