@@ -165,7 +165,7 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # Where the call stands does not change. A second remark in a row read as out of scope is a line not
         # understood, which counts towards a hand-off.
         return prefix + domain.responses["anything_else"]
-    checks = route is not None and route.model == "form" and _checks(domain.words, answer.text)
+    checks = route is not None and route.model in ("faq", "form") and _checks(domain.words, answer.text)
     if (route is None or route.model == "faq" or intent == OUT_OF_SCOPE
             or (route.model == "form" and faq.asks(domain.words, answer.text)) or checks):
         # 그거 잔액 어떻게 봐요 after the 국민행복카드 answer: its balance, not the bank account's; 그거 미리 갚으려면

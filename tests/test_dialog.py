@@ -877,6 +877,16 @@ def test_a_tag_question_after_an_answer_checks_it_and_starts_no_form(said, readi
     assert dialog.respond("c", Reading(said, *reading)).state == state
 
 
+@pytest.mark.parametrize("said, state", [
+    ("그라믄 앱 첫 화면에도 나온다 그 말이지라", "answered:bill_amount"),  # 앱 첫 화면: as the answer said it
+    ("그라믄 앱 첫 화면에도 나오나", "answered:app_login"),  # no tag word: the app question the words read as
+])
+def test_a_tag_question_after_an_answer_checks_it_whatever_question_it_reads_as(said, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("b", Reading("이번 달 카드값 얼마 나왔어요", "bill_amount")).state == "answered:bill_amount"
+    assert dialog.respond("b", Reading(said, "app_help", 0.92)).state == state
+
+
 def test_an_unsure_goodbye_with_nothing_to_close_is_a_line_not_understood(pack):
     domain = Domain.load(pack.domain)
     dialog = Dialog(domain, MemoryStore())
