@@ -95,7 +95,8 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
     entries with; None where it asks something new.
 
     It refers back to the answer (그거 잔액 어떻게 봐요 after the 국민행복카드 answer: the topic then takes the place
-    of 그거, 국민행복카드 잔액 어떻게 봐요), or opens with "then" where the model is unsure of its own reading
+    of 그거, 국민행복카드 잔액 어떻게 봐요; asked under the intent the model surely reads where that has an entry on
+    the topic: 그거 이자는 몇 프로야, after the cash-advance answer, asks its fee), or opens with "then" where the model is unsure of its own reading
     (그라믄 석 달 전 꺼도 그 앱에서 다 나오나, after the history answer). It asks something new where it names a
     topic only ``intent`` (the model's reading) has: 그거 말고 카드론은요, and so does 그게 아니라 ... ; unless the
     answer spoke of that topic and the caller only asks whether it holds, then at any confidence: 그럼 무이자 할부도
@@ -116,8 +117,12 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
         return None
     if at is None:  # after a "then", the caller's words as said: they may name another of its entries (학원비)
         return last.intent, text
-    words = text.split()
-    return last.intent, " ".join([*words[:at], *_topics(last)[:1], *words[at + 1:]])
+    words, topic = text.split(), _topics(last)[:1]
+    read = " ".join([*words[:at], *topic, *words[at + 1:]])
+    if (confidence >= domain.policy.switch_above and topic
+            and any(e.intent == intent and topic[0] in _topics(e) for e in domain.faq)):
+        return intent, read  # the question the model surely reads has an entry on that topic: 현금서비스 수수료
+    return last.intent, read
 
 
 def refers_back(words: Words, text: str) -> int | None:

@@ -778,6 +778,18 @@ def test_a_question_that_refers_back_is_about_the_answer_just_given(said, readin
     assert dialog.respond("q", Reading(said, *reading)).state == state
 
 
+@pytest.mark.parametrize("reading, state", [
+    (("fees", 0.83), "answered:cash_advance_fee"),  # the fees have an entry on the topic: 현금서비스 수수료
+    (("fees", 0.7), "answered:cash_advance"),  # unsure: the answer just given goes on
+    (("balance", 0.9), "answered:cash_advance"),  # no balance entry on the topic
+])
+def test_a_question_that_refers_back_may_ask_another_question_on_the_same_topic(reading, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    turn = dialog.respond("r", Reading("급하게 현금이 필요한데 현금서비스 오늘 통장으로 받을 수 있어", "card_loan"))
+    assert turn.state == "answered:cash_advance"
+    assert dialog.respond("r", Reading("그거 이자는 몇 프로야", *reading)).state == state
+
+
 @pytest.mark.parametrize("said, reading, state", [
     # After the tuition answer, which says 무이자 할부: "then" goes on from it, and whether what it said holds is
     # the tuition's, though the words read as interest-free instalments in general.
