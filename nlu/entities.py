@@ -179,12 +179,14 @@ class EntityExtractor:
                 out.append(Entity("phone", digits, m.group(), m.start(), m.end(), _mask_phone(digits)))
         for m in _CORRECTED.finditer(text):
             before, after = re.split(_JOIN, m.group(1)), m.group(2)
-            for said in (after, after[:-1].rstrip()) if after.endswith("이") else (after,):  # 이: or the copula
-                digits = _digits_of(" ".join([*before[:-1], said])) or ""
-                entity = _identifier(digits, text[m.start():m.start(2) + len(said)], m.start())
-                if entity is not None and not any(e.start <= m.start() < e.end for e in out):
-                    out.append(entity)
-                    break
+            readings = [_identifier(_digits_of(" ".join([*before[:-1], said])) or "",
+                                    text[m.start():m.start(2) + len(said)], m.start())
+                        for said in ((after, after[:-1].rstrip()) if after.endswith("이") else (after,))]
+            # 이: a last 2, or the copula; a phone or card number, if one reading makes it, over an account number
+            found = [r for r in readings if r is not None]
+            entity = next((r for r in found if r.type != "account_number"), found[0] if found else None)
+            if entity is not None and not any(e.start <= m.start() < e.end for e in out):
+                out.append(entity)
         # Digit runs, spoken or written, spaced or dashed: 공일공 일이삼사 오육칠팔 (phone), sixteen digits (card),
         # else ten to fourteen digits (a bank account: 일일공 이이삼 사오육칠팔구, 110-123-456789).
         for m in re.finditer(rf"{_DIGIT_GROUP}(?:{_JOIN}{_DIGIT_GROUP})+", text):

@@ -92,6 +92,7 @@ def test_only_a_korean_mobile_number_is_a_phone_number(extractor, text, phone):
     ("일일공 이이삼 사오육칠 아니요 사오육칠팔구", "account_number", "110223456789"),
     ("공일공 일이삼사 오육칠팔 아니 이 번호 말고요", "phone", "01012345678"),  # 이 번호: no digits after 아니
     ("공일공 팔팔칠칠 아 아이다 팔팔칠육 에 이공일구", "phone", "01088762019"),  # Gyeongsang 아이다; 에 between groups
+    ("공일공 구구팔칠 아 아니 구구칠팔 이공공삼이요", "phone", "01099782003"),  # 이요: a phone, not 12 digits
 ])
 def test_digits_corrected_as_they_are_said_are_read_as_corrected(extractor, text, kind, digits):
     found = [(e.type, e.value) for e in extractor.extract(text, TODAY) if e.type in ("phone", "account_number")]
