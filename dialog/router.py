@@ -40,6 +40,9 @@ The order of precedence, each rule for a reason:
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 from dialog import clarify, faq, forms
 from dialog.backend import Backend
 from dialog.domain import Domain, Words
@@ -166,7 +169,8 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
             return begin(domain, session, offered, answer.entities, answer.text, backend)
     if answer.deny and not answer.entities and _asked_anything_else(session):
         return _close(domain, session)  # "더 도와드릴 일이 있으신가요?" - "아니요"
-    if (_asked_anything_else(session) and _acknowledges(domain, answer, intent, confidence, utterance_type)
+    if (_asked_anything_else(session)
+            and _acknowledges(domain, answer, intent, confidence, utterance_type, session.last_reply or "")
             and not (intent == OUT_OF_SCOPE and session.last_reply == domain.responses["anything_else"])):
         # Where the call stands does not change. A second remark in a row read as out of scope is a line not
         # understood, which counts towards a hand-off.
@@ -260,20 +264,29 @@ def _asked_anything_else(session: Session) -> bool:
     return session.state in ("completed", "cancelled", "anything_else") or session.state.startswith("answered:")
 
 
-def _acknowledges(domain: Domain, answer: Answer, intent: str, confidence: float, utterance_type: str) -> bool:
+def _acknowledges(domain: Domain, answer: Answer, intent: str, confidence: float, utterance_type: str,
+                  heard: str) -> bool:
     """Whether a turn after an answer or a finished request takes it in and asks nothing: it asks no question
     by its words (어떻게, 얼마) and gives no value a form takes, and it ends with an ``acknowledge`` word (본인
     휴대폰 인증하면 된다고요 알겠습니다, read as the identity-verification question), or, read as no question, it
     says what the caller will do where the model is unsure of the question it reads (어 알았어 그럼 앱에서 볼게,
     the app question at 0.60), or is a remark the model reads as out of scope (아 만 원에서 삼만 원이요 생각보다 꽤
     되네, after the annual-fee answer): no line not understood."""
-    if faq.asks(domain.words, answer.text) or _form_taking(domain, answer) is not None:
+    fresh = tuple(e for e in answer.entities if not _echoes(e, heard))
+    if faq.asks(domain.words, answer.text) or _form_taking(domain, replace(answer, entities=fresh)) is not None:
         return False
     if answer.takes_in:  # what the caller says last (아 앱 즉시 결제 메뉴 오케이, read as a question)
         return True
     route = domain.intents.get(intent)
     unsure_faq = route is not None and route.model == "faq" and confidence < domain.policy.switch_above
     return utterance_type != "question" and (intent == OUT_OF_SCOPE or (unsure_faq and _promises(answer.text)))
+
+
+def _echoes(value: Value, heard: str) -> bool:
+    """Whether the bot's last line said the value in digits (아 오 일 넘기면 안 되는구나, after "5영업일 이상 연체되면"):
+    the caller reads it back, and gives no new value."""
+    return isinstance(value.value, int) and any(re.search(rf"(?<![\d,.]){n}(?!,?\d)", heard)
+                                                for n in {f"{value.value}", f"{value.value:,}"})
 
 
 def _checks(words: Words, text: str) -> bool:
