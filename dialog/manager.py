@@ -92,7 +92,9 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
     text = understood.text
     confident = understood.confidence >= sure
     instead = understood.instead
-    said_yes, said_no = says(words.affirm, text, words.lead), says(words.deny, text, words.lead)
+    said_no = says(words.deny, text, words.lead)
+    # 아 다음 결제일부터 전부 나가는 거예요 음 네 그래도 해주세요: a caller who thinks aloud first ends with the answer
+    said_yes = says(words.affirm, text, words.lead) or (says_last(words.affirm, text, words.lead) and not said_no)
     return Answer(
         text=text,
         entities=tuple(Value(e.type, e.value, e.masked) for e in understood.entities),

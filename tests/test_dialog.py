@@ -284,6 +284,8 @@ def test_a_yes_that_says_the_value_again_completes(said, state, amount, pack):
     ("빨리 해줘", "completed"),  # a hurry word before the yes (the normaliser has dropped 어 어)
     ("얼른 해주세요", "completed"),
     ("빨리 좀", "confirming"),  # no yes after it
+    ("아 그럼 다음 달에 전부 나가는 거예요 음 네 그래도 해주세요", "completed"),  # thinking aloud, then the yes
+    ("아 그럼 다음 달에 전부 나가는 거예요 음 좀 생각해 볼게요", "confirming"),
 ])
 def test_a_hurried_yes_at_the_read_back_completes(said, state, pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
