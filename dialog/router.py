@@ -139,9 +139,10 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
             # 아 잠깐 주소 변경 말고 선결제부터 할래, 그거 말고 체크카드 해지부터 할게요: the caller turns away from the
             # form and plainly asks for something else, whatever the whole reads as or the values it carries.
             intent, route, confidence, sure = answer.instead, instead, domain.policy.switch_above, True
+        refers_back = faq.refers_back(domain.words, answer.text) is not None
         switching = (route is not None and route.model in ("faq", "form", "goodbye") and intent != session.intent
                      and confidence >= domain.policy.switch_above and not answer.cancel
-                     and (intent == answer.instead or (not answers_form and faq.refers_back(domain.words, answer.text) is None
+                     and (intent == answer.instead or (not answers_form and not refers_back
                                                        and ((not answer.affirm and not answer.deny)
                                                             or (route.model == "goodbye" and answer.hangs_up)))))
         if not switching:
