@@ -115,6 +115,21 @@ def test_check_of_a_domain_pack_reports_a_test_row_that_is_also_an_example(tmp_p
     assert "dev_caller: " in out.stdout.decode()
 
 
+def test_check_reads_more_held_out_sets_that_no_other_may_share_a_row_with(tmp_path, pack):
+    """A project's bench sets (`bench/callers/`) are held out too: an example that is also one of their rows is
+    leakage, which the pack's own sets alone do not show."""
+    example = (pack.intents).read_text("utf-8").splitlines()[1]
+    bench = tmp_path / "card_bank_fresh_short.csv"
+    bench.write_text(f"text,label\n{example}\n전혀 다른 요청이에요 정말로,out_of_scope\n", encoding="utf-8")
+    alone = json.loads(kocall("data", "check", str(pack.folder), "--json").stdout)
+    assert alone["leaks"] == 0
+    out = kocall("data", "check", str(pack.folder), "--held-out", str(bench), "--json")
+    report = json.loads(out.stdout)
+    assert out.returncode == 0 and report["leaks"] == 1 and report["rows"]["card_bank_fresh_short"] == 2
+    missing = kocall("data", "check", str(pack.folder), "--held-out", str(tmp_path / "nowhere.csv"))
+    assert missing.returncode == 2 and b"no such file" in missing.stderr
+
+
 def test_check_of_a_domain_pack_lists_examples_its_faq_answers_under_another_intent(tmp_path, pack):
     """An overdue-interest question labelled as a fee is answered from the fees' entries, which do not answer it."""
     import shutil

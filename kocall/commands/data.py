@@ -61,6 +61,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("dataset", type=Path, metavar="DATASET")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--examples", type=int, default=10, help="examples listed per finding")
+    p.add_argument("--held-out", type=Path, nargs="+", default=[], metavar="CSV",
+                   help="more labelled files, each read as a set of its own that no other may share a row with "
+                   "(a project's bench sets: bench/callers/card_bank_*.csv)")
     p.set_defaults(run=run_check)
 
 
@@ -151,11 +154,15 @@ def run_augment(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     from data_tools.augment.checks import answered_elsewhere, check, render
-    from data_tools.augment.dataset import DatasetError, load_any
+    from data_tools.augment.dataset import DatasetError, examples_dataset, load_any, load_examples
     from dialog.domain import Domain, DomainError
 
     try:
         data = load_any(args.dataset)
+        for path in args.held_out:
+            if path.stem in data:
+                return _fail(f"{path}: a set named {path.stem} is read already")
+            data[path.stem] = examples_dataset(load_examples(path))
         report = check(data)
         domain_file = args.dataset / "domain.yaml"
         if "training" in data and domain_file.is_file():  # a domain pack: its examples against its FAQ
