@@ -210,7 +210,7 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
     # right after one of its answers: the caller is on that topic (그럼 거기서 현금서비스 이자는 몇 프로예요, fees at
     # 0.60 after the overseas fee, asks the cash-advance fee, not whether fees are wanted).
     on_topic = session.state.startswith("answered:") and session.intent == intent
-    if route.offer and ((route.model == "form" and (utterance_type == "fragment" or not sure))
+    if route.offer and ((route.model == "form" and (utterance_type == "fragment" or not sure or checks))
                         or (route.model == "faq" and not sure and not on_topic
                             and not faq.names_topic(domain, answer.text, intent))):
         return prefix + clarify.offer(domain, session, intent, answer)

@@ -906,6 +906,18 @@ def test_a_tag_question_after_an_answer_checks_it_and_starts_no_form(said, readi
 
 
 @pytest.mark.parametrize("said, state", [
+    ("근데 그거 하면 한도도 바로 풀리는 거죠", "offered:limit_increase"),  # checks something: the form is offered
+    ("그럼 한도도 좀 올려 주세요", "asking:card_type"),  # a request: the form starts
+])
+def test_a_tag_question_with_no_answer_to_check_offers_the_form_it_reads_as(said, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    amount = tuple(EntityExtractor.load(pack.gazetteer).extract("오십만 원"))
+    dialog.respond("f", Reading("선결제 할게요 오십만 원이요", "prepayment", 0.99, "statement", amount))
+    assert dialog.respond("f", Reading("네", "affirm", 0.99)).state == "completed"
+    assert dialog.respond("f", Reading(said, "limit_increase", 0.63)).state == state
+
+
+@pytest.mark.parametrize("said, state", [
     ("그라믄 앱 첫 화면에도 나온다 그 말이지라", "answered:bill_amount"),  # 앱 첫 화면: as the answer said it
     ("그라믄 앱 첫 화면에도 나오나", "answered:app_login"),  # no tag word: the app question the words read as
 ])
