@@ -155,19 +155,13 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         prefix = domain.responses["switched"].format(form_title=domain.forms[session.form].title) + " "
         session.form = None
     if session.pending is not None:
-        offered = session.pending.get("intent")
         # A request the caller surely made, which a value said with it does not make an answer to the offer.
         clear = (intent if route is not None and route.model in ("faq", "form")
                  and confidence >= domain.policy.switch_above else None)
-        reply = clarify.resolve(domain, session, answer, backend, clear,
+        reply = clarify.resolve(domain, session, answer, backend, clear, intent == OUT_OF_SCOPE and not sure,
                                 lambda i, e: begin(domain, session, i, e, answer.text, backend))
         if reply is not None:
             return reply
-        if (offered is not None and domain.intents[offered].model == "faq" and intent == OUT_OF_SCOPE and not sure
-                and not (answer.cancel or answer.deny or answer.hangs_up or answer.takes_in)):
-            # 그 앱을 내가 할 줄 모르는디 이메일로도 받을 수 있다고, asked "이용 내역 조회 방법을 안내해 드릴까요?"
-            # (out of scope 0.56): no yes, but the caller goes on about what was offered, which is answered.
-            return begin(domain, session, offered, answer.entities, answer.text, backend)
     if answer.deny and not answer.entities and _asked_anything_else(session):
         return _close(domain, session)  # "더 도와드릴 일이 있으신가요?" - "아니요"
     if (_asked_anything_else(session)
