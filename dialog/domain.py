@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+OUT_OF_SCOPE = "out_of_scope"  # the intent of a turn the NLU reads as no request the domain knows
 MODELS = ("greeting", "goodbye", "answer", "faq", "form", "handoff")
 SLOT_ENTITIES = ("text",)  # besides the NLU's entity types: the whole utterance, checked by `pattern`
 REQUIRED_RESPONSES = ("greeting", "goodbye", "ask_what", "anything_else", "cancelled", "declined", "handoff",

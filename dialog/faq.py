@@ -7,8 +7,8 @@ examples than with its own) by a small model of each entry's title and example
 questions: logistic regression on character 1-3-grams within words, the intent
 model's features, fitted once per set of entries when the dialog starts. When
 the two likeliest entries are within ``did_you_mean_margin`` percentage points
-the caller is asked which one they meant. A question that refers back to the
-answer just given (그거 잔액은요) is about that answer's topic. Why a model and
+the caller is asked which one they meant (a question about the answer just
+given is read in :mod:`dialog.followup`). Why a model and
 not string similarity to the examples: docs/understanding.md, "The ninth and
 tenth sets, and picking the FAQ answer".
 
@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 
 from core.ngram import NgramScorer
 from dialog.backend import Backend, BackendUnavailable
-from dialog.domain import Domain, FaqEntry, Words
+from dialog.domain import Domain, FaqEntry
 from dialog.sessions import Session
 
 @dataclass(frozen=True)
@@ -85,73 +85,11 @@ def named_topics(domain: Domain, text: str, intent: str) -> list[str]:
     """The topics only the intent's entries have that the text names (:func:`names_topic`)."""
     said = text.replace(" ", "")
     others = [e.title.replace(" ", "") for e in domain.faq if e.intent != intent]
-    return [topic for e in domain.faq if e.intent == intent for topic in _topics(e)
+    return [topic for e in domain.faq if e.intent == intent for topic in topics(e)
             if topic in said and not any(topic in title for title in others)]
 
 
-def follow_up(domain: Domain, session: Session, text: str, intent: str, confidence: float, checks: bool = False
-              ) -> tuple[str, str] | None:
-    """A question about the answer just given: the answered entry's intent, and the question to pick among its
-    entries with; None where it asks something new.
-
-    It refers back to the answer (그거 잔액 어떻게 봐요 after the 국민행복카드 answer: the topic then takes the place
-    of 그거, 국민행복카드 잔액 어떻게 봐요; asked under the intent the model surely reads where that has an entry on
-    the topic: 그거 이자는 몇 프로야, after the cash-advance answer, asks its fee), or opens with "then" where the
-    model is unsure of its own reading (그라믄 석 달 전 꺼도 그 앱에서 다 나오나, after the history answer). It asks something new where it names a
-    topic only ``intent`` (the model's reading) has: 그거 말고 카드론은요, and so does 그게 아니라 ... ; unless the
-    answer spoke of that topic and the caller only asks whether it holds, then at any confidence: 그럼 무이자 할부도
-    되는 거예요, after a tuition answer that says 무이자 할부, is the tuition's; 그럼 제 가상계좌 번호는 어디서
-    확인해요, after an overdue answer that says 가상계좌, asks where, and is the virtual account's. ``checks``: the
-    turn only checks what was said (승인 나면 다른 은행 통장으로도 받을 수 있는 거죠, after the card-loan answer),
-    whatever it reads as, and goes on from it too."""
-    last = next((e for e in domain.faq if session.state == f"answered:{e.id}"), None)
-    if last is None or last.intent == intent:
-        return None
-    named = named_topics(domain, text, intent)
-    heard = (session.last_reply or "").replace(" ", "")
-    echoed = bool(named) and not asks(domain.words, text) and all(topic in heard for topic in named)
-    at = refers_back(domain.words, text)
-    then = (_then(domain.words, text) if at is None and (confidence < domain.policy.switch_above or echoed)
-            else None)
-    if (at is None and then is None and not checks) or (named and not echoed):
-        return None
-    if at is None:  # after a "then", the caller's words as said: they may name another of its entries (학원비)
-        return last.intent, text
-    words, topic = text.split(), _topics(last)[:1]
-    read = " ".join([*words[:at], *topic, *words[at + 1:]])
-    if (confidence >= domain.policy.switch_above and topic
-            and any(e.intent == intent and topic[0] in _topics(e) for e in domain.faq)):
-        return intent, read  # the question the model surely reads has an entry on that topic: 현금서비스 수수료
-    return last.intent, read
-
-
-def refers_back(words: Words, text: str) -> int | None:
-    """The place of the word that points at what was just said (a ``refer`` word: 그거, 그걸), or None: none,
-    or one the caller turns away from (그거 말고, 그게 아니라: ``not_that``)."""
-    said = text.split()
-    return next((i for i, word in enumerate(said) if words.refer and word.startswith(words.refer)
-                 and not (words.not_that and i + 1 < len(said) and said[i + 1].startswith(words.not_that))), None)
-
-
-def _then(words: Words, text: str) -> int | None:
-    """The place of the "then" (a ``then`` word) among the words that open the turn before what it says (아 그럼,
-    근데 그러면), or None."""
-    for i, word in enumerate(text.split()):
-        if word in words.then:
-            return i
-        if word not in words.lead:
-            return None
-    return None
-
-
-def asks(words: Words, text: str) -> bool:
-    """Whether the turn asks for information (an ``asking`` word: 어떻게, 얼마, 언제): a caller's question often
-    ends in a fragment (그거 미리 갚으려면 어떻게 해요 중도 상환이요), which the utterance type then reads as a
-    statement."""
-    return bool(words.asking) and any(word.startswith(words.asking) for word in text.split())
-
-
-def _topics(entry: FaqEntry) -> tuple[str, ...]:
+def topics(entry: FaqEntry) -> tuple[str, ...]:
     """The entry's topics: the first word of its title, or each of its parts where the title joins several
     with · (카드론·현금서비스 상환: 카드론 and 현금서비스; a caller says one of them, never both with the dot)."""
     return tuple(topic for topic in entry.title.split()[0].split("·") if len(topic) >= 2)

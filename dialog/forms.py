@@ -138,6 +138,18 @@ def takes(domain: Domain, session: Session, answer: Answer) -> bool:
     return any(e.type in types for e in answer.entities)
 
 
+def taker(domain: Domain, answer: Answer) -> str | None:
+    """The intent whose form takes the most of the value types the turn carries, if exactly one does (a day
+    of the month points at the payment date; a card and a phone number at the lost card, though several forms
+    take a card; an amount at no single form). Numbers and free text point at nothing."""
+    types = {e.type for e in answer.entities} - {"number", "text"}
+    taken = {name: len(types & domain.forms[route.form].entity_types)
+             for name, route in domain.intents.items() if route.model == "form" and route.offer}
+    most = max(taken.values(), default=0)
+    takers = [name for name, n in taken.items() if n == most]
+    return takers[0] if most and len(takers) == 1 else None
+
+
 def going_on(domain: Domain, session: Session, reply: str) -> str:
     """The side question's answer, with the paused form's last question in place of "더 도와드릴 일이 있으신가요?"
     (after the domain's optional ``resumed`` line: "주소 변경 계속 진행하겠습니다.")."""

@@ -40,17 +40,12 @@ The order of precedence, each rule for a reason:
 
 from __future__ import annotations
 
-import re
-from dataclasses import replace
-
-from dialog import clarify, faq, forms
+from dialog import clarify, faq, followup, forms
 from dialog.backend import Backend
-from dialog.domain import Domain, Words
+from dialog.domain import OUT_OF_SCOPE, Domain
 from dialog.forms import Answer, Value
 from dialog.handoff import hand_off
 from dialog.sessions import Session
-
-OUT_OF_SCOPE = "out_of_scope"
 
 
 def respond(domain: Domain, session: Session, answer: Answer, intent: str, confidence: float,
@@ -139,7 +134,7 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
             # 아 잠깐 주소 변경 말고 선결제부터 할래, 그거 말고 체크카드 해지부터 할게요: the caller turns away from the
             # form and plainly asks for something else, whatever the whole reads as or the values it carries.
             intent, route, confidence, sure = answer.instead, instead, domain.policy.switch_above, True
-        refers_back = faq.refers_back(domain.words, answer.text) is not None
+        refers_back = followup.refers_back(domain.words, answer.text) is not None
         switching = (route is not None and route.model in ("faq", "form", "goodbye") and intent != session.intent
                      and confidence >= domain.policy.switch_above and not answer.cancel
                      and (intent == answer.instead or (not answers_form and not refers_back
@@ -162,21 +157,21 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
                                 lambda i, e: begin(domain, session, i, e, answer.text, backend))
         if reply is not None:
             return reply
-    if answer.deny and not answer.entities and _asked_anything_else(session):
+    if answer.deny and not answer.entities and followup.asked_anything_else(session):
         return _close(domain, session)  # "더 도와드릴 일이 있으신가요?" - "아니요"
-    if (_asked_anything_else(session)
-            and _acknowledges(domain, answer, intent, confidence, utterance_type, session.last_reply or "")
+    if (followup.asked_anything_else(session)
+            and followup.acknowledges(domain, answer, intent, confidence, utterance_type, session.last_reply or "")
             and not (intent == OUT_OF_SCOPE and session.last_reply == domain.responses["anything_else"])):
         # Where the call stands does not change. A second remark in a row read as out of scope is a line not
         # understood, which counts towards a hand-off.
         return prefix + domain.responses["anything_else"]
-    checks = route is not None and route.model in ("faq", "form") and _checks(domain.words, answer.text)
+    checks = route is not None and route.model in ("faq", "form") and followup.checks(domain.words, answer.text)
     if (route is None or route.model == "faq" or intent == OUT_OF_SCOPE
-            or (route.model == "form" and faq.asks(domain.words, answer.text)) or checks):
+            or (route.model == "form" and followup.asks(domain.words, answer.text)) or checks):
         # 그거 잔액 어떻게 봐요 after the 국민행복카드 answer: its balance, not the bank account's; 그거 미리 갚으려면
         # 어떻게 해요 after the 카드론 answer: its repayment, not a card bill's prepayment (a form). A request that
         # refers back (그거 때문에 해지할래요) asks no question, and starts its form.
-        followed = faq.follow_up(domain, session, answer.text, intent, confidence, checks)
+        followed = followup.follow_up(domain, session, answer.text, intent, confidence, checks)
         if followed is not None:
             asked_about, read = followed
             return prefix + begin(domain, session, asked_about, answer.entities, read, backend)
@@ -189,13 +184,13 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # 그거 그 뭐더라 아 그거요 그거, affirm 0.95).
         intent, route = OUT_OF_SCOPE, None
     if (route is not None and route.model == "goodbye" and not sure and not answer.hangs_up
-            and not _asked_anything_else(session)):
+            and not followup.asked_anything_else(session)):
         # 그럼 그거 어디 가서 찾아야 돼요 (goodbye 0.23), after two re-prompts: a goodbye the model is unsure of, with
         # no goodbye in words and nothing done to close, is a line not understood, as an unsure yes or no is. After
         # an answer it is likelier a close (아 그래예 고맙심더), which is asked about.
         intent, route = OUT_OF_SCOPE, None
     if route is None or intent == OUT_OF_SCOPE:
-        taker = _form_taking(domain, answer)
+        taker = forms.taker(domain, answer)
         if taker is not None:  # a bare value (십오일) that only one form takes: offer that form, value kept
             return prefix + clarify.offer(domain, session, taker, answer)
         return clarify.fallback(domain, session)
@@ -239,66 +234,6 @@ def begin(domain: Domain, session: Session, intent: str, entities: tuple[Value, 
     session.fallbacks = 0
     session.model, session.state = route.model, "said"
     return route.reply or domain.responses[route.model]
-
-
-def _form_taking(domain: Domain, answer: Answer) -> str | None:
-    """The intent whose form takes the most of the value types the turn carries, if exactly one does (a day
-    of the month points at the payment date; a card and a phone number at the lost card, though several forms
-    take a card; an amount at no single form). Numbers and free text point at nothing."""
-    types = {e.type for e in answer.entities} - {"number", "text"}
-    taken = {name: len(types & domain.forms[route.form].entity_types)
-             for name, route in domain.intents.items() if route.model == "form" and route.offer}
-    most = max(taken.values(), default=0)
-    takers = [name for name, n in taken.items() if n == most]
-    return takers[0] if most and len(takers) == 1 else None
-
-
-def _asked_anything_else(session: Session) -> bool:
-    """The bot's last line ended with "더 도와드릴 일이 있으신가요?" (a request done, cancelled or answered, or a
-    goodbye it was unsure of)."""
-    return session.state in ("completed", "cancelled", "anything_else") or session.state.startswith("answered:")
-
-
-def _acknowledges(domain: Domain, answer: Answer, intent: str, confidence: float, utterance_type: str,
-                  heard: str) -> bool:
-    """Whether a turn after an answer or a finished request takes it in and asks nothing: it asks no question
-    by its words (어떻게, 얼마) and gives no value a form takes, and it ends with an ``acknowledge`` word (본인
-    휴대폰 인증하면 된다고요 알겠습니다, read as the identity-verification question), or, read as no question, it
-    says what the caller will do where the model is unsure of the question it reads (어 알았어 그럼 앱에서 볼게,
-    the app question at 0.60), or is a remark the model reads as out of scope (아 만 원에서 삼만 원이요 생각보다 꽤
-    되네, after the annual-fee answer): no line not understood."""
-    fresh = tuple(e for e in answer.entities if not _echoes(e, heard))
-    if faq.asks(domain.words, answer.text) or _form_taking(domain, replace(answer, entities=fresh)) is not None:
-        return False
-    if answer.takes_in:  # what the caller says last (아 앱 즉시 결제 메뉴 오케이, read as a question)
-        return True
-    route = domain.intents.get(intent)
-    unsure_faq = route is not None and route.model == "faq" and confidence < domain.policy.switch_above
-    return utterance_type != "question" and (intent == OUT_OF_SCOPE or (unsure_faq and _promises(answer.text)))
-
-
-def _echoes(value: Value, heard: str) -> bool:
-    """Whether the bot's last line said the value in digits (아 오 일 넘기면 안 되는구나, after "5영업일 이상 연체되면"):
-    the caller reads it back, and gives no new value."""
-    return isinstance(value.value, int) and any(re.search(rf"(?<![\d,.]){n}(?!,?\d)", heard)
-                                                for n in {f"{value.value}", f"{value.value:,}"})
-
-
-def _checks(words: Words, text: str) -> bool:
-    """Whether the turn ends by checking what was said (a ``checking`` word: 받을 수 있는 거죠, 된다는 거쥬): a
-    question that asks for no form, whatever form its words suggest."""
-    said = text.rstrip("?.!, ").split()
-    return bool(said) and said[-1] in words.checking
-
-
-def _promises(text: str) -> bool:
-    """Whether the turn ends with what the caller will do (볼게, 해 볼게요, 할께): a verb in ㄹ게(요)."""
-    words = text.rstrip("?.!, ").split()
-    last = words[-1].removesuffix("요") if words else ""
-    if len(last) < 2 or not last.endswith(("게", "께")):
-        return False
-    syllable = ord(last[-2]) - 0xAC00  # Hangul syllables: 28 finals per vowel, ㄹ the 8th
-    return 0 <= syllable < 11172 and syllable % 28 == 8
 
 
 def _close(domain: Domain, session: Session, reply: str | None = None) -> str:

@@ -1,0 +1,130 @@
+"""A caller's turn about what the bot has just said: taking in an answer, checking it, asking on about it.
+
+After an FAQ answer or a finished request the bot asks "더 도와드릴 일이 있으신가요?", and callers go on from
+what they heard rather than start afresh: they take it in (삼 일에서 오 일 걸린다고요 알겠습니다), check it with a
+tag question (앱 첫 화면에도 나온다 그 말이지라), or ask on about it with a word that points back (그거 이자는 몇
+프로야) or a "then" (그라믄 석 달 전 꺼도 나오나). These rules read such turns; the pack's ``words`` (``refer``,
+``not_that``, ``then``, ``asking``, ``checking``, ``acknowledge``) say which words do it, and
+:mod:`dialog.router` decides where each rule stands in precedence (docs/conversations.md, "Precedence").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from dialog import faq, forms
+from dialog.domain import OUT_OF_SCOPE, Domain, Words
+from dialog.forms import Answer, Value
+from dialog.sessions import Session
+
+
+def asked_anything_else(session: Session) -> bool:
+    """The bot's last line ended with "더 도와드릴 일이 있으신가요?" (a request done, cancelled or answered, or a
+    goodbye it was unsure of)."""
+    return session.state in ("completed", "cancelled", "anything_else") or session.state.startswith("answered:")
+
+
+def acknowledges(domain: Domain, answer: Answer, intent: str, confidence: float, utterance_type: str,
+                 heard: str) -> bool:
+    """Whether a turn after an answer or a finished request takes it in and asks nothing: it asks no question
+    by its words (어떻게, 얼마) and gives no value a form takes, and it ends with an ``acknowledge`` word (본인
+    휴대폰 인증하면 된다고요 알겠습니다, read as the identity-verification question), or, read as no question, it
+    says what the caller will do where the model is unsure of the question it reads (어 알았어 그럼 앱에서 볼게,
+    the app question at 0.60), or is a remark the model reads as out of scope (아 만 원에서 삼만 원이요 생각보다 꽤
+    되네, after the annual-fee answer): no line not understood."""
+    fresh = tuple(e for e in answer.entities if not _echoes(e, heard))
+    if asks(domain.words, answer.text) or forms.taker(domain, replace(answer, entities=fresh)) is not None:
+        return False
+    if answer.takes_in:  # what the caller says last (아 앱 즉시 결제 메뉴 오케이, read as a question)
+        return True
+    route = domain.intents.get(intent)
+    unsure_faq = route is not None and route.model == "faq" and confidence < domain.policy.switch_above
+    return utterance_type != "question" and (intent == OUT_OF_SCOPE or (unsure_faq and _promises(answer.text)))
+
+
+def _echoes(value: Value, heard: str) -> bool:
+    """Whether the bot's last line said the value in digits (아 오 일 넘기면 안 되는구나, after "5영업일 이상 연체되면"):
+    the caller reads it back, and gives no new value."""
+    return isinstance(value.value, int) and any(re.search(rf"(?<![\d,.]){n}(?!,?\d)", heard)
+                                                for n in {f"{value.value}", f"{value.value:,}"})
+
+
+def checks(words: Words, text: str) -> bool:
+    """Whether the turn ends by checking what was said (a ``checking`` word: 받을 수 있는 거죠, 된다는 거쥬): a
+    question that asks for no form, whatever form its words suggest."""
+    said = text.rstrip("?.!, ").split()
+    return bool(said) and said[-1] in words.checking
+
+
+def _promises(text: str) -> bool:
+    """Whether the turn ends with what the caller will do (볼게, 해 볼게요, 할께): a verb in ㄹ게(요)."""
+    words = text.rstrip("?.!, ").split()
+    last = words[-1].removesuffix("요") if words else ""
+    if len(last) < 2 or not last.endswith(("게", "께")):
+        return False
+    syllable = ord(last[-2]) - 0xAC00  # Hangul syllables: 28 finals per vowel, ㄹ the 8th
+    return 0 <= syllable < 11172 and syllable % 28 == 8
+
+
+def follow_up(domain: Domain, session: Session, text: str, intent: str, confidence: float,
+              only_checks: bool = False) -> tuple[str, str] | None:
+    """A question about the answer just given: the answered entry's intent, and the question to pick among its
+    entries with; None where it asks something new.
+
+    It refers back to the answer (그거 잔액 어떻게 봐요 after the 국민행복카드 answer: the topic then takes the place
+    of 그거, 국민행복카드 잔액 어떻게 봐요; asked under the intent the model surely reads where that has an entry on
+    the topic: 그거 이자는 몇 프로야, after the cash-advance answer, asks its fee), or opens with "then" where the
+    model is unsure of its own reading (그라믄 석 달 전 꺼도 그 앱에서 다 나오나, after the history answer). It asks
+    something new where it names a topic only ``intent`` (the model's reading) has: 그거 말고 카드론은요, and so
+    does 그게 아니라 ... ; unless the
+    answer spoke of that topic and the caller only asks whether it holds, then at any confidence: 그럼 무이자 할부도
+    되는 거예요, after a tuition answer that says 무이자 할부, is the tuition's; 그럼 제 가상계좌 번호는 어디서
+    확인해요, after an overdue answer that says 가상계좌, asks where, and is the virtual account's. ``only_checks``: the
+    turn only checks what was said (승인 나면 다른 은행 통장으로도 받을 수 있는 거죠, after the card-loan answer),
+    whatever it reads as, and goes on from it too."""
+    last = next((e for e in domain.faq if session.state == f"answered:{e.id}"), None)
+    if last is None or last.intent == intent:
+        return None
+    named = faq.named_topics(domain, text, intent)
+    heard = (session.last_reply or "").replace(" ", "")
+    echoed = bool(named) and not asks(domain.words, text) and all(topic in heard for topic in named)
+    at = refers_back(domain.words, text)
+    then = (_then(domain.words, text) if at is None and (confidence < domain.policy.switch_above or echoed)
+            else None)
+    if (at is None and then is None and not only_checks) or (named and not echoed):
+        return None
+    if at is None:  # after a "then", the caller's words as said: they may name another of its entries (학원비)
+        return last.intent, text
+    words, topic = text.split(), faq.topics(last)[:1]
+    read = " ".join([*words[:at], *topic, *words[at + 1:]])
+    if (confidence >= domain.policy.switch_above and topic
+            and any(e.intent == intent and topic[0] in faq.topics(e) for e in domain.faq)):
+        return intent, read  # the question the model surely reads has an entry on that topic: 현금서비스 수수료
+    return last.intent, read
+
+
+def refers_back(words: Words, text: str) -> int | None:
+    """The place of the word that points at what was just said (a ``refer`` word: 그거, 그걸), or None: none,
+    or one the caller turns away from (그거 말고, 그게 아니라: ``not_that``)."""
+    said = text.split()
+    return next((i for i, word in enumerate(said) if words.refer and word.startswith(words.refer)
+                 and not (words.not_that and i + 1 < len(said) and said[i + 1].startswith(words.not_that))), None)
+
+
+def _then(words: Words, text: str) -> int | None:
+    """The place of the "then" (a ``then`` word) among the words that open the turn before what it says (아 그럼,
+    근데 그러면), or None."""
+    for i, word in enumerate(text.split()):
+        if word in words.then:
+            return i
+        if word not in words.lead:
+            return None
+    return None
+
+
+def asks(words: Words, text: str) -> bool:
+    """Whether the turn asks for information (an ``asking`` word: 어떻게, 얼마, 언제): a caller's question often
+    ends in a fragment (그거 미리 갚으려면 어떻게 해요 중도 상환이요), which the utterance type then reads as a
+    statement."""
+    return bool(words.asking) and any(word.startswith(words.asking) for word in text.split())
