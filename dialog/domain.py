@@ -18,7 +18,7 @@ import yaml
 
 OUT_OF_SCOPE = "out_of_scope"  # the intent of a turn the NLU reads as no request the domain knows
 MODELS = ("greeting", "goodbye", "answer", "faq", "form", "handoff")
-SLOT_ENTITIES = ("text",)  # besides the NLU's entity types: the whole utterance, checked by `pattern`
+SLOT_ENTITIES = ("text",)  # besides the NLU's entity types: the turn's words, what `pattern` matches of them
 REQUIRED_RESPONSES = ("greeting", "goodbye", "ask_what", "anything_else", "cancelled", "declined", "handoff",
                       "after_handoff", "no_agent", "switched", "correct_which", "did_you_mean", "fallback")
 
@@ -67,6 +67,13 @@ class Slot:
         if self.pattern is not None and not re.search(self.pattern, str(value)):
             return False
         return True
+
+    def said(self, text: str) -> str:
+        """The part of a turn that is this slot's value, for a slot filled from the turn's words (``text``): what
+        its ``pattern`` matches, for a caller says more than the value (대전시 유성구 대학로 이백일이요 딸네 아파트
+        바로 옆이에요); the whole turn where it has none."""
+        found = re.search(self.pattern, text) if self.pattern is not None else None
+        return found.group(0) if found else text
 
 
 @dataclass(frozen=True)

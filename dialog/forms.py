@@ -173,7 +173,7 @@ def _fill(form: Form, session: Session, entities: tuple[Value, ...], text: str,
     filled, rejected = [], None
     for slot in form.slots:
         if "text" in slot.entity:
-            candidates = [(text, None)] if slot.name == asking and text else []
+            candidates = [(slot.said(text), None)] if slot.name == asking and text else []
         else:
             candidates = [(e.value, e.masked) for e in entities if e.type in slot.entity]
         for value, masked in reversed(candidates):  # the last said wins: 신한 아니고 하나은행, 오십 아니 육십만 원

@@ -38,7 +38,9 @@ _COUNTERS = ("원", "월", "일", "시", "분", "개", "번", "살", "년", "개
 _PHONE = re.compile(r"(?<!\d)(01[016789])[-\s]?(\d{3,4})[-\s]?(\d{4})(?!\d)")
 _CARD = re.compile(r"(?<!\d)(\d{4})[-\s]?(\d{4})[-\s]?(\d{4})[-\s]?(\d{4})(?!\d)")
 _DIGIT_GROUP = rf"[{''.join(DIGIT_WORDS)}0-9]+"  # digits said or written together (공일공, 010)
-_JOIN = r"(?:\s?에)?[\s-]"  # between groups: a space, a dash, or 에 ("and": 공일공에 구팔칠육에 오사삼이)
+# between groups: a space, a dash, or a word for "and" or "then" (공일공에 구팔칠육에 오사삼이, 공일공 다음에 팔팔이삼
+# 그라고 사칠칠공)
+_JOIN = r"(?:\s?에|\s(?:다음에|그리고|그라고))?[\s-]"
 _DIGIT_RUN = rf"{_DIGIT_GROUP}(?:{_JOIN}{_DIGIT_GROUP})*"
 # Digits corrected as they are said (공일공 구팔칠육 어 아니다 구팔칠칠 오사삼이요; 아이다 in Gyeongsang speech): the
 # groups after 아니 replace the group said just before it.

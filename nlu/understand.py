@@ -43,7 +43,7 @@ class Understanding:
     entities: tuple[Entity, ...]
     truncated: bool = False
     # What the caller asks for instead of what they turn away from: the intent and confidence of the words after
-    # the last 말고, where those words hold a verb (주소 변경 말고 선결제부터 할래 -> prepayment, though the whole
+    # the last 말고 (or 게 아니라), where those words hold a verb (주소 변경 말고 선결제부터 할래 -> prepayment, though the whole
     # reads as the address change); None where the turn turns away from nothing, or only corrects a value
     # (체크카드 말고 신용카드).
     instead: tuple[str, float] | None = None
@@ -102,10 +102,13 @@ class Understander:
 
 
 def _after_instead(text: str) -> str:
-    """The words after the last word that ends in 말고 ("not ... but"), if they hold a verb or adjective: what
-    the caller wants instead. Empty where there is no such word, nothing after it, or only a value."""
+    """The words after the last word that ends in 말고 ("not ... but"), or after a thing said not to be it (카드를
+    없애려는 게 아니라, 그건 아니고), if they hold a verb or adjective: what the caller wants instead. Empty where
+    there is no such word, nothing after it, or only a value."""
     words = text.split()
-    last = max((i for i, word in enumerate(words) if word.endswith(("말고", "말고요"))), default=None)
+    last = max((i for i, word in enumerate(words) if word.endswith(("말고", "말고요"))
+                or (i > 0 and word in ("아니라", "아니고") and words[i - 1].endswith(("게", "건", "거")))),
+               default=None)
     rest = " ".join(words[last + 1:]) if last is not None else ""
     return rest if rest and any(t.tag in PREDICATE_TAGS for t in kiwi().tokenize(rest)) else ""
 

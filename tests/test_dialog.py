@@ -286,6 +286,8 @@ def test_a_yes_that_says_the_value_again_completes(said, state, amount, pack):
     ("빨리 좀", "confirming"),  # no yes after it
     ("아 그럼 다음 달에 전부 나가는 거예요 음 네 그래도 해주세요", "completed"),  # thinking aloud, then the yes
     ("아 그럼 다음 달에 전부 나가는 거예요 음 좀 생각해 볼게요", "confirming"),
+    ("하모 그래 해 주소", "completed"),  # Gyeongsang's yes
+    ("네네 접수해주세요", "completed"),  # a yes said twice
 ])
 def test_a_hurried_yes_at_the_read_back_completes(said, state, pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
@@ -437,9 +439,26 @@ def test_an_address_needs_two_parts_not_any_word_ending_in_ro(pack):
     assert dialog.respond("d", Reading("경기도 성남시 분당구 판교역로 이백삼십오", "out_of_scope", 0.3)).state == "confirming"
 
 
+@pytest.mark.parametrize("said, address", [
+    ("부산시 해운대구 센텀중앙로 칠십구 여기로 바꿔주세요 아파트 동 호수는 나중에 앱에서 넣을게요",
+     "부산시 해운대구 센텀중앙로 칠십구"),
+    ("대전시 유성구 대학로 이백일이요 딸네 아파트 바로 옆이에요", "대전시 유성구 대학로 이백일"),  # 이요: the copula
+    ("네 서울 마포구 월드컵북로 사십이", "서울 마포구 월드컵북로 사십이"),  # a last 이 is a two
+    ("대구시 수성구 범어로 이십오 현대아파트 백이 동 삼백사 호", "대구시 수성구 범어로 이십오 현대아파트 백이 동 삼백사 호"),
+])
+def test_the_address_is_what_the_caller_says_of_it_not_the_words_around_it(said, address, pack):
+    """The pack's address pattern says which part of the turn is the address: the read-back and the request
+    carry that, not the caller's reasons around it."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    dialog.respond("d", Reading("주소 바꾸려고요", "address_change"))
+    turn = dialog.respond("d", Reading(said, "out_of_scope", 0.6))
+    assert turn.state == "confirming" and turn.slots == {"address": address}
+
+
 @pytest.mark.parametrize("said, reading", [
     ("아니 지금 급해 죽겠는데 왜 이렇게 물어보는 게 많아요 진짜 짜증나네", ("complaint", 0.55)),
     ("아까 ARS에서 다 눌렀는데 이게 뭐예요 진짜", ("out_of_scope", 0.6)),
+    ("아니 지금 또 카드 종류를 물어보세요 이게 벌써 세 번째 전화예요 도대체 일을 어떻게 하시는 거예요", ("out_of_scope", 0.45)),
 ])
 def test_in_a_form_anger_without_a_value_hands_off_as_a_complaint(said, reading, pack):
     """Below the confidence the model's complaint needs, the words of anger still reach a person."""
@@ -479,6 +498,9 @@ def test_anger_beside_the_value_asked_for_fills_the_slot(pack):
     ("아버지가 옆에서 그냥 두라고 하시네요 해지 안 할게요", True),
     ("아 통장이 지금 옆에 없어서 계좌번호를 모르겠네요 취소할게요", True),  # the verb a caller decides with
     ("잠깐만요 남편한테 물어봐야 돼요 오늘 안 해요 그만해요", True),
+    ("어 찾았다 가방 안주머니에 있네요 죄송해요 신고 취소해주세요", True),  # as the normaliser writes 취소해 주세요
+    ("고만 취소해 주쇼 안 할라요", True),  # Jeolla
+    ("고마 취소하소 안 할랍니더", True),  # Gyeongsang
     ("어제 결제한 거 승인 취소", False),  # a bare 취소 also ends requests: not a stop word
     ("포인트 적립 안 됐어", False),
 ])
@@ -534,6 +556,14 @@ def test_a_bare_yes_whose_last_words_hang_up_ends_the_call(reading, ended, pack)
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     dialog.respond("g", Reading("고객센터 주말에도 해요", "opening_hours"))
     assert dialog.respond("g", Reading("아 그렇구나 알겠습니다 수고하세요", *reading)).end is ended
+
+
+@pytest.mark.parametrize("said", ["내가 뭘 물어볼라 캤는데 생각이 안 나네 생각나면 다시 걸게예 끊심더",
+                                  "아이고 됐심더 끊을게예"])
+def test_a_regional_hang_up_after_a_greeting_ends_the_call(said, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    dialog.respond("w", Reading("여보세요 거기 카드 회사 맞지예", "greeting", 0.98))
+    assert dialog.respond("w", Reading(said, "out_of_scope", 0.75)).end
 
 
 def test_a_greeting_whose_last_words_hang_up_ends_the_call(pack):
@@ -640,6 +670,10 @@ def test_the_nlu_reads_what_the_caller_asks_for_after_turning_away(understander)
     assert turned.intent == "address_change" and turned.instead[0] == "prepayment"
     assert understander.understand("체크카드 말고 신용카드요").instead is None  # a value, no request
     assert understander.understand("선결제 할래").instead is None
+    # a thing said not to be it (게 아니라): what follows is what the caller wants
+    said = "아 잠깐만요 사실 카드를 없애려는 게 아니라 그 리볼빙인가 그거 때문에 이자가 자꾸 나가서요 그것만 끊을 수 있어요"
+    assert understander.understand(said).instead[0] == "revolving_cancel"
+    assert understander.understand("그게 아니라 체크카드요").instead is None  # a value, no request
 
 
 def test_a_no_at_the_read_back_of_a_one_slot_form_asks_for_the_slot_again(pack):
@@ -1092,3 +1126,16 @@ def test_the_conversation_bench_counts_a_form_completed_after_a_side_question(un
     got, turns = run(bot, bot.dialog.store, script, "bench")
     assert [t["dialog"]["state"] for t in turns] == ["confirming", "answered:limit_inquiry", "completed"]
     assert ends_as(got, {"form": "limit_increase", "slots": {"card_type": "신용카드", "amount": "10,000,000"}})
+
+
+def test_the_conversation_bench_judges_a_value_by_the_name_the_pack_gives_it(understander, pack):
+    """A script's writer sees no gazetteer: a bank the caller calls 농협, which the pack names 농협은행, is the
+    value the script expects."""
+    from bench.conversations import ends_as, named, run
+
+    bot = Bot(understander, Dialog(Domain.load(pack.domain), MemoryStore()))
+    script = {"caller": ["결제 계좌를 농협으로 바꾸고 싶어요", "삼공일 이이삼 사오육칠팔구", "네"]}
+    got, _ = run(bot, bot.dialog.store, script, "bench")
+    expect = {"form": "payment_account_change", "slots": {"bank": "농협", "account": "********6789"}}
+    assert got["slots"]["bank"] == "농협은행" and not ends_as(got, expect)
+    assert ends_as(got, named(expect, EntityExtractor.load(pack.gazetteer).names))

@@ -49,6 +49,8 @@ def test_korean_numbers(text, value):
     ("딸이 쓰는 가족 카드인데 잃어버렸대요", [("card_type", "가족카드")]),
     ("체크카드이고요", [("card_type", "체크카드")]),
     ("우리은행이여라", [("bank", "우리은행")]),  # a region's copula
+    ("농협이여", [("bank", "농협은행")]),  # Chungcheong
+    ("신용카드지라", [("card_type", "신용카드")]),  # Jeolla
 ])
 def test_entities_in_caller_sentences(extractor, text, expected):
     assert found(extractor, text) == expected
@@ -61,6 +63,7 @@ def test_entities_in_caller_sentences(extractor, text, expected):
     ("공일공 구팔칠육 오사삼이", "phone", "010-****-5432"),  # a two: 010 numbers have eight digits after it
     ("공일공 일이삼사 오육칠팔이", "phone", "010-****-5678"),  # without 이 a phone number, with it none
     ("공일공에 구팔칠육에 오사삼이", "phone", "010-****-5432"),  # 에, "and", between the groups
+    ("전화번호 말이지예 공일공 다음에 팔팔이삼 그라고 사칠칠공", "phone", "010-****-4770"),  # "then", "and"
     ("카드번호 1234 5678 9012 3456", "card_number", "****-****-****-3456"),
     ("카드 번호는 일이삼사 오육칠팔 구공일이 삼사오육", "card_number", "****-****-****-3456"),
 ])
