@@ -16,8 +16,8 @@ The order of precedence, each rule for a reason:
    asks for something else, gives no value the form could use, and does not refer back to it (그거 해지하고
    싶어요, asked which card's revolving to cancel, is the revolving, not a card to cancel); a cancel word that
    opens the turn or its last part, or a ``stop`` word that ends it (주소를 모르겠네 그만할래), cancels the form;
-   a caller who turns away from it (말고) and plainly asks for another thing gets that thing. Asked clearly, a
-   question an FAQ entry answers is answered on the side, and the form goes on where it stood; a goodbye whose
+   a caller who turns away from it (말고, 게 아니라) and plainly asks for another thing gets that thing. Asked
+   clearly, a question an FAQ entry answers is answered on the side, and the form goes on where it stood; a goodbye whose
    last words hang up ends the call even where it opens with a yes or no (아니요 괜찮아요 끊을게요).
 3. A pending offer or FAQ choice takes the answer to it (an offer of a form: a yes, or a value the form takes
    given with no other request the model is sure of; a cancel or ``stop`` word takes the request back).
