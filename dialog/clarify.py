@@ -21,9 +21,11 @@ from dialog.handoff import hand_off
 from dialog.sessions import Session
 
 
-def offer(domain: Domain, session: Session, intent: str, answer: Answer) -> str:
+def offer(domain: Domain, session: Session, intent: str, answer: Answer, earlier: list[dict] | None = None) -> str:
+    """Ask whether the caller wants ``intent``, keeping the values the turn gave (and ``earlier`` ones, as JSON)
+    for its form."""
     session.model, session.state = "offer", f"offered:{intent}"
-    session.pending = {"intent": intent, "entities": [asdict(e) for e in answer.entities]}
+    session.pending = {"intent": intent, "entities": [*(earlier or ()), *(asdict(e) for e in answer.entities)]}
     return domain.intents[intent].offer
 
 

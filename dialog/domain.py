@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import string
+import unicodedata
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,7 @@ class Words:
     stop: tuple[str, ...] = ()  # giving up (그만할래, 안 할게요): in a form, a turn that ends with one cancels it
     repeat: tuple[str, ...] = ()  # not heard (뭐라고요, 잘 안 들려요): a turn with one and no value hears the last reply again
     acknowledge: tuple[str, ...] = ()  # taking an answer in (알겠습니다, 그렇구나): after one, a turn that ends so asks nothing
+    thanks: tuple[str, ...] = ()  # thanks (고맙습니다), which may follow an `acknowledge` word at the end of a turn
     refer: tuple[str, ...] = ()  # pointing at what was just said (그거, 그걸): a word that opens with one
     not_that: tuple[str, ...] = ()  # turning away from it (그거 말고, 그게 아니라): the word after a `refer` one opens so
     then: tuple[str, ...] = ()  # "then" (그럼, 그라믄): a question that opens with one goes on from the answer given
@@ -171,7 +173,8 @@ def _parse(data: dict, where: str) -> Domain:
     unknown = sorted(set(words) - set(kinds)) if isinstance(words, dict) else ["(not a mapping)"]
     if unknown:
         raise fail("words", f"unknown kinds {', '.join(map(str, unknown))}; known: {', '.join(kinds)}")
-    words = Words(**{k: tuple(str(w) for w in words.get(k, ())) for k in kinds})
+    # as the NLU writes the caller's text (NFKC, lower case): a chat user's ㅇㅇ reaches the dialog as ᄋᄋ
+    words = Words(**{k: tuple(unicodedata.normalize("NFKC", str(w)).lower() for w in words.get(k, ())) for k in kinds})
     responses = need(data, "responses", "responses")
     for key in REQUIRED_RESPONSES:
         need(responses, key, "responses")

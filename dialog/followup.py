@@ -14,7 +14,7 @@ import re
 from dataclasses import replace
 
 from dialog import faq, forms
-from dialog.domain import OUT_OF_SCOPE, Domain, Words
+from dialog.domain import OUT_OF_SCOPE, Domain, FaqEntry, Words
 from dialog.forms import Answer, Value
 from dialog.sessions import Session
 
@@ -29,18 +29,24 @@ def acknowledges(domain: Domain, answer: Answer, intent: str, confidence: float,
                  heard: str) -> bool:
     """Whether a turn after an answer or a finished request takes it in and asks nothing: it asks no question
     by its words (어떻게, 얼마) and gives no value a form takes, and it ends with an ``acknowledge`` word (본인
-    휴대폰 인증하면 된다고요 알겠습니다, read as the identity-verification question), or, read as no question, it
-    says what the caller will do where the model is unsure of the question it reads (어 알았어 그럼 앱에서 볼게,
-    the app question at 0.60), or is a remark the model reads as out of scope (아 만 원에서 삼만 원이요 생각보다 꽤
-    되네, after the annual-fee answer): no line not understood."""
+    휴대폰 인증하면 된다고요 알겠습니다, read as the identity-verification question), perhaps then thanks (교육비 납부
+    메뉴요 알겠어요 고맙습니다), or, read as no question, it says what the caller will do where the model is unsure
+    of the question it reads (어 알았어 그럼 앱에서 볼게, the app question at 0.60) or after a yes (네 앱에서 확인해
+    볼게요), or is a remark the model reads as out of scope (아 만 원에서 삼만 원이요 생각보다 꽤 되네, after the
+    annual-fee answer): no line not understood."""
     fresh = tuple(e for e in answer.entities if not _echoes(e, heard))
     if asks(domain.words, answer.text) or forms.taker(domain, replace(answer, entities=fresh)) is not None:
         return False
-    if answer.takes_in:  # what the caller says last (아 앱 즉시 결제 메뉴 오케이, read as a question)
-        return True
     route = domain.intents.get(intent)
-    unsure_faq = route is not None and route.model == "faq" and confidence < domain.policy.switch_above
-    return utterance_type != "question" and (intent == OUT_OF_SCOPE or (unsure_faq and _promises(answer.text)))
+    if answer.takes_in and not (answer.thanked and route is not None and route.model == "goodbye"):
+        # what the caller says last (아 앱 즉시 결제 메뉴 오케이, read as a question); not thanks the model reads as a
+        # goodbye (알겠습니다 감사합니다), which closes the call
+        return True
+    faq_read = route is not None and route.model == "faq"
+    # 네 앱에서 확인해 볼게요 (the app question at 0.91): a yes, and what the caller will do
+    promised = (faq_read and (confidence < domain.policy.switch_above or answer.affirm and answer.yes_no_said)
+                and _promises(answer.text))
+    return utterance_type != "question" and (intent == OUT_OF_SCOPE or promised)
 
 
 def _echoes(value: Value, heard: str) -> bool:
@@ -51,10 +57,18 @@ def _echoes(value: Value, heard: str) -> bool:
 
 
 def checks(words: Words, text: str) -> bool:
-    """Whether the turn ends by checking what was said (a ``checking`` word: 받을 수 있는 거죠, 된다는 거쥬): a
-    question that asks for no form, whatever form its words suggest."""
+    """Whether the turn ends by checking what was said (a ``checking`` word: 받을 수 있는 거죠, 된다는 거쥬; typed
+    without its space, 되는거죠): a question that asks for no form, whatever form its words suggest."""
     said = text.rstrip("?.!, ").split()
-    return bool(said) and said[-1] in words.checking
+    return bool(said) and bool(words.checking) and said[-1].endswith(words.checking)
+
+
+def checked(domain: Domain, session: Session, intent: str) -> FaqEntry | None:
+    """The answer a tag question read as the intent just answered checks: that answer again, not another of its
+    intent's (그럼 백만 원 쓰면 만 이천오백 원 정도 더 나오는 거네요, after the overseas fee, is no question about the
+    annual fee, which the picker found as likely); None after anything else."""
+    last = next((e for e in domain.faq if session.state == f"answered:{e.id}"), None)
+    return last if last is not None and last.intent == intent else None
 
 
 def _promises(text: str) -> bool:

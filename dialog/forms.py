@@ -44,6 +44,7 @@ class Answer:
     complains: bool = False  # 짜증나네, 어이없네: anger in words, whatever a model makes of the sentence
     hangs_up: bool = False  # ... 나중에 다시 전화할게요 끊을게요: the turn ends with a goodbye word
     takes_in: bool = False  # 인증하면 된다고요 알겠습니다: the turn ends with an acknowledge word
+    thanked: bool = False  # 교육비 납부 메뉴요 알겠어요 고맙습니다: it ends with one and then thanks
     runner_up: str = ""  # the intent model's second reading (카드 끊을게요: goodbye, then card_cancel)
     instead: str = ""  # what the caller surely asks for after turning away (그거 말고 선결제부터 할래: prepayment)
     yes_no_said: bool = False  # a yes or no word opens the turn (네, 아니요), not only the model's reading of it

@@ -95,17 +95,19 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
     said_no = says(words.deny, text, words.lead)
     # 아 다음 결제일부터 전부 나가는 거예요 음 네 그래도 해주세요: a caller who thinks aloud first ends with the answer
     said_yes = says(words.affirm, text, words.lead) or (says_last(words.affirm, text, words.lead) and not said_no)
+    thanked = ends_with(words.acknowledge, _without_last(words.thanks, text)) and not ends_with(words.acknowledge, text)
     return Answer(
         text=text,
         entities=tuple(Value(e.type, e.value, e.masked) for e in understood.entities),
         affirm=said_yes or (understood.intent == "affirm" and confident),
         deny=said_no or (understood.intent == "deny" and confident),
         cancel=(says(words.cancel, text, words.lead) or says_last(words.cancel, text, words.lead)
-                or ends_with(words.stop, text)),
+                or ends_with(words.stop, _without_last(words.cancel, text, words.stop))),  # 취소할게요 취소
         names_person=any(w in text for w in words.person),
         complains=any(w in text for w in words.complaint),
         hangs_up=ends_with(words.goodbye, text),
-        takes_in=ends_with(words.acknowledge, text),
+        takes_in=ends_with(words.acknowledge, text) or thanked,
+        thanked=thanked,
         runner_up=understood.top_k[1][0] if len(understood.top_k) > 1 else "",
         instead=instead[0] if instead is not None and instead[1] >= clear else "",
         yes_no_said=said_yes or said_no,
@@ -138,6 +140,15 @@ def says_last(phrases: tuple[str, ...], text: str, lead: tuple[str, ...]) -> boo
     words = _words(text)
     cuts = [i for i, word in enumerate(words[:-1]) if i > 0 and word in lead]
     return bool(cuts) and says(phrases, " ".join(words[cuts[-1] + 1:]))
+
+
+def _without_last(phrases: tuple[str, ...], text: str, keep: tuple[str, ...] = ()) -> str:
+    """The turn without the words of ``phrases`` it ends with, up to one of ``keep`` (알겠어요 고맙습니다 -> 알겠어요;
+    취소할게요 취소 -> 취소할게요): what the caller said before them."""
+    words = _words(text)
+    while len(words) > 1 and words[-1] in phrases and words[-1] not in keep:
+        words = words[:-1]
+    return " ".join(words)
 
 
 def _words(text: str) -> list[str]:

@@ -149,6 +149,9 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
             return begin(domain, session, intent, answer.entities, answer.text, backend)
         prefix = domain.responses["switched"].format(form_title=domain.forms[session.form].title) + " "
         session.form = None
+    # the values given with an offer the caller did not take (신용카드요, to "카드 해지를 도와드릴까요?"), kept for one
+    # the next values point at (공일공 사칠이일 팔삼오구: the lost card)
+    unanswered = list(session.pending.get("entities", ())) if session.pending is not None else []
     if session.pending is not None:
         # A request the caller surely made, which a value said with it does not make an answer to the offer.
         clear = (intent if route is not None and route.model in ("faq", "form")
@@ -166,6 +169,9 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # understood, which counts towards a hand-off.
         return prefix + domain.responses["anything_else"]
     checks = route is not None and route.model in ("faq", "form") and followup.checks(domain.words, answer.text)
+    again = followup.checked(domain, session, intent) if checks else None
+    if again is not None:
+        return prefix + faq.give(domain, session, again, backend)
     if (route is None or route.model == "faq" or intent == OUT_OF_SCOPE
             or (route.model == "form" and followup.asks(domain.words, answer.text)) or checks):
         # 그거 잔액 어떻게 봐요 after the 국민행복카드 answer: its balance, not the bank account's; 그거 미리 갚으려면
@@ -192,7 +198,7 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
     if route is None or intent == OUT_OF_SCOPE:
         taker = forms.taker(domain, answer)
         if taker is not None:  # a bare value (십오일) that only one form takes: offer that form, value kept
-            return prefix + clarify.offer(domain, session, taker, answer)
+            return prefix + clarify.offer(domain, session, taker, answer, unanswered)
         return clarify.fallback(domain, session)
     # A fragment is offered before a transaction starts; an answer to a question costs nothing, so only an
     # unsure intent is offered there, and not when the caller named the topic of one of its answers (카드론), nor

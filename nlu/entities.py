@@ -32,8 +32,9 @@ NATIVE = {"한": 1, "두": 2, "세": 3, "네": 4, "다섯": 5, "여섯": 6, "일
 WEEKDAYS = "월화수목금토일"
 _NUMERAL_CHARS = "".join(DIGIT_WORDS) + "".join(SMALL_UNITS) + "".join(BIG_UNITS)
 # A number: digits (with , separators) or Sino-Korean numerals, in parts that may be spaced (삼만 오천).
-# It must start a word: the 일 of 결제일 is no number.
-_NUMBER = re.compile(rf"(?<![가-힣\d])(?:\d[\d,]*|[{_NUMERAL_CHARS}]+)(?:\s?(?:\d[\d,]*|[{_NUMERAL_CHARS}]+))*")
+# Said in Hangul, it must start a word: the 일 of 결제일 is no number; written in digits, it may follow a word
+# typed without a space (결제일25일로).
+_NUMBER = re.compile(rf"(?:(?<![\d,])\d[\d,]*|(?<![가-힣\d])[{_NUMERAL_CHARS}]+)(?:\s?(?:\d[\d,]*|[{_NUMERAL_CHARS}]+))*")
 _COUNTERS = ("원", "월", "일", "시", "분", "개", "번", "살", "년", "개월", "퍼센트", "%")
 _PHONE = re.compile(r"(?<!\d)(01[016789])[-\s]?(\d{3,4})[-\s]?(\d{4})(?!\d)")
 _CARD = re.compile(r"(?<!\d)(\d{4})[-\s]?(\d{4})[-\s]?(\d{4})[-\s]?(\d{4})(?!\d)")

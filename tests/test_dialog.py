@@ -1139,3 +1139,69 @@ def test_the_conversation_bench_judges_a_value_by_the_name_the_pack_gives_it(und
     expect = {"form": "payment_account_change", "slots": {"bank": "농협", "account": "********6789"}}
     assert got["slots"]["bank"] == "농협은행" and not ends_as(got, expect)
     assert ends_as(got, named(expect, EntityExtractor.load(pack.gazetteer).names))
+
+
+@pytest.mark.parametrize("said", ["ㅇㅇ", "ㅇㅋ", "ㄱㄱ", "넵"])
+def test_a_chat_users_yes_completes_the_read_back(said, understander, pack):
+    """The NLU writes ㅇㅇ as NFKC makes it (ᄋᄋ); the pack's words are read the same way."""
+    bot = Bot(understander, Dialog(Domain.load(pack.domain), MemoryStore()))
+    bot.turn("c", "선결제 할래요")
+    assert bot.turn("c", "30만").as_json()["dialog"]["state"] == "confirming"
+    assert bot.turn("c", said).as_json()["dialog"]["state"] == "completed"
+
+
+@pytest.mark.parametrize("said, reading, state", [
+    ("그럼 백만 원 쓰면 만 이천오백 원 정도 더 나오는 거네요", ("fees", 0.45), "answered:overseas_fee"),
+    ("그럼 연회비는 얼마예요", ("fees", 0.95), "answered:annual_fee"),  # no tag word: the question it asks
+])
+def test_a_tag_question_read_as_the_intent_just_answered_checks_that_answer(said, reading, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    asked = "다음 달에 일본 여행 가는데 거기서 카드 쓰면 수수료 얼마나 붙어요"
+    assert dialog.respond("o", Reading(asked, "fees", 0.99)).state == "answered:overseas_fee"
+    assert dialog.respond("o", Reading(said, *reading)).state == state
+
+
+@pytest.mark.parametrize("said, reading, state", [
+    ("교육비 납부 메뉴요 알겠어요 고맙습니다", ("education_fee", 0.89), "answered:tuition"),  # taken in, then thanks
+    ("네 앱에서 확인해 볼게요", ("education_fee", 0.91), "answered:tuition"),  # a yes, and what the caller will do
+    ("앱에서 확인해 볼게요", ("education_fee", 0.91), "answered:school_fees"),  # no yes: the question it reads as
+    ("알겠습니다 감사합니다", ("goodbye", 0.95), "said"),  # thanks read as a goodbye closes the call
+])
+def test_after_an_answer_thanks_or_a_yes_with_what_the_caller_will_do_take_it_in(said, reading, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    asked = "우리 애 대학 등록금을 카드로 나눠서 낼 수 있어요"
+    assert dialog.respond("t", Reading(asked, "education_fee", 0.99)).state == "answered:tuition"
+    assert dialog.respond("t", Reading(said, *reading)).state == state
+
+
+@pytest.mark.parametrize("said, reading, state", [
+    ("아 잠깐만 잠깐만요 통장에 돈이 없네 취소할게요 취소", "approval_cancel", "cancelled"),  # a stop word, then 취소
+    ("아 다음 달에 전액 다 나가요 그럼 지금은 안 되겠다 그냥 두세요", "out_of_scope", "cancelled"),
+    ("아 결제일에 나가는 거 그냥 두고 선결제만 할게요", "prepayment", "confirming"),  # 그냥 두고: not the end of the turn
+])
+def test_a_read_back_given_up_is_cancelled(said, reading, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    amount = tuple(EntityExtractor.load(pack.gazetteer).extract("칠십만 원"))
+    assert dialog.respond("p", Reading("선결제 칠십만 원", "prepayment", 0.99, "statement", amount)).state == "confirming"
+    assert dialog.respond("p", Reading(said, reading, 0.9)).state == state
+
+
+def test_a_caller_who_will_call_back_ends_the_call(pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    dialog.respond("w", Reading("여보세요 아 네 잠깐만요", "greeting", 0.93))
+    assert dialog.respond("w", Reading("아 죄송해요 지금 손님 와서 나중에 다시 걸게요", "out_of_scope", 0.58)).end
+
+
+def test_the_values_given_with_an_offer_not_taken_go_with_the_next_offer(pack):
+    """신용카드요, offered the card cancel, then a phone number, which points at the lost card: the card is kept."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    entities = EntityExtractor.load(pack.gazetteer)
+    dialog.respond("l", Reading("여보세요 카드 잃어버렸어요 지금 운전 중이라 빨리 좀요", "out_of_scope", 0.48))
+    card = tuple(entities.extract("신용카드요 신용"))
+    assert dialog.respond("l", Reading("신용카드요 신용", "card_cancel", 0.27, "fragment", card)).state == \
+        "offered:card_cancel"
+    phone = tuple(entities.extract("공일공 사칠이일 팔삼오구"))
+    assert dialog.respond("l", Reading("공일공 사칠이일 팔삼오구", "out_of_scope", 0.98, "fragment", phone)).state == \
+        "offered:lost_card"
+    turn = dialog.respond("l", Reading("네 네 그렇게 해 주세요", "affirm", 0.99))
+    assert turn.state == "confirming" and turn.slots == {"card_type": "신용카드", "phone": "010-****-8359"}

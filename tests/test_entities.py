@@ -50,6 +50,8 @@ def test_korean_numbers(text, value):
     ("체크카드이고요", [("card_type", "체크카드")]),
     ("우리은행이여라", [("bank", "우리은행")]),  # a region's copula
     ("농협이여", [("bank", "농협은행")]),  # Chungcheong
+    ("결제일25일로 바꿔줘", [("day_of_month", 25)]),  # digits typed against a word
+    ("카드값30만원 선결제", [("amount", 300000)]),
     ("신용카드지라", [("card_type", "신용카드")]),  # Jeolla
 ])
 def test_entities_in_caller_sentences(extractor, text, expected):
