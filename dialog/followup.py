@@ -17,6 +17,7 @@ from dialog import faq, forms
 from dialog.domain import OUT_OF_SCOPE, Domain, FaqEntry, Words
 from dialog.forms import Answer, Value
 from dialog.sessions import Session
+from dialog.wording import without_last
 
 
 def asked_anything_else(session: Session) -> bool:
@@ -58,8 +59,9 @@ def _echoes(value: Value, heard: str) -> bool:
 
 def checks(words: Words, text: str) -> bool:
     """Whether the turn ends by checking what was said (a ``checking`` word: 받을 수 있는 거죠, 된다는 거쥬; typed
-    without its space, 되는거죠): a question that asks for no form, whatever form its words suggest."""
-    said = text.rstrip("?.!, ").split()
+    without its space, 되는거죠; before the caller's own yes, 되는거죠 넵): a question that asks for no form,
+    whatever form its words suggest."""
+    said = without_last(words.affirm, text).split()
     return bool(said) and bool(words.checking) and said[-1].endswith(words.checking)
 
 

@@ -7,7 +7,6 @@ never a model.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -16,6 +15,7 @@ from dialog.backend import Backend, StubBackend
 from dialog.domain import Domain, Words
 from dialog.forms import Answer, Value
 from dialog.sessions import Session, SessionStore
+from dialog.wording import ends_with, says, says_last, without_last
 
 HISTORY_LINES = 50  # caller and bot lines kept for the hand-off summary
 
@@ -95,14 +95,14 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
     said_no = says(words.deny, text, words.lead)
     # 아 다음 결제일부터 전부 나가는 거예요 음 네 그래도 해주세요: a caller who thinks aloud first ends with the answer
     said_yes = says(words.affirm, text, words.lead) or (says_last(words.affirm, text, words.lead) and not said_no)
-    thanked = ends_with(words.acknowledge, _without_last(words.thanks, text)) and not ends_with(words.acknowledge, text)
+    thanked = ends_with(words.acknowledge, without_last(words.thanks, text)) and not ends_with(words.acknowledge, text)
     return Answer(
         text=text,
         entities=tuple(Value(e.type, e.value, e.masked) for e in understood.entities),
         affirm=said_yes or (understood.intent == "affirm" and confident),
         deny=said_no or (understood.intent == "deny" and confident),
         cancel=(says(words.cancel, text, words.lead) or says_last(words.cancel, text, words.lead)
-                or ends_with(words.stop, _without_last(words.cancel, text, words.stop))),  # 취소할게요 취소
+                or ends_with(words.stop, without_last(words.cancel, text, words.stop))),  # 취소할게요 취소
         names_person=any(w in text for w in words.person),
         complains=any(w in text for w in words.complaint),
         hangs_up=ends_with(words.goodbye, text),
@@ -113,44 +113,3 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
         yes_no_said=said_yes or said_no,
         repeat=any(w in text for w in words.repeat),
     )
-
-
-def says(phrases: tuple[str, ...], text: str, lead: tuple[str, ...] = ()) -> bool:
-    """Whether the text opens with one of the phrases as a whole word (응 but not 응급; 취소해 for 취소),
-    after any ``lead`` words that only soften what follows (그냥 됐어요, 아이고 취소할게요)."""
-    words = _words(text)
-    while len(words) > 1 and words[0] in lead:
-        words = words[1:]
-    first = " ".join(words)
-    word = words[0] if words else ""
-    return any(first == p or first.startswith(p + " ")
-               or (len(p) >= 2 and word.startswith(p) and len(word) <= len(p) + 2) for p in phrases)
-
-
-def ends_with(phrases: tuple[str, ...], text: str) -> bool:
-    """Whether the turn's last words are one of the phrases (운전 중이라 나중에 다시 전화할게요 끊을게요; 주소를
-    모르겠네 그만할래): what a caller says last is what they do."""
-    words = " ".join(_words(text))
-    return any(words == p or words.endswith(" " + p) for p in phrases)
-
-
-def says_last(phrases: tuple[str, ...], text: str, lead: tuple[str, ...]) -> bool:
-    """Whether the turn's last part, after its last softening word, opens with one of the phrases: a caller
-    who thinks aloud first (아 그럼 다음 달에 다 나가요 음 그냥 그만할게요) ends with what they decided."""
-    words = _words(text)
-    cuts = [i for i, word in enumerate(words[:-1]) if i > 0 and word in lead]
-    return bool(cuts) and says(phrases, " ".join(words[cuts[-1] + 1:]))
-
-
-def _without_last(phrases: tuple[str, ...], text: str, keep: tuple[str, ...] = ()) -> str:
-    """The turn without the words of ``phrases`` it ends with, up to one of ``keep`` (알겠어요 고맙습니다 -> 알겠어요;
-    취소할게요 취소 -> 취소할게요): what the caller said before them."""
-    words = _words(text)
-    while len(words) > 1 and words[-1] in phrases and words[-1] not in keep:
-        words = words[:-1]
-    return " ".join(words)
-
-
-def _words(text: str) -> list[str]:
-    """The turn's words without punctuation (네. -> 네)."""
-    return re.sub(r"[^\w\s]", "", text).split()

@@ -19,8 +19,9 @@ from dataclasses import dataclass, replace
 import pytest
 
 from dialog.domain import Domain, DomainError
-from dialog.manager import Dialog, says
+from dialog.manager import Dialog
 from dialog.sessions import MemoryStore, RedisStore, Session, open_store
+from dialog.wording import says
 from nlu.entities import EntityExtractor
 from nlu.understand import Understanding
 from server.turns import Bot
@@ -959,6 +960,14 @@ def test_a_tag_question_after_an_answer_checks_it_whatever_question_it_reads_as(
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     assert dialog.respond("b", Reading("이번 달 카드값 얼마 나왔어요", "bill_amount")).state == "answered:bill_amount"
     assert dialog.respond("b", Reading(said, "app_help", 0.92)).state == state
+
+
+@pytest.mark.parametrize("said", ["아 앱에서 보면 되는거죠 넵", "앱에서 보면 되는 거죠 네"])
+def test_a_tag_question_typed_without_its_space_or_before_a_yes_checks_the_answer(said, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    asked = "모르는데서 결제된게 있는거같아서요 최근 사용내역 좀 확인하고 싶은데"
+    assert dialog.respond("t", Reading(asked, "transaction_history", 0.99)).state == "answered:transaction_history"
+    assert dialog.respond("t", Reading(said, "app_help", 0.63)).state == "answered:transaction_history"
 
 
 def test_an_unsure_goodbye_with_nothing_to_close_is_a_line_not_understood(pack):
