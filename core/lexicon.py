@@ -36,6 +36,7 @@ SHORT_TERM_SCORE = 92.0  # two-syllable terms must match all but a trace (잊자
 # 체크카드라예), not other syllables.
 PARTICLES = frozenset(
     "을 를 이 가 은 는 에 의 도 로 와 과 만 요 랑 좀 으로 에서 까지 부터 이랑 하고 처럼 보다 이요 은요 는요 이나 이며 "
+    "으로요 로요 에서요 도요 만요 "
     "예요 이에요 입니다 이야 야 인데 인데요 이고 이고요 이죠 이지 "
     "입니더 이라예 라예 이다 이여라 여라 이어라 이랑께 이유 여유 이에유 예유 이여 여 이지라 지라 이지예 지예".split()
 ) | {""}

@@ -113,7 +113,9 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
     if at is None:  # after a "then", the caller's words as said: they may name another of its entries (학원비)
         return last.intent, text
     words, topic = text.split(), faq.topics(last)[:1]
-    read = " ".join([*words[:at], *topic, *words[at + 1:]])
+    pointer = max((r for r in domain.words.refer if words[at].startswith(r)), key=len)
+    ending = words[at][len(pointer):]  # 그걸로: the topic takes 로 with it (포인트로)
+    read = " ".join([*words[:at], *(t + ending for t in topic), *words[at + 1:]])
     if (confidence >= domain.policy.switch_above and topic
             and any(e.intent == intent and topic[0] in faq.topics(e) for e in domain.faq)):
         return intent, read  # the question the model surely reads has an entry on that topic: 현금서비스 수수료

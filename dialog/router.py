@@ -168,6 +168,15 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # Where the call stands does not change. A second remark in a row read as out of scope is a line not
         # understood, which counts towards a hand-off.
         return prefix + domain.responses["anything_else"]
+    if (route is not None and route.model == "answer" and not answer.entities
+            and (session.model == "fallback" or not answer.yes_no_said and confidence < domain.policy.switch_above)):
+        # 아 그 뭐였더라 그거 있잖아요 그거 (affirm 0.62), with nothing asked that it answers: no yes or no in words and
+        # the model unsure is a line not understood, which counts towards a hand-off, not a yes to "what can I do?".
+        # Right after a re-prompt ("다시 한 번 말씀해 주시겠어요?") no yes or no was asked for at all, so a yes or no
+        # there is not understood, in words or not, however sure the model (아니 그 저번에 그 뭐시기 했던 거, deny 0.50;
+        # 그거 그 뭐더라 아 그거요 그거, affirm 0.95). Read so, it may still ask on about the answer just given (그라믄
+        # 그걸로 카드값을 낼 수도 있는 거요, affirm 0.37, after the points balance).
+        intent, route = OUT_OF_SCOPE, None
     checks = route is not None and route.model in ("faq", "form") and followup.checks(domain.words, answer.text)
     again = followup.checked(domain, session, intent) if checks else None
     if again is not None:
@@ -181,14 +190,6 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         if followed is not None:
             asked_about, read = followed
             return prefix + begin(domain, session, asked_about, answer.entities, read, backend)
-    if (route is not None and route.model == "answer" and not answer.entities
-            and (session.model == "fallback" or not answer.yes_no_said and confidence < domain.policy.switch_above)):
-        # 아 그 뭐였더라 그거 있잖아요 그거 (affirm 0.62), with nothing asked that it answers: no yes or no in words and
-        # the model unsure is a line not understood, which counts towards a hand-off, not a yes to "what can I do?".
-        # Right after a re-prompt ("다시 한 번 말씀해 주시겠어요?") no yes or no was asked for at all, so a yes or no
-        # there is not understood, in words or not, however sure the model (아니 그 저번에 그 뭐시기 했던 거, deny 0.50;
-        # 그거 그 뭐더라 아 그거요 그거, affirm 0.95).
-        intent, route = OUT_OF_SCOPE, None
     if (route is not None and route.model == "goodbye" and not sure and not answer.hangs_up
             and not followup.asked_anything_else(session)):
         # 그럼 그거 어디 가서 찾아야 돼요 (goodbye 0.23), after two re-prompts: a goodbye the model is unsure of, with

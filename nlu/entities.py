@@ -36,6 +36,8 @@ _NUMERAL_CHARS = "".join(DIGIT_WORDS) + "".join(SMALL_UNITS) + "".join(BIG_UNITS
 # typed without a space (결제일25일로).
 _NUMBER = re.compile(rf"(?:(?<![\d,])\d[\d,]*|(?<![가-힣\d])[{_NUMERAL_CHARS}]+)(?:\s?(?:\d[\d,]*|[{_NUMERAL_CHARS}]+))*")
 _COUNTERS = ("원", "월", "일", "시", "분", "개", "번", "살", "년", "개월", "퍼센트", "%")
+# After N일, words that make it a number of days, not a day of the month (벌써 삼 일 지났는데, 이틀째, 오 일 동안)
+_DURATION = re.compile(r"\s?(?:째|동안|간\b|지나|지났|만에|넘게|넘었|넘어)")
 _PHONE = re.compile(r"(?<!\d)(01[016789])[-\s]?(\d{3,4})[-\s]?(\d{4})(?!\d)")
 _CARD = re.compile(r"(?<!\d)(\d{4})[-\s]?(\d{4})[-\s]?(\d{4})[-\s]?(\d{4})(?!\d)")
 _DIGIT_GROUP = rf"[{''.join(DIGIT_WORDS)}0-9]+"  # digits said or written together (공일공, 010)
@@ -242,7 +244,7 @@ class EntityExtractor:
             if counter == "원":
                 end = text.index("원", end) + 1
                 out.append(Entity("amount", value, text[m.start():end], m.start(), end))
-            elif counter == "일" and 1 <= value <= 31:
+            elif counter == "일" and 1 <= value <= 31 and not _DURATION.match(text, text.index("일", end) + 1):
                 end = text.index("일", end) + 1
                 out.append(Entity("day_of_month", value, text[m.start():end], m.start(), end))
             else:

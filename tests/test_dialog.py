@@ -1214,3 +1214,30 @@ def test_the_values_given_with_an_offer_not_taken_go_with_the_next_offer(pack):
         "offered:lost_card"
     turn = dialog.respond("l", Reading("네 네 그렇게 해 주세요", "affirm", 0.99))
     assert turn.state == "confirming" and turn.slots == {"card_type": "신용카드", "phone": "010-****-8359"}
+
+
+def test_a_connective_is_no_yes_to_an_offer(pack):
+    """그래도 ("even so") opens with 그래 ("yes") but says no yes: the request that follows it is the caller's."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    said = "음 명세서가 자꾸 옛날 집으로 가서요 혹시 명세서를 이메일로 받을 수도 있어요"
+    assert dialog.respond("a", Reading(said, "transaction_history", 0.59)).state == "offered:transaction_history"
+    turn = dialog.respond("a", Reading("아 그래도 우편으로도 받고 싶으니까 주소는 바꿔 주세요", "address_change", 0.69))
+    assert turn.state == "asking:address"
+
+
+@pytest.mark.parametrize("said, reading, state", [
+    ("그라믄 그걸로 카드값을 낼 수도 있는 거요", ("affirm", 0.37), "answered:points_use"),  # 그걸로: 포인트로
+    ("오 꽤 많네 그걸로 이번 달 카드값 까도 돼", ("bill_amount", 0.81), "answered:points_use"),
+])
+def test_a_question_that_refers_back_keeps_its_particle_with_the_topic(said, reading, state, pack):
+    """An unsure yes that asks on about the answer just given is no line not understood."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    asked = "아 여보세요 내가 카드 포인트가 얼마나 쌓였는지 좀 알고 싶은데"
+    assert dialog.respond("p", Reading(asked, "points", 0.99)).state == "answered:points_balance"
+    assert dialog.respond("p", Reading(said, *reading)).state == state
+
+
+def test_a_jeolla_goodbye_after_an_answer_ends_the_call(pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("j", Reading("이번 달 카드값 얼마 나왔소", "bill_amount", 0.99)).state == "answered:bill_amount"
+    assert dialog.respond("j", Reading("아이고 그라믄 안 되것네 알겄소 수고허쇼", "affirm", 0.4)).end

@@ -51,6 +51,9 @@ def test_korean_numbers(text, value):
     ("우리은행이여라", [("bank", "우리은행")]),  # a region's copula
     ("농협이여", [("bank", "농협은행")]),  # Chungcheong
     ("결제일25일로 바꿔줘", [("day_of_month", 25)]),  # digits typed against a word
+    ("날짜 말고 통장을 바꾸는 게 낫겠어요 농협으로요", [("bank", "농협은행")]),  # 으로요
+    ("아이고 벌써 삼 일 지났는데 어떻게 내요", [("number", 3)]),  # a number of days, no day of the month
+    ("오 일 동안 연체됐어요", [("number", 5)]),
     ("카드값30만원 선결제", [("amount", 300000)]),
     ("신용카드지라", [("card_type", "신용카드")]),  # Jeolla
 ])
