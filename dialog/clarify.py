@@ -38,15 +38,19 @@ def resolve(domain: Domain, session: Session, answer: Answer, backend: Backend, 
     under ``confirm_below``; ``begin(intent, entities)`` starts the dialog model of an accepted intent.
     """
     pending, session.pending = session.pending, None
+    elsewhere = clear is not None and clear != pending.get("intent") and _takes(domain, clear, answer)
     if "choices" in pending:
         session.pending = pending
         reply = faq.choose(domain, session, answer.text, answer.affirm, backend)
         if reply is not None:
             return reply
         session.pending = None
-    elif (answer.affirm or (_takes(domain, pending["intent"], answer) and clear in (None, pending["intent"]))
+    elif (((answer.affirm and not elsewhere and not (answer.takes_in and not answer.yes_no_said))
+           or (_takes(domain, pending["intent"], answer) and clear in (None, pending["intent"])))
           and not answer.deny):
-        # 네, or the value the offered form asks for (리볼빙 해지를 도와드릴까요? - 신용카드요): the offer is taken.
+        # 네, or the value the offered form asks for (리볼빙 해지를 도와드릴까요? - 신용카드요): the offer is taken; not
+        # a yes with another request surely made and its values (네 바꿔 주세요 십오 일로 해 주세요, offered the bill
+        # amount: the payment date), nor a turn that takes in what it heard (아 그렇구나 ... 알겠습니다).
         kept = tuple(Value(**e) for e in pending["entities"])
         return begin(pending["intent"], kept + answer.entities)
     elif (aside and domain.intents[pending["intent"]].model == "faq"

@@ -103,7 +103,7 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
         deny=said_no or (understood.intent == "deny" and confident),
         cancel=(says(words.cancel, text, words.lead) or says_last(words.cancel, text, words.lead)
                 or ends_with(words.stop, without_last(words.cancel, text, words.stop))),  # 취소할게요 취소
-        names_person=any(w in text for w in words.person),
+        names_person=any(word.startswith(words.person) for word in text.split()) if words.person else False,
         complains=any(w in text for w in words.complaint),
         hangs_up=ends_with(words.goodbye, text),
         takes_in=ends_with(words.acknowledge, text) or thanked,

@@ -111,8 +111,8 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         return hand_off(domain, session, route.reason or "requested", route.reply)
     runner_up = domain.intents.get(answer.runner_up)
     form_next = runner_up is not None and runner_up.model == "form"  # the model's other reading starts a form
-    no_request = (route is not None and route.model in ("answer", "greeting") and not answer.entities
-                  and not form_next)
+    no_request = (route is not None and not answer.entities and not form_next
+                  and (route.model in ("answer", "greeting") or (route.model == "goodbye" and not cancels_form)))
     if (intent == OUT_OF_SCOPE or no_request) and answer.hangs_up and not answers_form:
         # 아 잠깐만요 지금 운전 중이라 나중에 다시 전화할게요 끊을게요: no request, and the caller's last words hang up;
         # so too a bare yes or no (아 그렇구나 알겠습니다 수고하세요, read as a yes) or a greeting (여보세요 ... 제가 잘못
@@ -244,5 +244,8 @@ def begin(domain: Domain, session: Session, intent: str, entities: tuple[Value, 
 
 
 def _close(domain: Domain, session: Session, reply: str | None = None) -> str:
+    """End the call; a form in progress is said to stop ("한도 상향 진행은 멈추겠습니다.")."""
+    stopped = (domain.responses["switched"].format(form_title=domain.forms[session.form].title) + " "
+               if session.form is not None else "")
     session.model, session.state, session.ended = "goodbye", "said", True
-    return reply or domain.responses["goodbye"]
+    return stopped + (reply or domain.responses["goodbye"])

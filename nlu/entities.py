@@ -234,8 +234,9 @@ class EntityExtractor:
             # after them, or a unit inside them (삼만, 오십).
             if not is_digits and counter is None and not any(u in span for u in (*SMALL_UNITS, *BIG_UNITS)):
                 continue
-            if not is_digits and len(span) == 1 and counter != "원" and (counter is None or span not in DIGIT_WORDS):
-                continue  # a lone 조 or 만 is a syllable of a word (조회, 만나다), but 만 원 is money
+            if (not is_digits and len(span) == 1 and counter != "원"
+                    and (counter is None or span not in DIGIT_WORDS and (span, counter) != ("십", "일"))):
+                continue  # a lone 조 or 만 is a syllable of a word (조회, 만나다), but 만 원 is money and 십일로 the 10th
             if span == "이" and counter == "번" and text[end:end + 1] == "번":
                 continue  # 이번 (달, 에) is "this", not "number two"
             value = parse_korean_number(span)

@@ -289,6 +289,7 @@ def test_a_yes_that_says_the_value_again_completes(said, state, amount, pack):
     ("아 그럼 다음 달에 전부 나가는 거예요 음 좀 생각해 볼게요", "confirming"),
     ("하모 그래 해 주소", "completed"),  # Gyeongsang's yes
     ("네네 접수해주세요", "completed"),  # a yes said twice
+    ("잉 해주쇼", "completed"),  # Jeolla
 ])
 def test_a_hurried_yes_at_the_read_back_completes(said, state, pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
@@ -502,6 +503,7 @@ def test_anger_beside_the_value_asked_for_fills_the_slot(pack):
     ("어 찾았다 가방 안주머니에 있네요 죄송해요 신고 취소해주세요", True),  # as the normaliser writes 취소해 주세요
     ("고만 취소해 주쇼 안 할라요", True),  # Jeolla
     ("고마 취소하소 안 할랍니더", True),  # Gyeongsang
+    ("음 생각해 보니 지금 당장은 필요 없을 것 같습니다 그냥 취소하겠습니다", True),  # formal speech
     ("어제 결제한 거 승인 취소", False),  # a bare 취소 also ends requests: not a stop word
     ("포인트 적립 안 됐어", False),
 ])
@@ -1241,3 +1243,38 @@ def test_a_jeolla_goodbye_after_an_answer_ends_the_call(pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     assert dialog.respond("j", Reading("이번 달 카드값 얼마 나왔소", "bill_amount", 0.99)).state == "answered:bill_amount"
     assert dialog.respond("j", Reading("아이고 그라믄 안 되것네 알겄소 수고허쇼", "affirm", 0.4)).end
+
+
+def test_a_word_that_only_ends_in_a_person_word_names_no_person(pack):
+    """집사람 (one's wife) ends in 사람: in a form it is no request for an agent."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    entities = EntityExtractor.load(pack.gazetteer)
+    said = "체크카드 분실 신고요 공일공 구팔칠육 오사삼사"
+    assert dialog.respond("p", Reading(said, "lost_card", 0.99, "statement", tuple(entities.extract(said)))).state == \
+        "confirming"
+    turn = dialog.respond("p", Reading("죄송합니다 그건 집사람 번호를 불러 드렸네요 연락처를 제 번호로 바꿔 주십시오",
+                                       "password_change", 0.31))
+    assert turn.model == "form" and turn.handoff is None
+    dialog.respond("q", Reading("카드 잃어버렸어요", "lost_card"))
+    assert dialog.respond("q", Reading("그냥 사람이랑 얘기할래요", "out_of_scope", 0.5)).model == "handoff"
+
+
+def test_in_a_form_an_unsure_goodbye_that_hangs_up_ends_the_call_and_says_the_form_stopped(pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    dialog.respond("g", Reading("카드 해지해 주세요", "card_cancel", 0.99))
+    turn = dialog.respond("g", Reading("잠깐만요 자동이체부터 정리하고 다시 전화드리겠습니다", "goodbye", 0.38))
+    assert turn.end and turn.reply.startswith("카드 해지 진행은 멈추겠습니다")
+
+
+@pytest.mark.parametrize("said, reading, entities, state", [
+    ("네 바꿔 주세요 십오 일로 해 주세요", ("payment_date_change", 0.81), "십오 일로", "confirming"),  # another request
+    ("네 그렇게 해 주세요", ("affirm", 0.99), "", "answered:bill_amount"),  # the offer taken
+    ("아 그렇구나 생각보다 많이 썼네요 알겠습니다", ("affirm", 0.93), "", "ask_what"),  # taken in, no yes in words
+])
+def test_a_yes_to_an_offer_is_no_yes_beside_another_request_or_when_it_only_takes_in(said, reading, entities, state,
+                                                                                     pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    said_first = "월급이 십 일에 들어오는데 카드값은 오 일에 빠져나가니까 자꾸 잔액이 모자라요"
+    assert dialog.respond("o", Reading(said_first, "bill_amount", 0.33)).state == "offered:bill_amount"
+    found = tuple(EntityExtractor.load(pack.gazetteer).extract(entities)) if entities else ()
+    assert dialog.respond("o", Reading(said, *reading, "statement", found)).state == state

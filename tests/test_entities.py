@@ -54,6 +54,7 @@ def test_korean_numbers(text, value):
     ("날짜 말고 통장을 바꾸는 게 낫겠어요 농협으로요", [("bank", "농협은행")]),  # 으로요
     ("아이고 벌써 삼 일 지났는데 어떻게 내요", [("number", 3)]),  # a number of days, no day of the month
     ("오 일 동안 연체됐어요", [("number", 5)]),
+    ("매달 십일로요", [("day_of_month", 10)]),  # 십 alone before 일: the 10th
     ("카드값30만원 선결제", [("amount", 300000)]),
     ("신용카드지라", [("card_type", "신용카드")]),  # Jeolla
 ])
