@@ -110,8 +110,11 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
             else None)
     if (at is None and then is None and not only_checks) or (named and not echoed):
         return None
-    if at is None:  # after a "then", the caller's words as said: they may name another of its entries (학원비)
-        return last.intent, text
+    if at is None:
+        # after a "then", the caller's words as said where they name another of its entries (학원비); else read beside
+        # the answer's title (그럼 최대 몇개월까지 돼요, after the instalment conversion, is no question about the
+        # interest-free instalments, which the bare words are likelier to be)
+        return last.intent, text if faq.named_topics(domain, text, last.intent) else f"{last.title} {text}"
     words, topic = text.split(), faq.topics(last)[:1]
     pointer = max((r for r in domain.words.refer if words[at].startswith(r)), key=len)
     ending = words[at][len(pointer):]  # 그걸로: the topic takes 로 with it (포인트로)

@@ -1278,3 +1278,11 @@ def test_a_yes_to_an_offer_is_no_yes_beside_another_request_or_when_it_only_take
     assert dialog.respond("o", Reading(said_first, "bill_amount", 0.33)).state == "offered:bill_amount"
     found = tuple(EntityExtractor.load(pack.gazetteer).extract(entities)) if entities else ()
     assert dialog.respond("o", Reading(said, *reading, "statement", found)).state == state
+
+
+def test_a_then_question_away_from_the_models_reading_is_read_beside_the_answer_given(pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    asked = "지난주에 노트북 일시불로 긁은게 있는데 그거 할부로 돌릴수 있어요"
+    assert dialog.respond("i", Reading(asked, "installment", 0.99)).state == "answered:installment_conversion"
+    assert dialog.respond("i", Reading("그럼 최대 몇개월까지 돼요", "out_of_scope", 0.45)).state == \
+        "answered:installment_conversion"
