@@ -15,7 +15,7 @@ from dialog.backend import Backend, StubBackend
 from dialog.domain import Domain, Words
 from dialog.forms import Answer, Value
 from dialog.sessions import Session, SessionStore
-from dialog.wording import ends_with, says, says_last, without_last
+from dialog.wording import ends_last, ends_with, says, says_last, without_last
 
 HISTORY_LINES = 50  # caller and bot lines kept for the hand-off summary
 
@@ -95,18 +95,20 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
     said_no = says(words.deny, text, words.lead)
     # 아 다음 결제일부터 전부 나가는 거예요 음 네 그래도 해주세요: a caller who thinks aloud first ends with the answer
     said_yes = says(words.affirm, text, words.lead) or (says_last(words.affirm, text, words.lead) and not said_no)
-    thanked = ends_with(words.acknowledge, without_last(words.thanks, text)) and not ends_with(words.acknowledge, text)
+    taken_in = ends_with(words.acknowledge, text) or ends_last(words.acknowledge, text)
+    # 알겠어요 고맙습니다, 앱에서 하면 되는구나 네: taken in, then thanks or a yes
+    thanked = not taken_in and ends_last(words.acknowledge, without_last(words.thanks + words.affirm, text))
     return Answer(
         text=text,
         entities=tuple(Value(e.type, e.value, e.masked) for e in understood.entities),
         affirm=said_yes or (understood.intent == "affirm" and confident),
         deny=said_no or (understood.intent == "deny" and confident),
-        cancel=(says(words.cancel, text, words.lead) or says_last(words.cancel, text, words.lead)
+        cancel=(says(words.cancel, text, words.lead + words.deny) or says_last(words.cancel, text, words.lead)
                 or ends_with(words.stop, without_last(words.cancel, text, words.stop))),  # 취소할게요 취소
         names_person=any(word.startswith(words.person) for word in text.split()) if words.person else False,
         complains=any(w in text for w in words.complaint),
         hangs_up=ends_with(words.goodbye, text),
-        takes_in=ends_with(words.acknowledge, text) or thanked,
+        takes_in=taken_in or thanked,
         thanked=thanked,
         runner_up=understood.top_k[1][0] if len(understood.top_k) > 1 else "",
         instead=instead[0] if instead is not None and instead[1] >= clear else "",

@@ -27,6 +27,13 @@ def ends_with(phrases: tuple[str, ...], text: str) -> bool:
     return any(words == p or words.endswith(" " + p) for p in phrases)
 
 
+def ends_last(phrases: tuple[str, ...], text: str) -> bool:
+    """Whether the turn ends with one of the phrases, or its last word ends with a one-word phrase (되는구나 for
+    구나; 잘 알겠습니다)."""
+    words = words_of(text)
+    return ends_with(phrases, text) or bool(words) and words[-1].endswith(tuple(p for p in phrases if " " not in p))
+
+
 def says_last(phrases: tuple[str, ...], text: str, lead: tuple[str, ...]) -> bool:
     """Whether the turn's last part, after its last softening word, opens with one of the phrases: a caller
     who thinks aloud first (아 그럼 다음 달에 다 나가요 음 그냥 그만할게요) ends with what they decided."""

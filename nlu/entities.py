@@ -108,6 +108,14 @@ def _mask_card(digits: str) -> str:
 
 
 _COPULA_ENDINGS = ("에요", "예요", "요", "야", "고", "다", "라", "죠", "지", "네")
+_AFTER_COPULA = ("요", "에요", "고", "야", "라", "니까", "지만", "면")  # after a number's copula 이 (이십오 일이라서)
+
+
+def _open_syllable(char: str) -> bool:
+    """Whether a Hangul syllable ends in its vowel (사, 오, 이; not 삼, 칠): Hangul syllables cycle through 28
+    finals, the first none."""
+    code = ord(char) - 0xAC00
+    return 0 <= code < 11172 and code % 28 == 0
 
 
 def _mask_account(digits: str) -> str:
@@ -202,7 +210,9 @@ class EntityExtractor:
                 # phone or card number where the digits with it make none. 칠팔구공 일이 통장 and 공일공 구팔칠육
                 # 오사삼이 end in a two.
                 without, with_it = _digits_of(span[:-1].rstrip()) or "", _digits_of(span) or ""
-                if (text[m.end():].startswith(_COPULA_ENDINGS)
+                # 육오사이예요: after a digit said without a final consonant (사) the copula is 예요 alone, so 이 is a two
+                copula_after = len(span) < 2 or not _open_syllable(span[-2])
+                if (text[m.end():].startswith(_COPULA_ENDINGS) and copula_after
                         or (span[-2] == " " and re.match(r"\s+[가-힣]", text[m.end():]))
                         or len(with_it) not in (10, 11, 12, 13, 14, 16)
                         or (len(without) == 16 or _is_phone(without)) and not _is_phone(with_it)):
@@ -218,8 +228,8 @@ class EntityExtractor:
         for m in _NUMBER.finditer(text):
             span = m.group().strip()
             end = m.start() + len(span)
-            if len(span) >= 2 and span.endswith("이") and text.startswith(("요", "에요", "고", "야"), end):
-                span, end = span[:-1], end - 1  # 십오일이요: the copula's 이, not a two
+            if len(span) >= 2 and span.endswith("이") and text.startswith(_AFTER_COPULA, end):
+                span, end = span[:-1], end - 1  # 십오일이요, 이십오 일이라서: the copula's 이, not a two
             elif (len(span) >= 3 and span.endswith("일이") and not re.match(r"[가-힣]", text[end:end + 1])
                   and 1 <= (parse_korean_number(span[:-2]) or 0) <= 31):
                 span, end = span[:-1], end - 1  # 20일이 낫겠어요, 이십 일이 좋아요: the day and its subject particle

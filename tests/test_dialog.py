@@ -504,6 +504,8 @@ def test_anger_beside_the_value_asked_for_fills_the_slot(pack):
     ("고만 취소해 주쇼 안 할라요", True),  # Jeolla
     ("고마 취소하소 안 할랍니더", True),  # Gyeongsang
     ("음 생각해 보니 지금 당장은 필요 없을 것 같습니다 그냥 취소하겠습니다", True),  # formal speech
+    ("아니 그만둘게요 가게에 먼저 물어보고 다시 할게요", True),  # a no, then the cancel
+    ("잠깐만 그냥 하지마요 취소할게요 와이프랑 얘기해보고 다시 할게", True),  # 하지마요, as the normaliser writes it
     ("어제 결제한 거 승인 취소", False),  # a bare 취소 also ends requests: not a stop word
     ("포인트 적립 안 됐어", False),
 ])
@@ -1175,6 +1177,7 @@ def test_a_tag_question_read_as_the_intent_just_answered_checks_that_answer(said
 @pytest.mark.parametrize("said, reading, state", [
     ("교육비 납부 메뉴요 알겠어요 고맙습니다", ("education_fee", 0.89), "answered:tuition"),  # taken in, then thanks
     ("네 앱에서 확인해 볼게요", ("education_fee", 0.91), "answered:tuition"),  # a yes, and what the caller will do
+    ("아 앱에서 하면 되는구나 네", ("app_help", 0.79), "answered:tuition"),  # a last word in 구나, then a yes
     ("앱에서 확인해 볼게요", ("education_fee", 0.91), "answered:school_fees"),  # no yes: the question it reads as
     ("알겠습니다 감사합니다", ("goodbye", 0.95), "said"),  # thanks read as a goodbye closes the call
 ])

@@ -55,6 +55,7 @@ def test_korean_numbers(text, value):
     ("아이고 벌써 삼 일 지났는데 어떻게 내요", [("number", 3)]),  # a number of days, no day of the month
     ("오 일 동안 연체됐어요", [("number", 5)]),
     ("매달 십일로요", [("day_of_month", 10)]),  # 십 alone before 일: the 10th
+    ("월급날이 이십오 일이라서 결제일을 그날로 바꾸고 싶어서요", [("day_of_month", 25)]),  # 이라서: the copula
     ("카드값30만원 선결제", [("amount", 300000)]),
     ("신용카드지라", [("card_type", "신용카드")]),  # Jeolla
 ])
@@ -70,6 +71,7 @@ def test_entities_in_caller_sentences(extractor, text, expected):
     ("공일공 일이삼사 오육칠팔이", "phone", "010-****-5678"),  # without 이 a phone number, with it none
     ("공일공에 구팔칠육에 오사삼이", "phone", "010-****-5432"),  # 에, "and", between the groups
     ("전화번호 말이지예 공일공 다음에 팔팔이삼 그라고 사칠칠공", "phone", "010-****-4770"),  # "then", "and"
+    ("공일공 구구팔칠 육오사이예요", "phone", "010-****-6542"),  # after 사 the copula is 예요: 이 is a two
     ("카드번호 1234 5678 9012 3456", "card_number", "****-****-****-3456"),
     ("카드 번호는 일이삼사 오육칠팔 구공일이 삼사오육", "card_number", "****-****-****-3456"),
 ])
