@@ -110,8 +110,12 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         session.intent = session.intent or intent
         return hand_off(domain, session, route.reason or "requested", route.reply)
     runner_up = domain.intents.get(answer.runner_up)
-    form_next = runner_up is not None and runner_up.model == "form"  # the model's other reading starts a form
-    no_request = (route is not None and not answer.entities and not form_next
+    # the model's other reading starts a form (not the one in progress: 다시 전화드리겠습니다 in the card cancel)
+    form_next = runner_up is not None and runner_up.model == "form" and not (
+        session.form is not None and answer.runner_up == session.intent)
+    # a value some form takes (not 오늘, a date no form asks for: 오늘은 취소해 주시고 ... 다시 전화드리겠습니다)
+    valued = any(e.type in form.entity_types - {"text"} for form in domain.forms.values() for e in answer.entities)
+    no_request = (route is not None and not valued and not form_next
                   and (route.model in ("answer", "greeting") or (route.model == "goodbye" and not cancels_form)))
     if (intent == OUT_OF_SCOPE or no_request) and answer.hangs_up and not answers_form:
         # 아 잠깐만요 지금 운전 중이라 나중에 다시 전화할게요 끊을게요: no request, and the caller's last words hang up;

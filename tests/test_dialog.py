@@ -1262,10 +1262,13 @@ def test_a_word_that_only_ends_in_a_person_word_names_no_person(pack):
     assert dialog.respond("q", Reading("그냥 사람이랑 얘기할래요", "out_of_scope", 0.5)).model == "handoff"
 
 
-def test_in_a_form_an_unsure_goodbye_that_hangs_up_ends_the_call_and_says_the_form_stopped(pack):
+@pytest.mark.parametrize("said", ["잠깐만요 자동이체부터 정리하고 다시 전화드리겠습니다",
+                                  "오늘은 취소해주시고 정리한 다음에 다시 전화드리겠습니다"])  # 오늘: a date no form takes
+def test_in_a_form_an_unsure_goodbye_that_hangs_up_ends_the_call_and_says_the_form_stopped(said, pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     dialog.respond("g", Reading("카드 해지해 주세요", "card_cancel", 0.99))
-    turn = dialog.respond("g", Reading("잠깐만요 자동이체부터 정리하고 다시 전화드리겠습니다", "goodbye", 0.38))
+    found = tuple(EntityExtractor.load(pack.gazetteer).extract(said))
+    turn = dialog.respond("g", Reading(said, "goodbye", 0.38, "statement", found))
     assert turn.end and turn.reply.startswith("카드 해지 진행은 멈추겠습니다")
 
 
