@@ -39,6 +39,8 @@ def resolve(domain: Domain, session: Session, answer: Answer, backend: Backend, 
     """
     pending, session.pending = session.pending, None
     elsewhere = clear is not None and clear != pending.get("intent") and _takes(domain, clear, answer)
+    said = answer.text.split()
+    bare = len(said) <= 2  # 교통카드, 해지요: a word or two, which no model reads well
     if "choices" in pending:
         session.pending = pending
         reply = faq.choose(domain, session, answer.text, answer.affirm, backend)
@@ -46,9 +48,11 @@ def resolve(domain: Domain, session: Session, answer: Answer, backend: Backend, 
             return reply
         session.pending = None
     elif (((answer.affirm and not elsewhere and not (answer.takes_in and not answer.yes_no_said))
-           or (_takes(domain, pending["intent"], answer) and clear in (None, pending["intent"])))
+           or (_takes(domain, pending["intent"], answer) and (bare or clear in (None, pending["intent"])))
+           or (bare and "intent" in pending and _echoes(domain.intents[pending["intent"]].offer, said)))
           and not answer.deny):
-        # 네, or the value the offered form asks for (리볼빙 해지를 도와드릴까요? - 신용카드요): the offer is taken; not
+        # 네, or the value the offered form asks for (리볼빙 해지를 도와드릴까요? - 신용카드요; said bare, 교통카드, whatever
+        # the model makes of one word), or the offer's own words (해지요): the offer is taken; not
         # a yes with another request surely made and its values (네 바꿔 주세요 십오 일로 해 주세요, offered the bill
         # amount: the payment date), nor a turn that takes in what it heard (아 그렇구나 ... 알겠습니다).
         kept = tuple(Value(**e) for e in pending["entities"])
@@ -65,6 +69,13 @@ def resolve(domain: Domain, session: Session, answer: Answer, backend: Backend, 
     if answer.deny:
         return misunderstood(domain, session, domain.responses["declined"])
     return None
+
+
+def _echoes(offered: str | None, said: list[str]) -> bool:
+    """Whether every word of a short answer is in the offer it answers (해지요, to "리볼빙 해지를 도와드릴까요?"; 변경요,
+    to "결제일 변경을 도와드릴까요?"): the caller takes it up in its own words."""
+    stems = [word.removesuffix("요").removesuffix("이") for word in said]
+    return bool(offered) and all(len(stem) >= 2 and stem in offered for stem in stems)
 
 
 def _takes(domain: Domain, intent: str, answer: Answer) -> bool:

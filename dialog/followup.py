@@ -108,6 +108,8 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
     at = refers_back(domain.words, text)
     then = (_then(domain.words, text) if at is None and (confidence < domain.policy.switch_above or echoed)
             else None)
+    if at is None and then is None and intent == OUT_OF_SCOPE and asks(domain.words, text) and len(text.split()) <= 3:
+        return last.intent, text  # 어떻게 내요, after the overdue interest: a bare question on the answer's intent
     if (at is None and then is None and not only_checks) or (named and not echoed):
         return None
     if at is None:

@@ -1292,3 +1292,29 @@ def test_a_then_question_away_from_the_models_reading_is_read_beside_the_answer_
     assert dialog.respond("i", Reading(asked, "installment", 0.99)).state == "answered:installment_conversion"
     assert dialog.respond("i", Reading("그럼 최대 몇개월까지 돼요", "out_of_scope", 0.45)).state == \
         "answered:installment_conversion"
+
+
+@pytest.mark.parametrize("opener, offered, said, reading, state", [
+    ("카드 분실", "lost_card", "교통카드", ("card_application", 0.96), "asking:phone"),  # a bare value the form takes
+    ("리볼빙", "revolving_cancel", "해지요", ("card_cancel", 0.98), "asking:card_type"),  # the offer's own word
+    ("결제일", "payment_date_change", "변경요", ("payment_account_change", 0.42), "asking:day"),
+    ("카드 분실", "lost_card", "교통카드 새로 만들고 싶어요", ("card_application", 0.96), "answered:card_application"),
+])
+def test_a_word_or_two_that_answers_an_offer_takes_it_whatever_the_model_reads(opener, offered, said, reading, state,
+                                                                                pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("f", Reading(opener, offered, 0.99, "fragment")).state == f"offered:{offered}"
+    found = tuple(EntityExtractor.load(pack.gazetteer).extract(said))
+    turn = dialog.respond("f", Reading(said, *reading, "fragment", found))
+    assert turn.state == state
+    if offered == "revolving_cancel":
+        assert dialog.store.get("f").form == "revolving_cancel"
+
+
+def test_a_bare_question_read_as_out_of_scope_after_an_answer_asks_the_answers_intent(pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("b", Reading("연체됐어요", "overdue_payment", 0.99)).state == "answered:overdue_interest"
+    assert dialog.respond("b", Reading("어떻게 내요", "out_of_scope", 0.6)).state == "answered:overdue_payment"
+    assert dialog.respond("c", Reading("연체됐어요", "overdue_payment", 0.99)).state == "answered:overdue_interest"
+    assert dialog.respond("c", Reading("근데 오늘 날씨는 어떻게 될까요", "out_of_scope", 0.9)).state == "reprompt:1"
+
