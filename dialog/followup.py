@@ -100,8 +100,13 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
     turn only checks what was said (승인 나면 다른 은행 통장으로도 받을 수 있는 거죠, after the card-loan answer),
     whatever it reads as, and goes on from it too."""
     last = next((e for e in domain.faq if session.state == f"answered:{e.id}"), None)
-    if last is None or last.intent == intent:
+    if last is None:
         return None
+    if last.intent == intent:
+        # 몇 개월까지 돼요, after the instalment conversion: a bare question of a few words, naming none of the
+        # intent's topics, is read beside the answer's title (alone, the interest-free instalments are likelier)
+        bare = len(text.split()) <= 4 and asks(domain.words, text) and not faq.named_topics(domain, text, intent)
+        return (intent, f"{last.title} {text}") if bare else None
     named = faq.named_topics(domain, text, intent)
     heard = (session.last_reply or "").replace(" ", "")
     echoed = bool(named) and not asks(domain.words, text) and all(topic in heard for topic in named)

@@ -181,7 +181,9 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # 그거 그 뭐더라 아 그거요 그거, affirm 0.95). Read so, it may still ask on about the answer just given (그라믄
         # 그걸로 카드값을 낼 수도 있는 거요, affirm 0.37, after the points balance).
         intent, route = OUT_OF_SCOPE, None
-    checks = route is not None and route.model in ("faq", "form") and followup.checks(domain.words, answer.text)
+    # a tag question (… 다 나오는 거죠) read as a question or a form, or as anything the model is unsure of
+    checks = ((route is None or route.model in ("faq", "form") or not sure)
+              and followup.checks(domain.words, answer.text))
     again = followup.checked(domain, session, intent) if checks else None
     if again is not None:
         return prefix + faq.give(domain, session, again, backend)

@@ -212,7 +212,10 @@ class EntityExtractor:
                 without, with_it = _digits_of(span[:-1].rstrip()) or "", _digits_of(span) or ""
                 # 육오사이예요: after a digit said without a final consonant (사) the copula is 예요 alone, so 이 is a two
                 copula_after = len(span) < 2 or not _open_syllable(span[-2])
-                if (text[m.end():].startswith(_COPULA_ENDINGS) and copula_after
+                # 공일공 구팔칠육 오사삼이요: a last group of four with the 이 makes a phone said 3-4-4, the way
+                # numbers are said; 공일공 일이삼 사오육칠이요 (a last group of five) has lost a digit and 이 is the copula
+                phone_said = _is_phone(with_it) and len(_digits_of(re.split(_JOIN, span)[-1]) or "") == 4
+                if (text[m.end():].startswith(_COPULA_ENDINGS) and copula_after and not phone_said
                         or (span[-2] == " " and re.match(r"\s+[가-힣]", text[m.end():]))
                         or len(with_it) not in (10, 11, 12, 13, 14, 16)
                         or (len(without) == 16 or _is_phone(without)) and not _is_phone(with_it)):

@@ -503,6 +503,7 @@ def test_anger_beside_the_value_asked_for_fills_the_slot(pack):
     ("어 찾았다 가방 안주머니에 있네요 죄송해요 신고 취소해주세요", True),  # as the normaliser writes 취소해 주세요
     ("고만 취소해 주쇼 안 할라요", True),  # Jeolla
     ("고마 취소하소 안 할랍니더", True),  # Gyeongsang
+    ("아 가방 안쪽 주머니에 있네요 죄송해요 신고 안 해도 될 것 같아요", True),
     ("음 생각해 보니 지금 당장은 필요 없을 것 같습니다 그냥 취소하겠습니다", True),  # formal speech
     ("아니 그만둘게요 가게에 먼저 물어보고 다시 할게요", True),  # a no, then the cancel
     ("잠깐만 그냥 하지마요 취소할게요 와이프랑 얘기해보고 다시 할게", True),  # 하지마요, as the normaliser writes it
@@ -1318,3 +1319,22 @@ def test_a_bare_question_read_as_out_of_scope_after_an_answer_asks_the_answers_i
     assert dialog.respond("c", Reading("연체됐어요", "overdue_payment", 0.99)).state == "answered:overdue_interest"
     assert dialog.respond("c", Reading("근데 오늘 날씨는 어떻게 될까요", "out_of_scope", 0.9)).state == "reprompt:1"
 
+
+
+@pytest.mark.parametrize("said, reading, state", [
+    ("몇 개월까지 돼요", ("installment", 0.87), "answered:installment_conversion"),  # beside the answer's title
+    ("무이자 할부는 몇 개월까지 돼요", ("installment", 0.9), "answered:interest_free_installment"),  # names its topic
+])
+def test_a_bare_question_on_the_intent_just_answered_is_read_beside_the_answer(said, reading, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    asked = "지난주에 노트북을 일시불로 긁었는데 그거 할부로 바꿀 수 있어요"
+    assert dialog.respond("i", Reading(asked, "installment", 0.99)).state == "answered:installment_conversion"
+    assert dialog.respond("i", Reading(said, *reading)).state == state
+
+
+def test_a_tag_question_the_model_reads_as_an_unsure_goodbye_checks_the_answer(pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    asked = "석 달 치 카드 쓴 거 한 번에 뽑아볼 수 있어요"
+    assert dialog.respond("t", Reading(asked, "transaction_history", 0.99)).state == "answered:transaction_history"
+    assert dialog.respond("t", Reading("그럼 작년 거까지는 다 나오는 거죠", "goodbye", 0.39)).state == \
+        "answered:transaction_history"

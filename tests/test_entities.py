@@ -72,6 +72,7 @@ def test_entities_in_caller_sentences(extractor, text, expected):
     ("공일공에 구팔칠육에 오사삼이", "phone", "010-****-5432"),  # 에, "and", between the groups
     ("전화번호 말이지예 공일공 다음에 팔팔이삼 그라고 사칠칠공", "phone", "010-****-4770"),  # "then", "and"
     ("공일공 구구팔칠 육오사이예요", "phone", "010-****-6542"),  # after 사 the copula is 예요: 이 is a two
+    ("공일공 구팔칠육 오사삼이요", "phone", "010-****-5432"),  # 3-4-4 with the 이: a two, though 이요 may be the copula
     ("카드번호 1234 5678 9012 3456", "card_number", "****-****-****-3456"),
     ("카드 번호는 일이삼사 오육칠팔 구공일이 삼사오육", "card_number", "****-****-****-3456"),
 ])
