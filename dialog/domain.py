@@ -71,7 +71,7 @@ class Slot:
 
     def said(self, text: str) -> str:
         """The part of a turn that is this slot's value, for a slot filled from the turn's words (``text``): what
-        its ``pattern`` matches, for a caller says more than the value (대전시 유성구 대학로 이백일이요 딸네 아파트
+        its ``pattern`` matches, as a caller often says more than the value (대전시 유성구 대학로 이백일이요 딸네 아파트
         바로 옆이에요); the whole turn where it has none."""
         found = re.search(self.pattern, text) if self.pattern is not None else None
         return found.group(0) if found else text

@@ -17,17 +17,20 @@ The order of precedence, each rule for a reason:
    싶어요, asked which card's revolving to cancel, is the revolving, not a card to cancel); a cancel word that
    opens the turn or its last part, or a ``stop`` word that ends it (주소를 모르겠네 그만할래), cancels the form;
    a caller who turns away from it (말고, 게 아니라) and plainly asks for another thing gets that thing. Asked
-   clearly, a question an FAQ entry answers is answered on the side, and the form goes on where it stood; a goodbye whose
-   last words hang up ends the call even where it opens with a yes or no (아니요 괜찮아요 끊을게요).
+   clearly, a question an FAQ entry answers is answered on the side, and the form goes on where it stood; a
+   goodbye whose last words hang up ends the call even where it opens with a yes or no (아니요 괜찮아요 끊을게요),
+   and so does one the model is unsure of with no value any form takes (… 다시 전화드리겠습니다).
 3. A pending offer or FAQ choice takes the answer to it (an offer of a form: a yes, or a value the form takes
-   given with no other request the model is sure of; a cancel or ``stop`` word takes the request back).
+   given with no other request the model is sure of; a word or two that is such a value or the offer's own word,
+   whatever the model reads; not a yes beside another sure request with its values, nor a turn that only takes
+   in what it heard; a cancel or ``stop`` word takes the request back).
    After an answer or a finished request, a turn that takes it in and asks nothing (... 알겠습니다; 어 알았어 그럼
    앱에서 볼게; a remark read as out of scope, once) is asked what else the caller needs, and nothing changes.
 4. A question that refers back to the FAQ answer just given (그거 잔액 어떻게 봐요), opens with "then" (그럼,
-   그라믄) where the model is unsure of it, or checks it with a tag question that would start a form (... 받을 수
-   있는 거죠), and names no topic of another intent that the answer did not speak of,
-   is answered from that answer's intent, whatever intent its bare words suggest (a form's too, where the turn
-   asks how, what or when).
+   그라믄) where the model is unsure of it, or checks it with a tag question (... 받을 수 있는 거죠), and names no
+   topic of another intent that the answer did not speak of, is answered from that answer's intent, whatever
+   intent its bare words suggest (a form's too, where the turn asks how, what or when); so is a bare question
+   read as out of scope (어떻게 내요), and a tag question read as the answered intent gets that answer again.
 5. Otherwise the intent's own model: out-of-scope goes to fallback, unless the
    turn carries values one form takes more of than any other (then that form is offered, the values
    kept); so does a yes or no the model is unsure of (under ``switch_above``) that says neither in words, and
