@@ -49,7 +49,7 @@ def resolve(domain: Domain, session: Session, answer: Answer, backend: Backend, 
         session.pending = None
     elif (((answer.affirm and not elsewhere and not (answer.takes_in and not answer.yes_no_said))
            or (_takes(domain, pending["intent"], answer) and (bare or clear in (None, pending["intent"])))
-           or (bare and "intent" in pending and _echoes(domain.intents[pending["intent"]].offer, said)))
+           or (bare and "intent" in pending and _in_offer(domain.intents[pending["intent"]].offer, said)))
           and not answer.deny):
         # 네, or the value the offered form asks for (리볼빙 해지를 도와드릴까요? - 신용카드요; said bare, 교통카드, whatever
         # the model makes of one word), or the offer's own words (해지요): the offer is taken; not
@@ -71,7 +71,7 @@ def resolve(domain: Domain, session: Session, answer: Answer, backend: Backend, 
     return None
 
 
-def _echoes(offered: str | None, said: list[str]) -> bool:
+def _in_offer(offered: str | None, said: list[str]) -> bool:
     """Whether every word of a short answer is in the offer it answers (해지요, to "리볼빙 해지를 도와드릴까요?"; 변경요,
     to "결제일 변경을 도와드릴까요?"): the caller takes it up in its own words."""
     stems = [word.removesuffix("요").removesuffix("이") for word in said]

@@ -967,12 +967,17 @@ def test_a_tag_question_after_an_answer_checks_it_whatever_question_it_reads_as(
     assert dialog.respond("b", Reading(said, "app_help", 0.92)).state == state
 
 
+def answered(pack, asked: str, intent: str, entry: str) -> Dialog:
+    """A dialog whose call has just had ``asked`` answered from the FAQ entry ``entry``."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("a", Reading(asked, intent, 0.99)).state == f"answered:{entry}"
+    return dialog
+
+
 @pytest.mark.parametrize("said", ["아 앱에서 보면 되는거죠 넵", "앱에서 보면 되는 거죠 네"])
 def test_a_tag_question_typed_without_its_space_or_before_a_yes_checks_the_answer(said, pack):
-    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
-    asked = "모르는데서 결제된게 있는거같아서요 최근 사용내역 좀 확인하고 싶은데"
-    assert dialog.respond("t", Reading(asked, "transaction_history", 0.99)).state == "answered:transaction_history"
-    assert dialog.respond("t", Reading(said, "app_help", 0.63)).state == "answered:transaction_history"
+    dialog = answered(pack, "모르는데서 결제된게 있는거같아서요 최근 사용내역 좀 확인하고 싶은데", "transaction_history", "transaction_history")
+    assert dialog.respond("a", Reading(said, "app_help", 0.63)).state == "answered:transaction_history"
 
 
 def test_an_unsure_goodbye_with_nothing_to_close_is_a_line_not_understood(pack):
@@ -1169,10 +1174,8 @@ def test_a_chat_users_yes_completes_the_read_back(said, understander, pack):
     ("그럼 연회비는 얼마예요", ("fees", 0.95), "answered:annual_fee"),  # no tag word: the question it asks
 ])
 def test_a_tag_question_read_as_the_intent_just_answered_checks_that_answer(said, reading, state, pack):
-    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
-    asked = "다음 달에 일본 여행 가는데 거기서 카드 쓰면 수수료 얼마나 붙어요"
-    assert dialog.respond("o", Reading(asked, "fees", 0.99)).state == "answered:overseas_fee"
-    assert dialog.respond("o", Reading(said, *reading)).state == state
+    dialog = answered(pack, "다음 달에 일본 여행 가는데 거기서 카드 쓰면 수수료 얼마나 붙어요", "fees", "overseas_fee")
+    assert dialog.respond("a", Reading(said, *reading)).state == state
 
 
 @pytest.mark.parametrize("said, reading, state", [
@@ -1183,10 +1186,8 @@ def test_a_tag_question_read_as_the_intent_just_answered_checks_that_answer(said
     ("알겠습니다 감사합니다", ("goodbye", 0.95), "said"),  # thanks read as a goodbye closes the call
 ])
 def test_after_an_answer_thanks_or_a_yes_with_what_the_caller_will_do_take_it_in(said, reading, state, pack):
-    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
-    asked = "우리 애 대학 등록금을 카드로 나눠서 낼 수 있어요"
-    assert dialog.respond("t", Reading(asked, "education_fee", 0.99)).state == "answered:tuition"
-    assert dialog.respond("t", Reading(said, *reading)).state == state
+    dialog = answered(pack, "우리 애 대학 등록금을 카드로 나눠서 낼 수 있어요", "education_fee", "tuition")
+    assert dialog.respond("a", Reading(said, *reading)).state == state
 
 
 @pytest.mark.parametrize("said, reading, state", [
@@ -1237,10 +1238,8 @@ def test_a_connective_is_no_yes_to_an_offer(pack):
 ])
 def test_a_question_that_refers_back_keeps_its_particle_with_the_topic(said, reading, state, pack):
     """An unsure yes that asks on about the answer just given is no line not understood."""
-    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
-    asked = "아 여보세요 내가 카드 포인트가 얼마나 쌓였는지 좀 알고 싶은데"
-    assert dialog.respond("p", Reading(asked, "points", 0.99)).state == "answered:points_balance"
-    assert dialog.respond("p", Reading(said, *reading)).state == state
+    dialog = answered(pack, "아 여보세요 내가 카드 포인트가 얼마나 쌓였는지 좀 알고 싶은데", "points", "points_balance")
+    assert dialog.respond("a", Reading(said, *reading)).state == state
 
 
 def test_a_jeolla_goodbye_after_an_answer_ends_the_call(pack):
@@ -1288,10 +1287,8 @@ def test_a_yes_to_an_offer_is_no_yes_beside_another_request_or_when_it_only_take
 
 
 def test_a_then_question_away_from_the_models_reading_is_read_beside_the_answer_given(pack):
-    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
-    asked = "지난주에 노트북 일시불로 긁은게 있는데 그거 할부로 돌릴수 있어요"
-    assert dialog.respond("i", Reading(asked, "installment", 0.99)).state == "answered:installment_conversion"
-    assert dialog.respond("i", Reading("그럼 최대 몇개월까지 돼요", "out_of_scope", 0.45)).state == \
+    dialog = answered(pack, "지난주에 노트북 일시불로 긁은게 있는데 그거 할부로 돌릴수 있어요", "installment", "installment_conversion")
+    assert dialog.respond("a", Reading("그럼 최대 몇개월까지 돼요", "out_of_scope", 0.45)).state == \
         "answered:installment_conversion"
 
 
@@ -1326,15 +1323,11 @@ def test_a_bare_question_read_as_out_of_scope_after_an_answer_asks_the_answers_i
     ("무이자 할부는 몇 개월까지 돼요", ("installment", 0.9), "answered:interest_free_installment"),  # names its topic
 ])
 def test_a_bare_question_on_the_intent_just_answered_is_read_beside_the_answer(said, reading, state, pack):
-    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
-    asked = "지난주에 노트북을 일시불로 긁었는데 그거 할부로 바꿀 수 있어요"
-    assert dialog.respond("i", Reading(asked, "installment", 0.99)).state == "answered:installment_conversion"
-    assert dialog.respond("i", Reading(said, *reading)).state == state
+    dialog = answered(pack, "지난주에 노트북을 일시불로 긁었는데 그거 할부로 바꿀 수 있어요", "installment", "installment_conversion")
+    assert dialog.respond("a", Reading(said, *reading)).state == state
 
 
 def test_a_tag_question_the_model_reads_as_an_unsure_goodbye_checks_the_answer(pack):
-    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
-    asked = "석 달 치 카드 쓴 거 한 번에 뽑아볼 수 있어요"
-    assert dialog.respond("t", Reading(asked, "transaction_history", 0.99)).state == "answered:transaction_history"
-    assert dialog.respond("t", Reading("그럼 작년 거까지는 다 나오는 거죠", "goodbye", 0.39)).state == \
+    dialog = answered(pack, "석 달 치 카드 쓴 거 한 번에 뽑아볼 수 있어요", "transaction_history", "transaction_history")
+    assert dialog.respond("a", Reading("그럼 작년 거까지는 다 나오는 거죠", "goodbye", 0.39)).state == \
         "answered:transaction_history"
