@@ -123,7 +123,7 @@ class Words:
     acknowledge: tuple[str, ...] = ()  # taking an answer in (알겠습니다, 그렇구나): after one, a turn that ends so asks nothing
     thanks: tuple[str, ...] = ()  # thanks (고맙습니다), which may follow an `acknowledge` word at the end of a turn
     refer: tuple[str, ...] = ()  # pointing at what was just said (그거, 그걸): a word that opens with one
-    not_that: tuple[str, ...] = ()  # turning away from it (그거 말고, 그게 아니라): the word after a `refer` one opens so
+    not_that: tuple[str, ...] = ()  # turning away (그거 말고, 그거 자동이체 말고): of the two words after a `refer` one
     then: tuple[str, ...] = ()  # "then" (그럼, 그라믄): a question that opens with one goes on from the answer given
     asking: tuple[str, ...] = ()  # asking for information (어떻게, 얼마): a word that opens with one
     checking: tuple[str, ...] = ()  # a tag question (거죠, 맞죠): a turn whose last word is one checks what was said

@@ -134,10 +134,11 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
 
 def refers_back(words: Words, text: str) -> int | None:
     """The place of the word that points at what was just said (a ``refer`` word: 그거, 그걸), or None: none,
-    or one the caller turns away from (그거 말고, 그게 아니라: ``not_that``)."""
+    or one the caller turns away from, at once or after naming it (그거 말고, 그게 아니라, 그거 자동이체 말고:
+    ``not_that``)."""
     said = text.split()
     return next((i for i, word in enumerate(said) if words.refer and word.startswith(words.refer)
-                 and not (words.not_that and i + 1 < len(said) and said[i + 1].startswith(words.not_that))), None)
+                 and not (words.not_that and any(w.startswith(words.not_that) for w in said[i + 1:i + 3]))), None)
 
 
 def _then(words: Words, text: str) -> int | None:

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.lexicon import Lexicon
+from core.lexicon import PARTICLES, Lexicon
 
 MATCH_THRESHOLD = 84.0
 DIGIT_WORDS = {"영": 0, "공": 0, "일": 1, "이": 2, "삼": 3, "사": 4, "오": 5, "육": 6, "륙": 6, "칠": 7, "팔": 8, "구": 9}
@@ -170,7 +170,31 @@ class EntityExtractor:
         taken = [(e.start, e.end) for e in found]
         found += [e for e in self._numbers(text) if not _overlaps(e, taken)]
         found += self._terms(text)
+        if not found:
+            found = self._alone(text)
         return sorted(found, key=lambda e: e.start)
+
+    def _alone(self, text: str) -> list[Entity]:
+        """A turn of one word that is the start of exactly one name, the rest of which is a head noun of two
+        syllables or more (신용 for 신용카드, 체크요 for 체크카드, 하나요 for 하나은행): asked which card or bank,
+        callers name it so. In a sentence (신용 점수, 하나 더) the word is no term; nor is 카드 the start of 카드론."""
+        words = text.split()
+        if len(words) != 1:
+            return []
+        word = words[0]
+        for cut in range(len(word), 1, -1):
+            if word[cut:] not in PARTICLES:
+                continue
+            stem = word[:cut]
+            names = {self.names.get(term, term) for term in self.categories}
+            started = {name for name in names if name.startswith(stem) and len(name.replace(" ", "")) - cut >= 2}
+            if started:
+                if len(started) > 1:
+                    return []
+                name = started.pop()
+                category = next(self.categories[t] for t in self.categories if self.names.get(t, t) == name)
+                return [Entity(category, name, stem, text.index(stem), text.index(stem) + cut)]
+        return []
 
     def _terms(self, text: str) -> list[Entity]:
         words = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+", text)]

@@ -820,6 +820,7 @@ def test_a_yes_or_no_at_the_read_back_answers_it_whatever_hand_off_the_model_hea
     ("그럼 그거 신청은 어디서 해요", ("card_application", 0.9), "answered:national_happiness_card"),
     ("이거 신청은 어디서 해요", ("card_application", 0.9), "answered:national_happiness_card"),  # 이거 as 그거
     ("이거 말고 카드 신청은 어디서 해요", ("card_application", 0.9), "answered:card_application"),
+    ("그거 바우처 말고 카드 신청은 어디서 해요", ("card_application", 0.9), "answered:card_application"),  # named, then
     ("잔액 어떻게 봐요", ("balance", 1.0), "answered:balance"),  # no reference back: a new question
     ("그거 말고 카드론은 어떻게 신청해요", ("card_loan", 0.9), "answered:card_loan"),  # names another topic
     ("그게 아니라 계좌 잔액이요", ("balance", 0.9), "answered:balance"),  # turns away from the answer

@@ -148,6 +148,18 @@ def test_a_bank_said_by_its_short_name_is_reported_by_its_name(extractor, text, 
     assert found(extractor, text) == [("bank", bank)]
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("신용", [("card_type", "신용카드")]),  # asked which card, the start of its name
+    ("체크요", [("card_type", "체크카드")]),
+    ("하나요", [("bank", "하나은행")]),  # 하나 is no bank in a sentence, but it is the answer to "which bank?"
+    ("신용 점수", []),  # in a sentence, no card
+    ("카드요", []),  # 카드론 is 카드 and one syllable: no name with a head noun
+    ("부산", []),  # 부산지점 and 부산은행: which one is not said
+])
+def test_a_lone_word_that_starts_one_name_is_that_name(extractor, text, expected):
+    assert found(extractor, text) == expected
+
+
 @pytest.mark.parametrize("raw, clean", [
     ("음, 저기 카드 잃어버렸어요!!", "카드 잃어버렸어요!"),
     ("잔액  조회 해줘??", "잔액 조회 해줘?"),
