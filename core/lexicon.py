@@ -33,12 +33,12 @@ FIRST_WORD_SCORE = 60.0  # how much the first word of a multi-word span must loo
 SHORT_TERM_SCORE = 92.0  # two-syllable terms must match all but a trace (잊자 is not 이자)
 # What may follow a corrected term inside its last word: Korean particles and the copula's endings (신용카드입니다,
 # 체크카드예요: a caller's answer), the regions' too (우리은행이여라, 신한은행입니더, 체크카드여유, 농협이여, 신용카드지라,
-# 체크카드라예), not other syllables.
+# 체크카드라예, 신용카드랑께), not other syllables.
 PARTICLES = frozenset(
     "을 를 이 가 은 는 에 의 도 로 와 과 만 요 랑 좀 으로 에서 까지 부터 이랑 하고 처럼 보다 이요 은요 는요 이나 이며 "
     "으로요 로요 에서요 도요 만요 "
     "예요 이에요 입니다 이야 야 인데 인데요 이고 이고요 이죠 이지 "
-    "입니더 이라예 라예 이다 이여라 여라 이어라 이랑께 이유 여유 이에유 예유 이여 여 이지라 지라 이지예 지예".split()
+    "입니더 이라예 라예 이다 이여라 여라 이어라 이랑께 랑께 이유 여유 이에유 예유 이여 여 이지라 지라 이지예 지예".split()
 ) | {""}
 LONGEST_PARTICLE = max(map(len, PARTICLES))
 PROMPT_TERMS = 40  # Whisper's prompt holds at most 223 tokens; keep well inside it

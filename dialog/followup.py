@@ -17,7 +17,7 @@ from dialog import faq, forms
 from dialog.domain import OUT_OF_SCOPE, Domain, FaqEntry, Words
 from dialog.forms import Answer, Value
 from dialog.sessions import Session
-from dialog.wording import without_last
+from dialog.wording import without_last, words_of
 
 
 def asked_anything_else(session: Session) -> bool:
@@ -44,10 +44,14 @@ def acknowledges(domain: Domain, answer: Answer, intent: str, confidence: float,
         # goodbye (알겠습니다 감사합니다), which closes the call
         return True
     faq_read = route is not None and route.model == "faq"
-    # 네 앱에서 확인해 볼게요 (the app question at 0.91): a yes, and what the caller will do
-    promised = (faq_read and (confidence < domain.policy.switch_above or answer.affirm and answer.yes_no_said)
+    # 네 앱에서 확인해 볼게요 (the app question at 0.91): a yes, and what the caller will do; 토요일은 안 받는다고요
+    # 알았어요 월요일에 다시 할게요 (the branch hours at 0.85): taken in, and what the caller will do
+    promised = (faq_read and (confidence < domain.policy.switch_above or answer.affirm and answer.yes_no_said
+                              or any(w in domain.words.acknowledge for w in words_of(answer.text)[:-1]))
                 and _promises(answer.text))
-    return utterance_type != "question" and (intent == OUT_OF_SCOPE or promised)
+    # a remark, but not one that goes on with "then" (그럼 한 사흘 늦은 건데 신용 점수에 올라가요)
+    remark = intent == OUT_OF_SCOPE and _then(domain.words, answer.text) is None
+    return utterance_type != "question" and (remark or promised)
 
 
 def _echoes(value: Value, heard: str) -> bool:

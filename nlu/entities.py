@@ -41,9 +41,9 @@ _DURATION = re.compile(r"\s?(?:째|동안|간\b|지나|지났|만에|넘게|넘�
 _PHONE = re.compile(r"(?<!\d)(01[016789])[-\s]?(\d{3,4})[-\s]?(\d{4})(?!\d)")
 _CARD = re.compile(r"(?<!\d)(\d{4})[-\s]?(\d{4})[-\s]?(\d{4})[-\s]?(\d{4})(?!\d)")
 _DIGIT_GROUP = rf"[{''.join(DIGIT_WORDS)}0-9]+"  # digits said or written together (공일공, 010)
-# between groups: a space, a dash, or a word for "and" or "then" (공일공에 구팔칠육에 오사삼이, 공일공 다음에 팔팔이삼
-# 그라고 사칠칠공)
-_JOIN = r"(?:\s?에|\s(?:다음에|그리고|그라고))?[\s-]"
+# between groups: a space, a dash, a word for "and" or "then" (공일공에 구팔칠육에 오사삼이, 공일공 다음에 팔팔이삼
+# 그라고 사칠칠공), or a filler as the caller reads on (일일공 삼사오 음 육칠팔)
+_JOIN = r"(?:\s?에|\s(?:다음에|그리고|그라고|음|어|으음))?[\s-]"
 _DIGIT_RUN = rf"{_DIGIT_GROUP}(?:{_JOIN}{_DIGIT_GROUP})*"
 # Digits corrected as they are said (공일공 구팔칠육 어 아니다 구팔칠칠 오사삼이요; 아이다 in Gyeongsang speech): the
 # groups after 아니 replace the group said just before it.
@@ -253,8 +253,14 @@ class EntityExtractor:
     def _numbers(self, text: str) -> list[Entity]:
         out = []
         for m in _NUMBER.finditer(text):
-            span = m.group().strip()
-            end = m.start() + len(span)
+            span, start = m.group().strip(), m.start()
+            # 이천 이천만 원, 오십 오십만: a caller who starts a number again; the part said first is no addend
+            parts = list(re.finditer(r"\S+", span))
+            restart = max((i + 1 for i in range(len(parts) - 1) if parts[i + 1].group().startswith(parts[i].group())
+                           and len(parts[i + 1].group()) > len(parts[i].group())), default=0)  # not 일 일로: the 1st
+            if restart:
+                span, start = span[parts[restart].start():], start + parts[restart].start()
+            end = start + len(span)
             if len(span) >= 2 and span.endswith("이") and text.startswith(_AFTER_COPULA, end):
                 span, end = span[:-1], end - 1  # 십오일이요, 이십오 일이라서: the copula's 이, not a two
             elif (len(span) >= 3 and span.endswith("일이") and not re.match(r"[가-힣]", text[end:end + 1])
@@ -281,12 +287,12 @@ class EntityExtractor:
                 continue
             if counter == "원":
                 end = text.index("원", end) + 1
-                out.append(Entity("amount", value, text[m.start():end], m.start(), end))
+                out.append(Entity("amount", value, text[start:end], start, end))
             elif counter == "일" and 1 <= value <= 31 and not _DURATION.match(text, text.index("일", end) + 1):
                 end = text.index("일", end) + 1
-                out.append(Entity("day_of_month", value, text[m.start():end], m.start(), end))
+                out.append(Entity("day_of_month", value, text[start:end], start, end))
             else:
-                out.append(Entity("number", value, span, m.start(), m.start() + len(span)))
+                out.append(Entity("number", value, span, start, start + len(span)))
         return out
 
     def _dates(self, text: str, today: dt.date) -> list[Entity]:

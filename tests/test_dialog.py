@@ -880,6 +880,7 @@ def test_the_packs_words_say_what_opens_a_follow_up(then, state, pack):
     ("앱에서 볼 수 있어요", ("app_help", 0.6, "question"), False),  # a question
     ("앱 로그인이 안 되는데 어떻게 할게요", ("app_help", 0.6, "statement"), False),  # asks how
     ("그럼 앱 비밀번호 바꿀게요", ("app_help", 0.9, "statement"), False),  # a request the model is sure of
+    ("일 년 치까지 나온다고요 알았어요 저녁에 다시 볼게요", ("app_help", 0.9, "statement"), True),  # taken in first
 ])
 def test_after_an_answer_a_caller_who_says_what_they_will_do_is_asked_what_else(said, reading, acknowledged, pack):
     domain = Domain.load(pack.domain)
@@ -897,6 +898,7 @@ def test_after_an_answer_a_caller_who_says_what_they_will_do_is_asked_what_else(
     ("아 앱 이용 내역 메뉴 오케이", ("prepayment", 0.51, "question"), True),  # whatever the type model says
     ("이용 내역은 어디서 봐요 알겠습니다", ("app_help", 0.95, "statement"), False),  # asks where
     ("아 생각보다 많이 썼네", ("out_of_scope", 0.8, "statement"), True),  # a remark
+    ("그럼 지난달 것도 나와요", ("out_of_scope", 0.8, "statement"), False),  # no remark: it goes on with "then"
     ("오늘 날씨 어때요", ("out_of_scope", 0.9, "question"), False),  # a question not understood
     ("십오일", ("out_of_scope", 0.9, "fragment"), False),  # a value that points at a form
     ("아 사 일 편의점 그거 맞네요 알겠습니다", ("out_of_scope", 0.8, "statement"), True),  # the answer's 12월 4일

@@ -58,6 +58,10 @@ def test_korean_numbers(text, value):
     ("월급날이 이십오 일이라서 결제일을 그날로 바꾸고 싶어서요", [("day_of_month", 25)]),  # 이라서: the copula
     ("카드값30만원 선결제", [("amount", 300000)]),
     ("신용카드지라", [("card_type", "신용카드")]),  # Jeolla
+    ("신용카드랑께", [("card_type", "신용카드")]),
+    ("한 이천 이천만 원으로 올려 주세요", [("amount", 20_000_000)]),  # a number started again
+    ("백 백오십만 원", [("amount", 1_500_000)]),
+    ("아 그럼 매달 일 일로 할게요", [("day_of_month", 1)]),  # 일 일: the 1st, no number started again
 ])
 def test_entities_in_caller_sentences(extractor, text, expected):
     assert found(extractor, text) == expected
@@ -73,6 +77,7 @@ def test_entities_in_caller_sentences(extractor, text, expected):
     ("전화번호 말이지예 공일공 다음에 팔팔이삼 그라고 사칠칠공", "phone", "010-****-4770"),  # "then", "and"
     ("공일공 구구팔칠 육오사이예요", "phone", "010-****-6542"),  # after 사 the copula is 예요: 이 is a two
     ("공일공 구팔칠육 오사삼이요", "phone", "010-****-5432"),  # 3-4-4 with the 이: a two, though 이요 may be the copula
+    ("영일영 이이삼삼 음 사사오오요", "phone", "010-****-4455"),  # a filler between the groups
     ("카드번호 1234 5678 9012 3456", "card_number", "****-****-****-3456"),
     ("카드 번호는 일이삼사 오육칠팔 구공일이 삼사오육", "card_number", "****-****-****-3456"),
 ])
