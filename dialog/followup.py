@@ -50,7 +50,7 @@ def acknowledges(domain: Domain, answer: Answer, intent: str, confidence: float,
                               or any(w in domain.words.acknowledge for w in words_of(answer.text)[:-1]))
                 and _promises(answer.text))
     # a remark, but not one that goes on with "then" (그럼 한 사흘 늦은 건데 신용 점수에 올라가요)
-    remark = intent == OUT_OF_SCOPE and _then(domain.words, answer.text) is None
+    remark = intent == OUT_OF_SCOPE and then_at(domain.words, answer.text) is None
     return utterance_type != "question" and (remark or promised)
 
 
@@ -115,7 +115,7 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
     heard = (session.last_reply or "").replace(" ", "")
     echoed = bool(named) and not asks(domain.words, text) and all(topic in heard for topic in named)
     at = refers_back(domain.words, text)
-    then = (_then(domain.words, text) if at is None and (confidence < domain.policy.switch_above or echoed)
+    then = (then_at(domain.words, text) if at is None and (confidence < domain.policy.switch_above or echoed)
             else None)
     if at is None and then is None and intent == OUT_OF_SCOPE and asks(domain.words, text) and len(text.split()) <= 3:
         return last.intent, text  # 어떻게 내요, after the overdue interest: a bare question on the answer's intent
@@ -145,7 +145,7 @@ def refers_back(words: Words, text: str) -> int | None:
                  and not (words.not_that and any(w.startswith(words.not_that) for w in said[i + 1:i + 3]))), None)
 
 
-def _then(words: Words, text: str) -> int | None:
+def then_at(words: Words, text: str) -> int | None:
     """The place of the "then" (a ``then`` word) among the words that open the turn before what it says (아 그럼,
     근데 그러면), or None."""
     for i, word in enumerate(text.split()):

@@ -30,7 +30,8 @@ The order of precedence, each rule for a reason:
    그라믄) where the model is unsure of it, or checks it with a tag question (... 받을 수 있는 거죠), and names no
    topic of another intent that the answer did not speak of, is answered from that answer's intent, whatever
    intent its bare words suggest (a form's too, where the turn asks how, what or when); so is a bare question
-   read as out of scope (어떻게 내요), and a tag question read as the answered intent gets that answer again.
+   read as out of scope (어떻게 내요) or as a goodbye the model is unsure of that opens with "then", and a tag
+   question read as the answered intent gets that answer again.
 5. Otherwise the intent's own model: out-of-scope goes to fallback, unless the
    turn carries values one form takes more of than any other (then that form is offered, the values
    kept); so does a yes or no the model is unsure of (under ``switch_above``) that says neither in words, and
@@ -190,7 +191,10 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
     again = followup.checked(domain, session, intent) if checks else None
     if again is not None:
         return prefix + faq.give(domain, session, again, backend)
-    if (route is None or route.model == "faq" or intent == OUT_OF_SCOPE
+    # 아 그럼 이메일로도 받아 볼 수 있는 거예요 (goodbye 0.22), after the history answer: no close but a "then"
+    goes_on = (route is not None and route.model == "goodbye" and not sure and not answer.hangs_up
+               and followup.then_at(domain.words, answer.text) is not None)
+    if (route is None or route.model == "faq" or intent == OUT_OF_SCOPE or goes_on
             or (route.model == "form" and followup.asks(domain.words, answer.text)) or checks):
         # 그거 잔액 어떻게 봐요 after the 국민행복카드 answer: its balance, not the bank account's; 그거 미리 갚으려면
         # 어떻게 해요 after the 카드론 answer: its repayment, not a card bill's prepayment (a form). A request that

@@ -853,6 +853,8 @@ def test_a_question_that_refers_back_may_ask_another_question_on_the_same_topic(
     ("무이자 할부도 되는 거예요", ("installment", 0.99), "answered:interest_free_installment"),  # no "then"
     ("그럼 무이자 할부는 어떻게 해요", ("installment", 0.99), "answered:interest_free_installment"),  # asks how
     ("그럼 카드론은 얼마까지 돼요", ("card_loan", 0.95), "answered:card_loan"),  # a topic the answer never said
+    ("아 그럼 할부도 되는 거예요", ("goodbye", 0.22), "answered:tuition"),  # an unsure goodbye: no close, a "then"
+    ("아 그럼 감사합니다", ("goodbye", 0.7), "anything_else"),  # a close, which is asked about
 ])
 def test_a_question_that_opens_with_then_goes_on_from_the_answer_just_given(said, reading, state, pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
