@@ -29,13 +29,14 @@ def offer(domain: Domain, session: Session, intent: str, answer: Answer, earlier
     return domain.intents[intent].offer
 
 
-def resolve(domain: Domain, session: Session, answer: Answer, backend: Backend, clear: str | None, aside: bool,
+def resolve(domain: Domain, session: Session, answer: Answer, backend: Backend, clear: str | None, on: bool,
             begin: Callable[[str, tuple[Value, ...]], str]) -> str | None:
     """The answer to a pending offer or FAQ choice; None when the caller moved on (route it afresh).
 
     ``clear``: the form or FAQ intent the model reads the turn as at ``switch_above`` or more, if any (a value
-    given with another request said plainly answers no offer); ``aside``: the model reads the turn as no request,
-    under ``confirm_below``; ``begin(intent, entities)`` starts the dialog model of an accepted intent.
+    given with another request said plainly answers no offer); ``on``: the model reads the turn as no request,
+    under ``confirm_below``, or as the offered intent; ``begin(intent, entities)`` starts the dialog model of an
+    accepted intent.
     """
     pending, session.pending = session.pending, None
     elsewhere = clear is not None and clear != pending.get("intent") and _takes(domain, clear, answer)
@@ -57,10 +58,11 @@ def resolve(domain: Domain, session: Session, answer: Answer, backend: Backend, 
         # amount: the payment date), nor a turn that takes in what it heard (아 그렇구나 ... 알겠습니다).
         kept = tuple(Value(**e) for e in pending["entities"])
         return begin(pending["intent"], kept + answer.entities)
-    elif (aside and domain.intents[pending["intent"]].model == "faq"
+    elif (on and domain.intents[pending["intent"]].model == "faq"
           and not (answer.cancel or answer.deny or answer.hangs_up or answer.takes_in)):
         # 그 앱을 내가 할 줄 모르는디 이메일로도 받을 수 있다고, asked "이용 내역 조회 방법을 안내해 드릴까요?"
-        # (out of scope 0.56): no yes, but the caller goes on about what was offered, which is answered.
+        # (out of scope 0.56), or 아 그럼 많이 쓰면 안 내도 되는 거예요, asked "수수료를 안내해 드릴까요?" (fees 0.48):
+        # no yes, but the caller goes on about what was offered, which is answered.
         return begin(pending["intent"], answer.entities)
     if answer.cancel and not answer.affirm and "choices" not in pending:
         # 아버지가 그냥 두라고 하시네요 해지 안 할게요, asked "카드 해지를 도와드릴까요?": the caller takes the request back.

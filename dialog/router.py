@@ -23,7 +23,8 @@ The order of precedence, each rule for a reason:
 3. A pending offer or FAQ choice takes the answer to it (an offer of a form: a yes, or a value the form takes
    given with no other request the model is sure of; a word or two that is such a value or the offer's own word,
    whatever the model reads; not a yes beside another sure request with its values, nor a turn that only takes
-   in what it heard; a cancel or ``stop`` word takes the request back).
+   in what it heard; a cancel or ``stop`` word takes the request back); an offered answer is given to a turn that
+   goes on about it (no request the model is sure of, or the offered question however unsure).
    After an answer or a finished request, a turn that takes it in and asks nothing (... 알겠습니다; 어 알았어 그럼
    앱에서 볼게; a remark read as out of scope, once) is asked what else the caller needs, and nothing changes.
 4. A question that refers back to the FAQ answer just given (그거 잔액 어떻게 봐요), opens with "then" (그럼,
@@ -164,7 +165,9 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # A request the caller surely made, which a value said with it does not make an answer to the offer.
         clear = (intent if route is not None and route.model in ("faq", "form")
                  and confidence >= domain.policy.switch_above else None)
-        reply = clarify.resolve(domain, session, answer, backend, clear, intent == OUT_OF_SCOPE and not sure,
+        # no request the model is sure of, or the offered question itself, however unsure: the caller goes on about it
+        on = (intent == OUT_OF_SCOPE and not sure) or intent == session.pending.get("intent")
+        reply = clarify.resolve(domain, session, answer, backend, clear, on,
                                 lambda i, e: begin(domain, session, i, e, answer.text, backend))
         if reply is not None:
             return reply

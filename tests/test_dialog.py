@@ -542,16 +542,17 @@ def test_an_offer_taken_back_with_a_stop_word_is_cancelled(said, state, pack):
     assert dialog.respond("o", Reading(said, "card_cancel", 0.52)).state == state
 
 
-@pytest.mark.parametrize("said, confidence, state", [
-    ("그 앱을 내가 할 줄 모르는디 이메일로도 받을 수 있다고", 0.56, "answered:transaction_history"),
-    ("그 앱을 내가 할 줄 모르는디 이메일로도 받을 수 있다고", 0.9, "reprompt:1"),  # surely nothing of the domain's
-    ("아 알았어", 0.5, "reprompt:1"),  # taking in, not going on
+@pytest.mark.parametrize("said, reading, state", [
+    ("그 앱을 내가 할 줄 모르는디 이메일로도 받을 수 있다고", ("out_of_scope", 0.56), "answered:transaction_history"),
+    ("그 앱을 내가 할 줄 모르는디 이메일로도 받을 수 있다고", ("out_of_scope", 0.9), "reprompt:1"),  # surely not the domain's
+    ("아 알았어", ("out_of_scope", 0.5), "reprompt:1"),  # taking in, not going on
+    ("그럼 석 달 전 것도 나와요", ("transaction_history", 0.45), "answered:transaction_history"),  # the offered question
 ])
-def test_a_caller_who_goes_on_about_an_offered_answer_is_answered(said, confidence, state, pack):
+def test_a_caller_who_goes_on_about_an_offered_answer_is_answered(said, reading, state, pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     opener = "우리 딸이 내 카드를 들고 다니는디 뭘 샀는지 좀 알아볼라고"
     assert dialog.respond("a", Reading(opener, "transaction_history", 0.53)).state == "offered:transaction_history"
-    assert dialog.respond("a", Reading(said, "out_of_scope", confidence)).state == state
+    assert dialog.respond("a", Reading(said, *reading)).state == state
 
 
 @pytest.mark.parametrize("reading, ended", [
