@@ -15,7 +15,7 @@ from dialog.backend import Backend, StubBackend
 from dialog.domain import Domain, Words
 from dialog.forms import Answer, Value
 from dialog.sessions import Session, SessionStore
-from dialog.wording import ends_last, ends_with, says, says_last, without_last
+from dialog.wording import ends_last, ends_with, says, says_last, without_last, words_of
 
 HISTORY_LINES = 50  # caller and bot lines kept for the hand-off summary
 
@@ -93,11 +93,16 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
     confident = understood.confidence >= sure
     instead = understood.instead
     said_no = says(words.deny, text, words.lead)
-    # 아 다음 결제일부터 전부 나가는 거예요 음 네 그래도 해주세요: a caller who thinks aloud first ends with the answer
-    said_yes = says(words.affirm, text, words.lead) or (says_last(words.affirm, text, words.lead) and not said_no)
+    # 아 다음 결제일부터 전부 나가는 거예요 음 네 그래도 해주세요: a caller who thinks aloud first ends with the answer;
+    # so does one who takes it in first (아 그라믄 됐심더 해주이소)
+    before_yes = without_last(words.affirm, text)
+    said_yes = says(words.affirm, text, words.lead) or (
+        (says_last(words.affirm, text, words.lead) or before_yes != " ".join(words_of(text))
+         and ends_last(words.acknowledge, before_yes)) and not said_no)
     taken_in = ends_with(words.acknowledge, text) or ends_last(words.acknowledge, text)
-    # 알겠어요 고맙습니다, 앱에서 하면 되는구나 네: taken in, then thanks or a yes
-    thanked = not taken_in and ends_last(words.acknowledge, without_last(words.thanks + words.affirm, text))
+    # 알겠어요 고맙습니다, 앱에서 하면 되는구나 네, 앱에서 보라고 알았어 됐어: taken in, then thanks, a yes or enough
+    thanked = not taken_in and ends_last(words.acknowledge,
+                                         without_last(words.thanks + words.affirm + words.cancel, text))
     return Answer(
         text=text,
         entities=tuple(Value(e.type, e.value, e.masked) for e in understood.entities),

@@ -1081,6 +1081,9 @@ def test_an_unsure_goodbye_asks_whether_anything_else_is_needed_instead_of_hangi
     wrong_number = Reading("아 죄송합니다 잘못 걸었네요 끊을게요", "goodbye", 0.71,
                            top_k=(("goodbye", 0.71), ("out_of_scope", 0.24)))
     assert dialog.respond("e", wrong_number).end
+    # So does one whose other reading is a transaction it names no word of (the card cancel, 카드 해지: no 카드).
+    misdial = Reading("아 죄송해요 잘못 눌렀어요 끊을게요", "goodbye", 0.76, top_k=(("goodbye", 0.76), ("card_cancel", 0.1)))
+    assert dialog.respond("e2", misdial).end
     after_answer = Reading("아 평일만 되는구나 월요일에 다시 할게요 수고하세요", "goodbye", 0.78,
                            top_k=(("goodbye", 0.78), ("opening_hours", 0.11)))
     assert dialog.respond("f", after_answer).end
@@ -1337,3 +1340,31 @@ def test_a_tag_question_the_model_reads_as_an_unsure_goodbye_checks_the_answer(p
     dialog = answered(pack, "석 달 치 카드 쓴 거 한 번에 뽑아볼 수 있어요", "transaction_history", "transaction_history")
     assert dialog.respond("a", Reading("그럼 작년 거까지는 다 나오는 거죠", "goodbye", 0.39)).state == \
         "answered:transaction_history"
+
+
+@pytest.mark.parametrize("said, reading, state", [
+    ("야 그래 해주소", ("affirm", 0.52), "completed"),  # 야 only calls attention before the yes
+    ("아 그라믄 됐심더 해주이소", ("out_of_scope", 0.67), "completed"),  # taken in, then the yes
+    ("잘 모르겠는데 일단 그렇게 해주세요", ("out_of_scope", 0.67), "confirming"),  # no yes opens or follows a taking in
+    ("다시 못 쓰는 거면 좀 생각해볼게요 일단 하지마세요", ("deny", 0.64), "cancelled"),  # the form given up at the end
+    ("이게 말이 됩니까", ("out_of_scope", 0.6), "handoff"),  # anger in words
+])
+def test_at_the_read_back_a_yes_a_stop_or_anger_said_the_callers_way(said, reading, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    card = tuple(EntityExtractor.load(pack.gazetteer).extract("체크카드"))
+    assert dialog.respond("y", Reading("체크카드 해지할게요", "card_cancel", 0.99, entities=card)).state == "confirming"
+    turn = dialog.respond("y", Reading(said, *reading))
+    assert (turn.model if state == "handoff" else turn.state) == state
+
+
+@pytest.mark.parametrize("said, reading, taken_in", [
+    ("앱에서 보라고 알았어 됐어", ("app_help", 0.71), True),  # taken in, then "enough"
+    ("알았어 근데 앱 로그인이 안 돼", ("app_help", 0.71), False),  # then a question
+])
+def test_after_an_answer_taken_in_then_enough_asks_nothing(said, reading, taken_in, pack):
+    domain = Domain.load(pack.domain)
+    dialog = Dialog(domain, MemoryStore())
+    assert dialog.respond("w", Reading("내 카드로 최근에 결제된 거", "transaction_history")).state == \
+        "answered:transaction_history"
+    turn = dialog.respond("w", Reading(said, *reading))
+    assert (turn.reply == domain.responses["anything_else"]) == taken_in
