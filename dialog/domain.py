@@ -69,6 +69,13 @@ class Slot:
             return False
         return True
 
+    def finds(self, text: str) -> bool:
+        """Whether the slot's ``pattern`` finds a value of three words or more in the text: a slot filled from words
+        it was not asked for (주소 좀 바꿔 주세요 새 주소는 서울시 마포구 월드컵북로 삼백 ...); two words that only end
+        as its parts do (그래도 우편으로) are not taken for one."""
+        found = re.search(self.pattern, text) if self.pattern is not None else None
+        return found is not None and len(found.group(0).split()) >= 3
+
     def said(self, text: str) -> str:
         """The part of a turn that is this slot's value, for a slot filled from the turn's words (``text``): what
         its ``pattern`` matches, as a caller often says more than the value (대전시 유성구 대학로 이백일이요 딸네 아파트

@@ -51,12 +51,12 @@ class Answer:
     repeat: bool = False  # 뭐라고요, 잘 안 들려요: the caller asks to hear the bot's last words again
 
 
-def start(domain: Domain, session: Session, form_name: str, entities: Iterable[Value]) -> str:
-    """Begin a form, keeping any slot values the opening utterance already gave."""
+def start(domain: Domain, session: Session, form_name: str, entities: Iterable[Value], text: str = "") -> str:
+    """Begin a form, keeping any slot values the opening utterance (``text``, its ``entities``) already gave."""
     form = domain.forms[form_name]
     session.model, session.form, session.slots, session.shown, session.invalid = "form", form_name, {}, {}, 0
     session.fallbacks = 0
-    _, rejected = _fill(form, session, tuple(entities), "", asking=None)
+    _, rejected = _fill(form, session, tuple(entities), text, asking=None)
     if rejected is not None and rejected.name not in session.slots:
         # 결제일을 30일로 바꾸고 싶어요: a value said with the request that the slot refuses is refused as it is when
         # asked for, and counts towards the hand-off for invalid values, rather than asked for as if unsaid.
@@ -174,7 +174,9 @@ def _fill(form: Form, session: Session, entities: tuple[Value, ...], text: str,
     filled, rejected = [], None
     for slot in form.slots:
         if "text" in slot.entity:
-            candidates = [(slot.said(text), None)] if slot.name == asking and text else []
+            # asked for, any words; else only what the slot's pattern finds (주소 좀 바꿔 주세요 새 주소는 서울시 마포구 ...)
+            candidates = ([(slot.said(text), None)] if text and (slot.name == asking
+                                                                 or asking is None and slot.finds(text)) else [])
         else:
             candidates = [(e.value, e.masked) for e in entities if e.type in slot.entity]
         for value, masked in reversed(candidates):  # the last said wins: 신한 아니고 하나은행, 오십 아니 육십만 원

@@ -249,7 +249,7 @@ def begin(domain: Domain, session: Session, intent: str, entities: tuple[Value, 
         return domain.responses["ask_what"]
     session.intent = intent
     if route.model == "form":
-        return forms.start(domain, session, route.form, entities)
+        return forms.start(domain, session, route.form, entities, text)
     if route.model == "faq":
         return faq.answer(domain, session, text, intent, backend)
     if route.model == "handoff":

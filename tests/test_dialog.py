@@ -23,6 +23,7 @@ from dialog.manager import Dialog
 from dialog.sessions import MemoryStore, RedisStore, Session, open_store
 from dialog.wording import says
 from nlu.entities import EntityExtractor
+from nlu.normalize import normalize
 from nlu.understand import Understanding
 from server.turns import Bot
 
@@ -1370,3 +1371,32 @@ def test_after_an_answer_taken_in_then_enough_asks_nothing(said, reading, taken_
         "answered:transaction_history"
     turn = dialog.respond("w", Reading(said, *reading))
     assert (turn.reply == domain.responses["anything_else"]) == taken_in
+
+
+@pytest.mark.parametrize("said, state, address", [
+    ("주소 좀 바꿔 주세요 새 주소는 서울시 마포구 월드컵북로 삼백 상암아파트 백일 동 천이백이 호예요", "confirming",
+     "서울시 마포구 월드컵북로 삼백 상암아파트 백일 동 천이백이 호"),  # said with the request: not asked again
+    ("그래도 우편으로 받고 싶으니까 주소는 바꿔 주세요", "asking:address", None),  # two words that only end like places
+])
+def test_an_address_said_with_the_request_fills_the_form(said, state, address, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    turn = dialog.respond("m", Reading(said, "address_change", 0.99))
+    assert turn.state == state and turn.slots.get("address") == address
+
+
+@pytest.mark.parametrize("said, reading, state", [
+    ("아 다시는 못 쓰는 거예요 음 그럼 일단 취소할게요 좀 더 생각해볼게요", ("approval_cancel", 0.22), "cancelled"),
+    ("아니요 좀 더 생각해볼게요", ("deny", 0.96), "cancelled"),  # the form given up at the end
+    ("잠깐 생각해볼게요", ("out_of_scope", 0.5), "confirming"),  # only a pause
+])
+def test_a_caller_who_will_think_it_over_gives_the_form_up(said, reading, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    card = tuple(EntityExtractor.load(pack.gazetteer).extract("신용카드"))
+    assert dialog.respond("t", Reading("신용카드 해지할게요", "card_cancel", 0.99, entities=card)).state == "confirming"
+    assert dialog.respond("t", Reading(said, *reading)).state == state
+
+
+def test_a_chat_users_bye_ends_the_call(pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    dialog.respond("c", Reading("연회비 얼마야", "fees"))
+    assert dialog.respond("c", Reading(normalize("ㅇㅋ ㅂㅂ"), "affirm", 0.5)).end
