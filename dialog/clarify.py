@@ -51,7 +51,7 @@ def resolve(domain: Domain, session: Session, answer: Answer, backend: Backend, 
     elif (((answer.affirm and not elsewhere and not (answer.takes_in and not answer.yes_no_said))
            or (_takes(domain, pending["intent"], answer) and (bare or clear in (None, pending["intent"])))
            or (bare and "intent" in pending and _in_offer(domain.intents[pending["intent"]].offer, said)))
-          and not answer.deny):
+          and not answer.deny) or _corrects(domain, pending, answer):
         # 네, or the value the offered form asks for (리볼빙 해지를 도와드릴까요? - 신용카드요; said bare, 교통카드, whatever
         # the model makes of one word), or the offer's own words (해지요): the offer is taken; not
         # a yes with another request surely made and its values (네 바꿔 주세요 십오 일로 해 주세요, offered the bill
@@ -71,6 +71,15 @@ def resolve(domain: Domain, session: Session, answer: Answer, backend: Backend, 
     if answer.deny:
         return misunderstood(domain, session, domain.responses["declined"])
     return None
+
+
+def _corrects(domain: Domain, pending: dict, answer: Answer) -> bool:
+    """Whether a no says again a value kept with the offer, which the offered form takes (아 아니 번호 틀렸다
+    공일공 삼삼칠이 구공일칠, offered the lost card for the number just given): the value is corrected, and the
+    offer stands."""
+    kept = {e["type"] for e in pending.get("entities", ())}
+    return (answer.deny and "intent" in pending and _takes(domain, pending["intent"], answer)
+            and any(e.type in kept for e in answer.entities))
 
 
 def _in_offer(offered: str | None, said: list[str]) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from core.lexicon import PARTICLES
 from dialog import faq, forms
 from dialog.domain import OUT_OF_SCOPE, Domain, FaqEntry, Words
 from dialog.forms import Answer, Value
@@ -46,9 +47,11 @@ def acknowledges(domain: Domain, answer: Answer, intent: str, confidence: float,
     faq_read = route is not None and route.model == "faq"
     # 네 앱에서 확인해 볼게요 (the app question at 0.91): a yes, and what the caller will do; 토요일은 안 받는다고요
     # 알았어요 월요일에 다시 할게요 (the branch hours at 0.85): taken in, and what the caller will do
+    # (어 알았어 앱에서 볼게 됐어: what the caller will do, before thanks, a yes or "enough")
+    done = without_last(domain.words.thanks + domain.words.affirm + domain.words.cancel, answer.text)
     promised = (faq_read and (confidence < domain.policy.switch_above or answer.affirm and answer.yes_no_said
-                              or any(w in domain.words.acknowledge for w in words_of(answer.text)[:-1]))
-                and _promises(answer.text))
+                              or any(w in domain.words.acknowledge for w in words_of(done)[:-1]))
+                and _promises(done))
     # a remark, but not one that goes on with "then" (그럼 한 사흘 늦은 건데 신용 점수에 올라가요)
     remark = intent == OUT_OF_SCOPE and then_at(domain.words, answer.text) is None
     return utterance_type != "question" and (remark or promised)
@@ -119,6 +122,8 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
             else None)
     if at is None and then is None and intent == OUT_OF_SCOPE and asks(domain.words, text) and len(text.split()) <= 3:
         return last.intent, text  # 어떻게 내요, after the overdue interest: a bare question on the answer's intent
+    if at is None and then is None and not named and len(text.split()) <= 3 and _said_back(text, heard):
+        return last.intent, f"{last.title} {text}"  # 수수료도 있어요, after an answer that says 할부 수수료
     if (at is None and then is None and not only_checks) or (named and not echoed):
         return None
     if at is None:
@@ -134,6 +139,13 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
             and any(e.intent == intent and topic[0] in faq.topics(e) for e in domain.faq)):
         return intent, read  # the question the model surely reads has an entry on that topic: 현금서비스 수수료
     return last.intent, read
+
+
+def _said_back(text: str, heard: str) -> bool:
+    """Whether a short question opens with a word the bot's last line said (수수료도 있어요, after "할부 수수료는 회원
+    등급에 따라 부과됩니다"; ``heard`` without spaces): the caller asks about what it heard."""
+    first = text.split()[0] if text.split() else ""
+    return any(first[cut:] in PARTICLES and first[:cut] in heard for cut in range(len(first), 1, -1))
 
 
 def refers_back(words: Words, text: str) -> int | None:

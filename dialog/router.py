@@ -11,7 +11,8 @@ The order of precedence, each rule for a reason:
    A turn read as no request, or as a bare yes, no or greeting, whose last words hang up (나중에 다시 전화할게요 끊을게요)
    ends the call; one that says anger (진짜 어이없네요) is a complaint out of a form too, and so is one that says
    anger and reads as the FAQ question just answered. Out of a form, a complaint with no anger and no person in
-   words is a line not understood where the model is unsure of it, and a goodbye where its last words hang up.
+   words is a line not understood where the model is unsure of it, a goodbye where its last words hang up, and
+   no complaint where it ends taking in what it heard (헐 진짜 많이 썼네 알겠어요).
 2. A form in progress owns the turn, unless the caller clearly (``switch_above``)
    asks for something else, gives no value the form could use, and does not refer back to it (그거 해지하고
    싶어요, asked which card's revolving to cancel, is the revolving, not a card to cancel); a cancel word that
@@ -23,16 +24,18 @@ The order of precedence, each rule for a reason:
 3. A pending offer or FAQ choice takes the answer to it (an offer of a form: a yes, or a value the form takes
    given with no other request the model is sure of; a word or two that is such a value or the offer's own word,
    whatever the model reads; not a yes beside another sure request with its values, nor a turn that only takes
-   in what it heard; a cancel or ``stop`` word takes the request back); an offered answer is given to a turn that
-   goes on about it (no request the model is sure of, or the offered question however unsure).
+   in what it heard; a cancel or ``stop`` word takes the request back; a no that says again a value kept with the
+   offer corrects the value); an offered answer is given to a turn that goes on about it (no request the model
+   is sure of, or the offered question however unsure).
    After an answer or a finished request, a turn that takes it in and asks nothing (... 알겠습니다; 어 알았어 그럼
    앱에서 볼게; a remark read as out of scope, once) is asked what else the caller needs, and nothing changes.
 4. A question that refers back to the FAQ answer just given (그거 잔액 어떻게 봐요), opens with "then" (그럼,
    그라믄) where the model is unsure of it, or checks it with a tag question (... 받을 수 있는 거죠), and names no
    topic of another intent that the answer did not speak of, is answered from that answer's intent, whatever
    intent its bare words suggest (a form's too, where the turn asks how, what or when); so is a bare question
-   read as out of scope (어떻게 내요) or as a goodbye the model is unsure of that opens with "then", and a tag
-   question read as the answered intent gets that answer again.
+   read as out of scope (어떻게 내요) or as a goodbye the model is unsure of that opens with "then", and a
+   question of a few words that opens with a word the answer said (수수료도 있어요); a tag question read as the
+   answered intent gets that answer again.
 5. Otherwise the intent's own model: out-of-scope goes to fallback, unless the
    turn carries values one form takes more of than any other (then that form is offered, the values
    kept); so does a yes or no the model is unsure of (under ``switch_above``) that says neither in words, and
@@ -82,11 +85,11 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # last words again, as a person would, with nothing counted against the call and nothing changed.
         return said
     if (session.form is None and route is not None and route.model == "handoff" and route.reason == "complaint"
-            and (not sure or answer.hangs_up) and not answer.complains and not answer.names_person):
+            and (not sure or answer.hangs_up or answer.takes_in) and not answer.complains and not answer.names_person):
         # 어제 본 드라마 진짜 재밌더라 (complaint 0.41): no anger and no person in words, and the model unsure, is no
         # complaint but a line the bot did not understand (159 of chatbot_data's chat questions read so, 1 complaint,
         # which names a person); so is one whose last words hang up (아 미안해요 잘못 전화했어요 ... 끊을게요, complaint
-        # 0.84), which the rule below then ends.
+        # 0.84), which the rule below then ends, or one that takes in what it heard (헐 진짜 많이 썼네 알겠어요, 0.66).
         intent, route = OUT_OF_SCOPE, None
     # A value the form in progress asked for (a phone number, a day) settles what the turn is about,
     # whatever the intent model makes of the words around it.

@@ -887,6 +887,7 @@ def test_the_packs_words_say_what_opens_a_follow_up(then, state, pack):
     ("앱 로그인이 안 되는데 어떻게 할게요", ("app_help", 0.6, "statement"), False),  # asks how
     ("그럼 앱 비밀번호 바꿀게요", ("app_help", 0.9, "statement"), False),  # a request the model is sure of
     ("일 년 치까지 나온다고요 알았어요 저녁에 다시 볼게요", ("app_help", 0.9, "statement"), True),  # taken in first
+    ("어 알았어 앱에서 볼게 됐어", ("app_help", 0.65, "statement"), True),  # what they will do, then "enough"
 ])
 def test_after_an_answer_a_caller_who_says_what_they_will_do_is_asked_what_else(said, reading, acknowledged, pack):
     domain = Domain.load(pack.domain)
@@ -1400,3 +1401,35 @@ def test_a_chat_users_bye_ends_the_call(pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     dialog.respond("c", Reading("연회비 얼마야", "fees"))
     assert dialog.respond("c", Reading(normalize("ㅇㅋ ㅂㅂ"), "affirm", 0.5)).end
+
+
+@pytest.mark.parametrize("said, reading, handed_off", [
+    ("헐 진짜 많이 썼네 알겠어요", ("complaint", 0.66), False),  # no anger in words, and it takes the answer in
+    ("명세서 보니까 조금씩 더 나와 있던데 이게 뭐예요", ("out_of_scope", 0.4), False),  # a question, not anger
+    ("아니 또 빠져나갔어요 이게 뭐예요 진짜", ("out_of_scope", 0.4), True),
+])
+def test_after_an_answer_only_anger_in_words_or_a_sure_reading_is_a_complaint(said, reading, handed_off, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    dialog.respond("h", Reading("이번 달 카드값 얼마 빠져나가", "bill_amount"))
+    assert (dialog.respond("h", Reading(said, *reading)).model == "handoff") == handed_off
+
+
+def test_a_no_that_gives_an_offered_forms_value_again_corrects_it(pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    extract = EntityExtractor.load(pack.gazetteer).extract
+    first, again = "공일공 삼삼칠이 구공일사", "아 아니 번호 틀렸다 공일공 삼삼칠이 구공일칠"
+    assert dialog.respond("n", Reading(first, "out_of_scope", 0.98, entities=tuple(extract(first)))).state == \
+        "offered:lost_card"
+    turn = dialog.respond("n", Reading(again, "out_of_scope", 0.55, entities=tuple(extract(again))))
+    assert turn.state == "asking:card_type" and turn.slots["phone"] == "010-****-9017"
+
+
+@pytest.mark.parametrize("said, reading, state", [
+    ("수수료도 있어요?", ("fees", 1.0), "answered:installment_conversion"),  # the answer said 할부 수수료
+    ("연회비도 있어요?", ("fees", 1.0), "answered:annual_fee"),  # a word the answer did not say
+])
+def test_a_short_question_on_a_word_the_answer_said_is_about_that_answer(said, reading, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("s", Reading("일시불로 긁은 거 할부로 돌릴 수 있나요", "installment")).state == \
+        "answered:installment_conversion"
+    assert dialog.respond("s", Reading(said, *reading)).state == state
