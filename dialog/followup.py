@@ -122,8 +122,10 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
             else None)
     if at is None and then is None and intent == OUT_OF_SCOPE and asks(domain.words, text) and len(text.split()) <= 3:
         return last.intent, text  # 어떻게 내요, after the overdue interest: a bare question on the answer's intent
-    if at is None and then is None and not named and len(text.split()) <= 3 and _said_back(text, heard):
-        return last.intent, f"{last.title} {text}"  # 수수료도 있어요, after an answer that says 할부 수수료
+    if (at is None and then is None and not named and len(text.split()) <= 3 and not asks(domain.words, text)
+            and _said_back(text, heard)):
+        # 수수료도 있어요, after an answer that says 할부 수수료: whether what was said holds (잔액 어떻게 봐요 asks anew)
+        return last.intent, f"{last.title} {text}"
     if (at is None and then is None and not only_checks) or (named and not echoed):
         return None
     if at is None:

@@ -34,8 +34,8 @@ The order of precedence, each rule for a reason:
    topic of another intent that the answer did not speak of, is answered from that answer's intent, whatever
    intent its bare words suggest (a form's too, where the turn asks how, what or when); so is a bare question
    read as out of scope (어떻게 내요) or as a goodbye the model is unsure of that opens with "then", and a
-   question of a few words that opens with a word the answer said (수수료도 있어요); a tag question read as the
-   answered intent gets that answer again.
+   question of a few words, asking no how or what, that opens with a word the answer said (수수료도 있어요); a
+   tag question read as the answered intent gets that answer again.
 5. Otherwise the intent's own model: out-of-scope goes to fallback, unless the
    turn carries values one form takes more of than any other (then that form is offered, the values
    kept); so does a yes or no the model is unsure of (under ``switch_above``) that says neither in words, and
