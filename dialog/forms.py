@@ -22,6 +22,10 @@ from dialog.handoff import hand_off
 from dialog.sessions import Session
 
 
+LAST_DIGITS = "last_digits"  # the NLU's entity for the last four digits of a number, said again to correct them
+IDENTIFIERS = frozenset({"phone", "account_number"})  # the numbers whose last digits may be corrected so
+
+
 @dataclass(frozen=True)
 class Value:
     """An entity as a form sees it (the NLU's Entity, or one kept in a session as JSON)."""
@@ -76,6 +80,8 @@ def answers_form(domain: Domain, session: Session, answer: Answer) -> bool:
             and not answer.complains):
         return True
     asking = session.state.removeprefix("asking:")
+    if any(e.type == LAST_DIGITS for e in answer.entities) and any(_corrects_tail(s, session) for s in form.slots):
+        return True
     return any(e.type in form.entity_types for e in answer.entities) or any(
         "text" in slot.entity and slot.name == asking and slot.accepts(answer.text) for slot in form.slots)
 
@@ -173,6 +179,15 @@ def _fill(form: Form, session: Session, entities: tuple[Value, ...], text: str,
     """Put valid entity values into their slots; returns the filled names and a slot whose value was refused."""
     filled, rejected = [], None
     for slot in form.slots:
+        tail = next((e.value for e in entities if e.type == LAST_DIGITS), None)
+        if tail is not None and _corrects_tail(slot, session):
+            # 끝자리 9876이요, to the read-back of 010-****-9867: the number given before, its last digits said again
+            value = f"{session.slots[slot.name][:-len(tail)]}{tail}"
+            if slot.accepts(value):
+                session.slots[slot.name] = value
+                session.shown[slot.name] = f"{session.shown[slot.name][:-len(tail)]}{tail}"
+                filled.append(slot.name)
+            continue
         if "text" in slot.entity:
             # asked for, any words; else only what the slot's pattern finds (주소 좀 바꿔 주세요 새 주소는 서울시 마포구 ...)
             candidates = ([(slot.said(text), None)] if text and (slot.name == asking
@@ -187,6 +202,13 @@ def _fill(form: Form, session: Session, entities: tuple[Value, ...], text: str,
                 break
             rejected = rejected or slot
     return filled, rejected
+
+
+def _corrects_tail(slot: Slot, session: Session) -> bool:
+    """Whether the slot holds a number whose last digits a caller may say again to correct it (a phone, an
+    account; not one yet to be given)."""
+    said = session.slots.get(slot.name)
+    return bool(IDENTIFIERS & set(slot.entity)) and isinstance(said, str) and len(said) > 4
 
 
 def _next(domain: Domain, session: Session) -> str:

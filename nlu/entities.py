@@ -47,12 +47,17 @@ _JOIN = r"(?:\s?에|\s(?:다음에|그리고|그라고|음|어|으음))?[\s-]"
 _DIGIT_RUN = rf"{_DIGIT_GROUP}(?:{_JOIN}{_DIGIT_GROUP})*"
 # Digits corrected as they are said (공일공 구팔칠육 어 아니다 구팔칠칠 오사삼이요; 아이다 in Gyeongsang speech): the
 # groups after 아니 replace the group said just before it.
+# The last four digits said again to correct them (끝자리 9876이요, 아니여 끝에가 사사오육이여, 마지막이 사칠칠공):
+# after a word for the end, four digits and no more (a 이 after them is the copula's where an ending follows it)
+_LAST_DIGITS = re.compile(r"(?:끝자리|끝번호|끝에|끝이|마지막|뒷자리|뒷번호)\S*\s*((?:[0-9]|[공영일이삼사오육칠팔구]){4})"
+                          r"(?=$|\s|[^0-9공영일이삼사오육칠팔구]|이(?:요|여|야|에요|예요|라|다|고|$|\s))")
 _CORRECTED = re.compile(rf"({_DIGIT_RUN})\s+(?:[어아음]\s+)?(?:아니다|아니요|아니고|아니|아이다)\s+({_DIGIT_RUN})")
 
 
 @dataclass(frozen=True)
 class Entity:
-    type: str  # a gazetteer category, "amount", "number", "day_of_month", "date", "phone", "card_number"
+    type: str  # a gazetteer category, "amount", "number", "day_of_month", "date", "phone", "card_number",
+    # "account_number", "last_digits" (the last four of a number said before, said again to correct them)
     value: str | int
     text: str  # the span as written
     start: int
@@ -167,6 +172,9 @@ class EntityExtractor:
     def extract(self, text: str, today: dt.date | None = None) -> list[Entity]:
         today = today or dt.date.today()
         found = self._identifiers(text) + self._dates(text, today)
+        if not found:
+            found = [Entity("last_digits", spoken_digits(m.group(1)) or m.group(1), m.group(1), m.start(1), m.end(1))
+                     for m in _LAST_DIGITS.finditer(text)][-1:]
         taken = [(e.start, e.end) for e in found]
         found += [e for e in self._numbers(text) if not _overlaps(e, taken)]
         found += self._terms(text)

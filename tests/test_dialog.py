@@ -1433,3 +1433,18 @@ def test_a_short_question_on_a_word_the_answer_said_is_about_that_answer(said, r
     assert dialog.respond("s", Reading("일시불로 긁은 거 할부로 돌릴 수 있나요", "installment")).state == \
         "answered:installment_conversion"
     assert dialog.respond("s", Reading(said, *reading)).state == state
+
+
+@pytest.mark.parametrize("said, phone", [
+    ("앗 잘못쳤다 끝자리 9876이요", "010-****-9876"),  # the last digits corrected
+    ("아이고 아니여 끝에가 사사오육이여", "010-****-4456"),
+])
+def test_at_the_read_back_the_last_digits_said_again_correct_the_number(said, phone, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    extract = EntityExtractor.load(pack.gazetteer).extract
+    dialog.respond("l", Reading("교통카드 잃어버렸어요", "lost_card", 0.99, entities=tuple(extract("교통카드"))))
+    number = "010-4321-9867"
+    assert dialog.respond("l", Reading(number, "out_of_scope", 0.97, entities=tuple(extract(number)))).state == \
+        "confirming"
+    turn = dialog.respond("l", Reading(said, "complaint", 0.5, entities=tuple(extract(said))))
+    assert turn.state == "confirming" and turn.slots["phone"] == phone

@@ -165,6 +165,17 @@ def test_a_lone_word_that_starts_one_name_is_that_name(extractor, text, expected
     assert found(extractor, text) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("앗 잘못쳤다 끝자리 9876이요", [("last_digits", "9876")]),
+    ("아이고 아니여 끝에가 사사오육이여", [("last_digits", "4456")]),  # 이여: the copula after the four digits
+    ("끝자리 공일공 구팔칠육 오사삼이", [("phone", "01098765432")]),  # a whole number: no last digits
+    ("뒷자리 일이삼", []),  # three digits: not the last four
+    ("마지막으로 하나만 물어볼게요", []),
+])
+def test_the_last_four_digits_said_again_are_found(extractor, text, expected):
+    assert found(extractor, text) == expected
+
+
 @pytest.mark.parametrize("raw, clean", [
     ("음, 저기 카드 잃어버렸어요!!", "카드 잃어버렸어요!"),
     ("잔액  조회 해줘??", "잔액 조회 해줘?"),
