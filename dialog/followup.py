@@ -105,7 +105,9 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
     되는 거예요, after a tuition answer that says 무이자 할부, is the tuition's; 그럼 제 가상계좌 번호는 어디서
     확인해요, after an overdue answer that says 가상계좌, asks where, and is the virtual account's. ``only_checks``: the
     turn only checks what was said (승인 나면 다른 은행 통장으로도 받을 수 있는 거죠, after the card-loan answer),
-    whatever it reads as, and goes on from it too."""
+    whatever it reads as, and goes on from it too. A question read as another intent that has an entry on the
+    answer's topic, naming none of its own, is asked on that topic (그럼 수수료는 얼마나 붙어요, after the
+    cash-advance answer, asks its fee)."""
     last = next((e for e in domain.faq if session.state == f"answered:{e.id}"), None)
     if last is None:
         return None
@@ -126,6 +128,11 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
             and _said_back(text, heard)):
         # 수수료도 있어요, after an answer that says 할부 수수료: whether what was said holds (잔액 어떻게 봐요 asks anew)
         return last.intent, f"{last.title} {text}"
+    topic = faq.topics(last)[:1]
+    if (at is None and not named and intent != OUT_OF_SCOPE and topic
+            and any(e.intent == intent and topic[0] in faq.topics(e) for e in domain.faq)):
+        # 그럼 수수료는 얼마나 붙어요, after the cash-advance answer: the fees have an entry on its topic, 현금서비스
+        return intent, f"{topic[0]} {text}"
     if (at is None and then is None and not only_checks) or (named and not echoed):
         return None
     if at is None:
@@ -133,7 +140,7 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
         # the answer's title (그럼 최대 몇개월까지 돼요, after the instalment conversion, is no question about the
         # interest-free instalments, which the bare words are likelier to be)
         return last.intent, text if faq.named_topics(domain, text, last.intent) else f"{last.title} {text}"
-    words, topic = text.split(), faq.topics(last)[:1]
+    words = text.split()
     pointer = max((r for r in domain.words.refer if words[at].startswith(r)), key=len)
     ending = words[at][len(pointer):]  # 그걸로: the topic takes 로 with it (포인트로)
     read = " ".join([*words[:at], *(t + ending for t in topic), *words[at + 1:]])

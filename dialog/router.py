@@ -3,7 +3,8 @@
 The order of precedence, each rule for a reason:
 
 0. A caller who did not hear the bot (뭐라고요, 잘 안 들려요), giving no value, naming no person, saying no anger
-   or cancel and asking for nothing the model is sure of, hears its last reply again; nothing else changes.
+   or cancel, asking for nothing the model is sure of and ending with no yes, hears its last reply again;
+   nothing else changes.
 1. A request for a person or a complaint is honoured at once, even mid-form
    (unless the turn is the value the form asked for, or a cancel word that names no person);
    in a form, a turn that names a person, says anger or reads as a hand-off at any confidence (a complaint only
@@ -35,7 +36,9 @@ The order of precedence, each rule for a reason:
    intent its bare words suggest (a form's too, where the turn asks how, what or when); so is a bare question
    read as out of scope (어떻게 내요) or as a goodbye the model is unsure of that opens with "then", and a
    question of a few words, asking no how or what, that opens with a word the answer said (수수료도 있어요); a
-   tag question read as the answered intent gets that answer again.
+   tag question read as the answered intent gets that answer again; a question read as another intent with an
+   entry on the topic just answered, naming no topic of its own, gets that entry (그럼 수수료는 얼마나 붙어요,
+   after the cash advance: its fee).
 5. Otherwise the intent's own model: out-of-scope goes to fallback, unless the
    turn carries values one form takes more of than any other (then that form is offered, the values
    kept); so does a yes or no the model is unsure of (under ``switch_above``) that says neither in words, and
@@ -54,6 +57,7 @@ from dialog.domain import OUT_OF_SCOPE, Domain
 from dialog.forms import Answer, Value
 from dialog.handoff import hand_off
 from dialog.sessions import Session
+from dialog.wording import says_last
 
 
 def respond(domain: Domain, session: Session, answer: Answer, intent: str, confidence: float,
@@ -79,10 +83,12 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
     sure = confidence >= domain.policy.confirm_below
     asks_surely = route is not None and route.model in ("faq", "form") and confidence >= domain.policy.switch_above
     said = (session.last_reply if answer.repeat and not answer.entities and not answer.names_person
-            and not answer.complains and not answer.cancel and not asks_surely else None)
+            and not answer.complains and not answer.cancel and not asks_surely
+            and not says_last(domain.words.affirm, answer.text, domain.words.lead) else None)
     if said is not None:
         # 뭐라고요 잘 안 들려요, 잘 안 들려요 다시 한 번 말해 줘요 (complaint 0.30): the caller did not hear the bot; its
-        # last words again, as a person would, with nothing counted against the call and nothing changed.
+        # last words again, as a person would, with nothing counted against the call and nothing changed. Not where
+        # the caller goes on to say yes (뭐라고? 전액 나간다고? 그래 그렇게 해): they heard it.
         return said
     if (session.form is None and route is not None and route.model == "handoff" and route.reason == "complaint"
             and (not sure or answer.hangs_up or answer.takes_in) and not answer.complains and not answer.names_person):

@@ -35,11 +35,14 @@ def ends_last(phrases: tuple[str, ...], text: str) -> bool:
 
 
 def says_last(phrases: tuple[str, ...], text: str, lead: tuple[str, ...]) -> bool:
-    """Whether the turn's last part, after its last softening word, opens with one of the phrases: a caller
-    who thinks aloud first (아 그럼 다음 달에 다 나가요 음 그냥 그만할게요) ends with what they decided."""
+    """Whether the turn's last part, after its last softening word or its last question or sentence, opens with
+    one of the phrases: a caller who thinks aloud first (아 그럼 다음 달에 다 나가요 음 그냥 그만할게요; 뭐라고? 전액
+    나간다고? 그래 그렇게 해) ends with what they decided."""
     words = words_of(text)
     cuts = [i for i, word in enumerate(words[:-1]) if i > 0 and word in lead]
-    return bool(cuts) and says(phrases, " ".join(words[cuts[-1] + 1:]))
+    sentences = [part for part in re.split(r"[?!.]\s+", text.strip()) if part]
+    return (bool(cuts) and says(phrases, " ".join(words[cuts[-1] + 1:]))
+            or len(sentences) > 1 and says(phrases, sentences[-1], lead))
 
 
 def without_last(phrases: tuple[str, ...], text: str, keep: tuple[str, ...] = ()) -> str:

@@ -1448,3 +1448,26 @@ def test_at_the_read_back_the_last_digits_said_again_correct_the_number(said, ph
         "confirming"
     turn = dialog.respond("l", Reading(said, "complaint", 0.5, entities=tuple(extract(said))))
     assert turn.state == "confirming" and turn.slots["phone"] == phone
+
+
+@pytest.mark.parametrize("said, reading, state", [
+    ("그럼 이자는 얼마나 붙어요", ("fees", 0.76), "answered:cash_advance_fee"),  # the fees' entry on 현금서비스
+    ("아 그럼 수수료는 얼마나 붙어요", ("fees", 1.0), "answered:cash_advance_fee"),  # surely the fees: still that entry
+    ("해외에서 쓰면 수수료는 얼마나 붙어요", ("fees", 1.0), "answered:overseas_fee"),  # names another entry's topic
+])
+def test_a_question_on_the_topic_just_answered_gets_its_intents_entry_on_that_topic(said, reading, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("f", Reading("카드로 현금 좀 받을 수 있나요", "card_loan", 0.96)).state == "answered:cash_advance"
+    assert dialog.respond("f", Reading(said, *reading)).state == state
+
+
+@pytest.mark.parametrize("said, state", [
+    ("뭐라고? 다음 결제일부터 전액 나간다고? 그래 그렇게 해", "completed"),  # heard it, then the yes
+    ("네? 잘 안 들리는데 다시 말해 주실래요", "confirming"),  # 네? is no yes: the read-back again
+])
+def test_a_caller_who_asks_what_was_said_and_then_says_yes_says_yes(said, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    card = tuple(EntityExtractor.load(pack.gazetteer).extract("신용카드"))
+    assert dialog.respond("r", Reading("신용카드 리볼빙 해지해 주세요", "revolving_cancel", entities=card)).state == \
+        "confirming"
+    assert dialog.respond("r", Reading(said, "affirm", 0.48)).state == state
