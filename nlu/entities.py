@@ -12,7 +12,11 @@
 * Dates: 오늘/내일/모레/어제, N월 N일, N일, 다음 주 X요일, as ISO dates relative to
   the day of the call.
 * Phone and card numbers are found in digits or spoken digits and carry a
-  ``masked`` form; logs must only ever show that one.
+  ``masked`` form; logs must only ever show that one. The last four digits said
+  again after a word for the end (끝자리 9876이요) are ``last_digits``, with which a
+  form corrects a number it holds.
+* A turn of one word that starts exactly one gazetteer name (신용, 하나요) is that
+  name (:meth:`EntityExtractor._alone`).
 """
 
 from __future__ import annotations
