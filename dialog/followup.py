@@ -47,8 +47,10 @@ def acknowledges(domain: Domain, answer: Answer, intent: str, confidence: float,
     faq_read = route is not None and route.model == "faq"
     # 네 앱에서 확인해 볼게요 (the app question at 0.91): a yes, and what the caller will do; 토요일은 안 받는다고요
     # 알았어요 월요일에 다시 할게요 (the branch hours at 0.85): taken in, and what the caller will do
-    # (어 알았어 앱에서 볼게 됐어: what the caller will do, before thanks, a yes or "enough")
-    done = without_last(domain.words.thanks + domain.words.affirm + domain.words.cancel, answer.text)
+    # (어 알았어 앱에서 볼게 됐어, 오케이 앱에서 볼게 끊어: what the caller will do, before thanks, a yes, "enough" or
+    # a goodbye)
+    done = without_last(domain.words.thanks + domain.words.affirm + domain.words.cancel + domain.words.goodbye,
+                        answer.text)
     promised = (faq_read and (confidence < domain.policy.switch_above or answer.affirm and answer.yes_no_said
                               or any(w in domain.words.acknowledge for w in words_of(done)[:-1]))
                 and _promises(done))

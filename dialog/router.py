@@ -11,7 +11,8 @@ The order of precedence, each rule for a reason:
    when sure of it), and gives the form nothing, is one too.
    A turn read as no request, or as a bare yes, no or greeting, whose last words hang up (나중에 다시 전화할게요 끊을게요)
    ends the call; one that says anger (진짜 어이없네요) is a complaint out of a form too, and so is one that says
-   anger and reads as the FAQ question just answered. Out of a form, a complaint with no anger and no person in
+   anger and reads as the FAQ question just answered, or as a request the model is unsure of (or not sure of, with
+   a complaint its next reading) and gives no value. Out of a form, a complaint with no anger and no person in
    words is a line not understood where the model is unsure of it, a goodbye where its last words hang up, and
    no complaint where it ends taking in what it heard (헐 진짜 많이 썼네 알겠어요).
 2. A form in progress owns the turn, unless the caller clearly (``switch_above``)
@@ -33,7 +34,8 @@ The order of precedence, each rule for a reason:
 4. A question that refers back to the FAQ answer just given (그거 잔액 어떻게 봐요), opens with "then" (그럼,
    그라믄) where the model is unsure of it, or checks it with a tag question (... 받을 수 있는 거죠), and names no
    topic of another intent that the answer did not speak of, is answered from that answer's intent, whatever
-   intent its bare words suggest (a form's too, where the turn asks how, what or when); so is a bare question
+   intent its bare words suggest (a form's too, where the turn asks how, what or when; not a turn read as no
+   request that gives a value only one form takes and asks nothing, which is that form's); so is a bare question
    read as out of scope (어떻게 내요) or as a goodbye the model is unsure of that opens with "then", and a
    question of a few words, asking no how or what, that opens with a word the answer said (수수료도 있어요); a
    tag question read as the answered intent gets that answer again; a question read as another intent with an
@@ -139,9 +141,13 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # 걸었어요 끊을게요, greeting 0.32). Only for a turn read as no request: 카드 그냥 끊을게요 is a card cancelled,
         # however unsure the model.
         return _close(domain, session)
-    if intent == OUT_OF_SCOPE and answer.complains and session.form is None:
+    complaint_next = runner_up is not None and runner_up.model == "handoff" and runner_up.reason == "complaint"
+    if answer.complains and session.form is None and (intent == OUT_OF_SCOPE or not valued and (
+            not sure or complaint_next and confidence < domain.policy.switch_above)):
         # 지난주에 처리해 준다더니 아직도 그대로예요 진짜 어이없네요 (out of scope 0.57): anger in words and no request
-        # the model knows; a re-prompt would only anger the caller more (in a form, the rule above hands off).
+        # the model knows, or none it is sure of, or a complaint its next reading, and no value given (재발급 카드가
+        # 아직도 안 왔어요 … 이게 말이 돼요 진짜 너무하네요: the lost card at 0.64, then a complaint); a re-prompt, an offer
+        # or a form would only anger the caller more (in a form, the rule above hands off).
         return hand_off(domain, session, "complaint")
     if answer.complains and intent == session.intent and session.state.startswith("answered:"):
         # 두 달이 넘었는데 아직도 못 받았어요 진짜 어이없네요, read as the events question just answered: the same answer
@@ -208,8 +214,12 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
     # 아 그럼 이메일로도 받아 볼 수 있는 거예요 (goodbye 0.22), after the history answer: no close but a "then"
     goes_on = (route is not None and route.model == "goodbye" and not sure and not answer.hangs_up
                and followup.then_at(domain.words, answer.text) is not None)
+    # 아 그거 빠지는 통장을 바꾸고 싶은데요 카카오뱅크로요 (out of scope 0.95), after the bill: a value only one form
+    # takes, said with no question, is that form's request, not one about the answer
+    requests = intent == OUT_OF_SCOPE and not followup.asks(domain.words, answer.text) and forms.taker(
+        domain, answer) is not None
     if (route is None or route.model == "faq" or intent == OUT_OF_SCOPE or goes_on
-            or (route.model == "form" and followup.asks(domain.words, answer.text)) or checks):
+            or (route.model == "form" and followup.asks(domain.words, answer.text)) or checks) and not requests:
         # 그거 잔액 어떻게 봐요 after the 국민행복카드 answer: its balance, not the bank account's; 그거 미리 갚으려면
         # 어떻게 해요 after the 카드론 answer: its repayment, not a card bill's prepayment (a form). A request that
         # refers back (그거 때문에 해지할래요) asks no question, and starts its form.

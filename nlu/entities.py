@@ -49,13 +49,15 @@ _DIGIT_GROUP = rf"[{''.join(DIGIT_WORDS)}0-9]+"  # digits said or written togeth
 # 그라고 사칠칠공), or a filler as the caller reads on (일일공 삼사오 음 육칠팔)
 _JOIN = r"(?:\s?에|\s(?:다음에|그리고|그라고|음|어|으음))?[\s-]"
 _DIGIT_RUN = rf"{_DIGIT_GROUP}(?:{_JOIN}{_DIGIT_GROUP})*"
-# Digits corrected as they are said (공일공 구팔칠육 어 아니다 구팔칠칠 오사삼이요; 아이다 in Gyeongsang speech): the
-# groups after 아니 replace the group said just before it.
+# Digits corrected as they are said (공일공 구팔칠육 어 아니다 구팔칠칠 오사삼이요; 아이다 in Gyeongsang speech; 공일공
+# 육육이삼 아 잠깐만요 육육삼이 사사공구; ... 오사삼이 아 아니다 끝자리 오사삼팔): the groups after 아니 or 잠깐 replace
+# the group said just before it.
 # The last four digits said again to correct them (끝자리 9876이요, 아니여 끝에가 사사오육이여, 마지막이 사칠칠공):
 # after a word for the end, four digits and no more (a 이 after them is the copula's where an ending follows it)
 _LAST_DIGITS = re.compile(r"(?:끝자리|끝번호|끝에|끝이|마지막|뒷자리|뒷번호)\S*\s*((?:[0-9]|[공영일이삼사오육칠팔구]){4})"
                           r"(?=$|\s|[^0-9공영일이삼사오육칠팔구]|이(?:요|여|야|에요|예요|라|다|고|$|\s))")
-_CORRECTED = re.compile(rf"({_DIGIT_RUN})\s+(?:[어아음]\s+)?(?:아니다|아니요|아니고|아니|아이다)\s+({_DIGIT_RUN})")
+_CORRECTED = re.compile(rf"({_DIGIT_RUN})\s+(?:[어아음]\s+)?(?:아니다|아니요|아니고|아니|아이다|잠깐만요|잠깐만|잠깐)"
+                        rf"\s+(?:(?:끝자리|끝에|마지막|뒷자리)\S*\s+)?({_DIGIT_RUN})")
 
 
 @dataclass(frozen=True)
@@ -240,6 +242,12 @@ class EntityExtractor:
         # else ten to fourteen digits (a bank account: 일일공 이이삼 사오육칠팔구, 110-123-456789).
         for m in re.finditer(rf"{_DIGIT_GROUP}(?:{_JOIN}{_DIGIT_GROUP})+", text):
             span = m.group()
+            last = re.split(_JOIN, span)[-1]
+            if (len(last) == 1 and re.match(r"[가-힣]", text[m.end():m.end() + 1])
+                    and not text[m.end():].startswith(_COPULA_ENDINGS)):
+                span = span[:-1].rstrip(" -")  # 육칠팔구공일 이렇게, 오사삼 일단: a word that opens with a digit's syllable
+                if not span:
+                    continue
             if span.endswith("이"):
                 # 오육칠팔이요, 456789 이에요: the copula 이, not a last digit 2; so is one that stands apart before
                 # a word (... 이 통장: "this"), one without which no number could be read, and one that leaves a
@@ -252,7 +260,7 @@ class EntityExtractor:
                 # numbers are said; 공일공 일이삼 사오육칠이요 (a last group of five) has lost a digit and 이 is the copula
                 phone_said = _is_phone(with_it) and len(_digits_of(re.split(_JOIN, span)[-1]) or "") == 4
                 if (text[m.end():].startswith(_COPULA_ENDINGS) and copula_after and not phone_said
-                        or (span[-2] == " " and re.match(r"\s+[가-힣]", text[m.end():]))
+                        or (len(span) >= 2 and span[-2] == " " and re.match(r"\s+[가-힣]", text[m.end():]))
                         or len(with_it) not in (10, 11, 12, 13, 14, 16)
                         or (len(without) == 16 or _is_phone(without)) and not _is_phone(with_it)):
                     span = span[:-1].rstrip()

@@ -1471,3 +1471,30 @@ def test_a_caller_who_asks_what_was_said_and_then_says_yes_says_yes(said, state,
     assert dialog.respond("r", Reading("신용카드 리볼빙 해지해 주세요", "revolving_cancel", entities=card)).state == \
         "confirming"
     assert dialog.respond("r", Reading(said, "affirm", 0.48)).state == state
+
+
+@pytest.mark.parametrize("said, reading, top_k, handed_off", [
+    # anger in words, the model's next reading a complaint, and no value: a complaint, not a lost card's form
+    ("재발급 카드가 아직도 안 왔어요 이게 말이 돼요 진짜 너무하네요", ("lost_card", 0.64), "complaint", True),
+    ("카드값이 왜 이렇게 많이 나왔나 해서 이용 내역 좀 보려고요", ("transaction_history", 0.68), "bill_amount", False),
+    ("오늘 또 결제 문자가 왔어요 이게 말이 됩니까", ("lost_card", 0.45), "out_of_scope", True),  # unsure of any request
+])
+def test_anger_in_words_with_no_sure_request_is_a_complaint(said, reading, top_k, handed_off, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    turn = dialog.respond("a", Reading(said, *reading, top_k=((reading[0], reading[1]), (top_k, 0.2))))
+    assert (turn.model == "handoff" and turn.handoff["reason"] == "complaint") == handed_off
+
+
+def test_after_an_answer_a_value_only_one_form_takes_is_that_forms_request(pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    dialog.respond("v", Reading("십오 일에 빠지는 카드값 얼마예요", "bill_amount"))
+    said = "아 그거 빠지는 통장을 바꾸고 싶은데요 카카오뱅크로요"  # refers back, but gives a bank
+    bank = tuple(EntityExtractor.load(pack.gazetteer).extract(said))
+    assert dialog.respond("v", Reading(said, "out_of_scope", 0.95, entities=bank)).state == \
+        "offered:payment_account_change"
+
+
+def test_a_banmal_hang_up_after_an_answer_ends_the_call(pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    dialog.respond("b", Reading("카드값 얼마 나왔어", "bill_amount"))
+    assert dialog.respond("b", Reading("어 알았어 끊어", "affirm", 0.7)).end

@@ -78,6 +78,8 @@ def test_entities_in_caller_sentences(extractor, text, expected):
     ("공일공 구구팔칠 육오사이예요", "phone", "010-****-6542"),  # after 사 the copula is 예요: 이 is a two
     ("공일공 구팔칠육 오사삼이요", "phone", "010-****-5432"),  # 3-4-4 with the 이: a two, though 이요 may be the copula
     ("영일영 이이삼삼 음 사사오오요", "phone", "010-****-4455"),  # a filler between the groups
+    ("공일공 육육이삼 아 잠깐만요 육육삼이 사사공구요", "phone", "010-****-4409"),  # corrected after 잠깐만요
+    ("공일공 구팔칠육 오사삼이 아 아니다 끝자리 오사삼팔", "phone", "010-****-5438"),  # the last group, said so
     ("카드번호 1234 5678 9012 3456", "card_number", "****-****-****-3456"),
     ("카드 번호는 일이삼사 오육칠팔 구공일이 삼사오육", "card_number", "****-****-****-3456"),
 ])
@@ -122,6 +124,7 @@ def test_digits_corrected_as_they_are_said_are_read_as_corrected(extractor, text
     ("국민은행 삼삼삼삼 공일 일이삼사오육칠이요", "3333011234567"),
     ("일일공 사오육 칠팔구공 일이 통장 보고 읽는 거야", "110456789012"),  # 일이: one, two
     ("일일공 사오육 칠팔구공 일 이 통장으로 해 줘", "11045678901"),  # 이 통장: "this" bankbook
+    ("번호가 일공공이 삼사오 육칠팔구공일 이렇게 돼 있네", "1002345678901"),  # 이렇게 opens with no digit
 ])
 def test_bank_account_numbers_are_found_and_masked_in_what_is_logged(extractor, text, digits):
     (entity,) = [e for e in extractor.extract(text, TODAY) if e.type == "account_number"]
