@@ -178,8 +178,8 @@ def _fill(form: Form, session: Session, entities: tuple[Value, ...], text: str,
           asking: str | None) -> tuple[list[str], Slot | None]:
     """Put valid entity values into their slots; returns the filled names and a slot whose value was refused."""
     filled, rejected = [], None
+    tail = next((e.value for e in entities if e.type == LAST_DIGITS), None)
     for slot in form.slots:
-        tail = next((e.value for e in entities if e.type == LAST_DIGITS), None)
         if tail is not None and _corrects_tail(slot, session):
             # 끝자리 9876이요, to the read-back of 010-****-9867: the number given before, its last digits said again
             value = f"{session.slots[slot.name][:-len(tail)]}{tail}"

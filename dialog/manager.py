@@ -96,9 +96,9 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
     # 아 다음 결제일부터 전부 나가는 거예요 음 네 그래도 해주세요: a caller who thinks aloud first ends with the answer;
     # so does one who takes it in first (아 그라믄 됐심더 해주이소)
     before_yes = without_last(words.affirm, text)
+    yes_after_taking_in = before_yes != " ".join(words_of(text)) and ends_last(words.acknowledge, before_yes)
     said_yes = says(words.affirm, text, words.lead) or (
-        (says_last(words.affirm, text, words.lead) or before_yes != " ".join(words_of(text))
-         and ends_last(words.acknowledge, before_yes)) and not said_no)
+        (says_last(words.affirm, text, words.lead) or yes_after_taking_in) and not said_no)
     taken_in = ends_with(words.acknowledge, text) or ends_last(words.acknowledge, text)
     # 알겠어요 고맙습니다, 앱에서 하면 되는구나 네, 앱에서 보라고 알았어 됐어: taken in, then thanks, a yes or enough
     thanked = not taken_in and ends_last(words.acknowledge,

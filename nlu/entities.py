@@ -52,12 +52,12 @@ _DIGIT_RUN = rf"{_DIGIT_GROUP}(?:{_JOIN}{_DIGIT_GROUP})*"
 # Digits corrected as they are said (공일공 구팔칠육 어 아니다 구팔칠칠 오사삼이요; 아이다 in Gyeongsang speech; 공일공
 # 육육이삼 아 잠깐만요 육육삼이 사사공구; ... 오사삼이 아 아니다 끝자리 오사삼팔): the groups after 아니 or 잠깐 replace
 # the group said just before it.
+_CORRECTED = re.compile(rf"({_DIGIT_RUN})\s+(?:[어아음]\s+)?(?:아니다|아니요|아니고|아니|아이다|잠깐만요|잠깐만|잠깐)"
+                        rf"\s+(?:(?:끝자리|끝에|마지막|뒷자리)\S*\s+)?({_DIGIT_RUN})")
 # The last four digits said again to correct them (끝자리 9876이요, 아니여 끝에가 사사오육이여, 마지막이 사칠칠공):
 # after a word for the end, four digits and no more (a 이 after them is the copula's where an ending follows it)
 _LAST_DIGITS = re.compile(r"(?:끝자리|끝번호|끝에|끝이|마지막|뒷자리|뒷번호)\S*\s*((?:[0-9]|[공영일이삼사오육칠팔구]){4})"
                           r"(?=$|\s|[^0-9공영일이삼사오육칠팔구]|이(?:요|여|야|에요|예요|라|다|고|$|\s))")
-_CORRECTED = re.compile(rf"({_DIGIT_RUN})\s+(?:[어아음]\s+)?(?:아니다|아니요|아니고|아니|아이다|잠깐만요|잠깐만|잠깐)"
-                        rf"\s+(?:(?:끝자리|끝에|마지막|뒷자리)\S*\s+)?({_DIGIT_RUN})")
 
 
 @dataclass(frozen=True)
@@ -195,12 +195,11 @@ class EntityExtractor:
         words = text.split()
         if len(words) != 1:
             return []
-        word = words[0]
+        word, names = words[0], {self.names.get(term, term) for term in self.categories}
         for cut in range(len(word), 1, -1):
             if word[cut:] not in PARTICLES:
                 continue
             stem = word[:cut]
-            names = {self.names.get(term, term) for term in self.categories}
             started = {name for name in names if name.startswith(stem) and len(name.replace(" ", "")) - cut >= 2}
             if started:
                 if len(started) > 1:
