@@ -984,6 +984,15 @@ def answered(pack, asked: str, intent: str, entry: str) -> Dialog:
     return dialog
 
 
+def cancelling(pack, card: str) -> Dialog:
+    """A dialog whose call is at the read-back of the card cancel, for ``card`` (신용카드, 체크카드)."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    found = tuple(EntityExtractor.load(pack.gazetteer).extract(card))
+    assert dialog.respond("a", Reading(f"{card} 해지할게요", "card_cancel", 0.99, entities=found)).state == \
+        "confirming"
+    return dialog
+
+
 @pytest.mark.parametrize("said", ["아 앱에서 보면 되는거죠 넵", "앱에서 보면 되는 거죠 네"])
 def test_a_tag_question_typed_without_its_space_or_before_a_yes_checks_the_answer(said, pack):
     dialog = answered(pack, "모르는데서 결제된게 있는거같아서요 최근 사용내역 좀 확인하고 싶은데", "transaction_history", "transaction_history")
@@ -1354,10 +1363,7 @@ def test_a_tag_question_the_model_reads_as_an_unsure_goodbye_checks_the_answer(p
     ("이게 말이 됩니까", ("out_of_scope", 0.6), "handoff"),  # anger in words
 ])
 def test_at_the_read_back_a_yes_a_stop_or_anger_said_the_callers_way(said, reading, state, pack):
-    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
-    card = tuple(EntityExtractor.load(pack.gazetteer).extract("체크카드"))
-    assert dialog.respond("y", Reading("체크카드 해지할게요", "card_cancel", 0.99, entities=card)).state == "confirming"
-    turn = dialog.respond("y", Reading(said, *reading))
+    turn = cancelling(pack, "체크카드").respond("a", Reading(said, *reading))
     assert (turn.model if state == "handoff" else turn.state) == state
 
 
@@ -1391,10 +1397,7 @@ def test_an_address_said_with_the_request_fills_the_form(said, state, address, p
     ("잠깐 생각해볼게요", ("out_of_scope", 0.5), "confirming"),  # only a pause
 ])
 def test_a_caller_who_will_think_it_over_gives_the_form_up(said, reading, state, pack):
-    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
-    card = tuple(EntityExtractor.load(pack.gazetteer).extract("신용카드"))
-    assert dialog.respond("t", Reading("신용카드 해지할게요", "card_cancel", 0.99, entities=card)).state == "confirming"
-    assert dialog.respond("t", Reading(said, *reading)).state == state
+    assert cancelling(pack, "신용카드").respond("a", Reading(said, *reading)).state == state
 
 
 def test_a_chat_users_bye_ends_the_call(pack):
