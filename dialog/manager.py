@@ -29,6 +29,14 @@ class EntityLike(Protocol):
     masked: str | None
 
 
+class OtherLike(Protocol):
+    intent: str
+    confidence: float
+    text: str
+    start: int
+    marked: bool
+
+
 class UnderstandingLike(Protocol):
     text: str
     intent: str
@@ -37,6 +45,7 @@ class UnderstandingLike(Protocol):
     utterance_type: str
     entities: tuple[EntityLike, ...]
     instead: tuple[str, float] | None  # the reading of the words after 말고 (... 말고 선결제부터 할래), if any
+    also: OtherLike | None  # the other request of a line that joins two (결제일 바꾸고 한도도 올려 줘), if any
 
 
 @dataclass(frozen=True)
@@ -88,10 +97,15 @@ class Dialog:
 def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear: float) -> Answer:
     """Yes, no and cancel by their words first (응, 아니, 취소: too short to trust a model with), then by intent;
     what the caller asks for instead of something (주소 변경 말고 선결제부터 할래) where it is read at ``clear``
-    (``switch_above``) or more."""
+    (``switch_above``) or more, and the other of two requests in one line where it is read at ``sure``
+    (``confirm_below``) or more."""
     text = understood.text
     confident = understood.confidence >= sure
     instead = understood.instead
+    also = understood.also if understood.also is not None and understood.also.confidence >= sure else None
+    entities = tuple(Value(e.type, e.value, e.masked) for e in understood.entities)
+    inside = tuple(Value(e.type, e.value, e.masked) for e in understood.entities
+                   if also is not None and also.start <= e.start and e.end <= also.start + len(also.text))
     said_no = says(words.deny, text, words.lead)
     # 아 다음 결제일부터 전부 나가는 거예요 음 네 그래도 해주세요: a caller who thinks aloud first ends with the answer;
     # so does one who takes it in first (아 그라믄 됐심더 해주이소)
@@ -105,7 +119,7 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
                                          without_last(words.thanks + words.affirm + words.cancel, text))
     return Answer(
         text=text,
-        entities=tuple(Value(e.type, e.value, e.masked) for e in understood.entities),
+        entities=entities,
         affirm=said_yes or (understood.intent == "affirm" and confident),
         deny=said_no or (understood.intent == "deny" and confident),
         cancel=(says(words.cancel, text, words.lead + words.deny) or says_last(words.cancel, text, words.lead)
@@ -119,4 +133,9 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
         instead=instead[0] if instead is not None and instead[1] >= clear else "",
         yes_no_said=said_yes or said_no,
         repeat=any(w in text for w in words.repeat),
+        also=also.intent if also else "",
+        also_text=also.text if also else "",
+        also_entities=inside,
+        also_marked=also.marked if also else False,
+        also_clear=also is not None and also.confidence >= clear,
     )

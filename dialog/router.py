@@ -53,7 +53,7 @@ The order of precedence, each rule for a reason:
 
 from __future__ import annotations
 
-from dialog import clarify, faq, followup, forms
+from dialog import clarify, faq, followup, forms, later
 from dialog.backend import Backend
 from dialog.domain import OUT_OF_SCOPE, Domain
 from dialog.forms import Answer, Value
@@ -73,7 +73,13 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         forms.resume(session)
     elif session.paused is not None and session.state != "did_you_mean":
         session.paused = None  # the caller went elsewhere than the side question's answer
+    answer, first = later.first(domain, session, answer, intent)
+    if first != intent:  # the line's first part, which the caller surely asked for (Answer.also)
+        intent, confidence = first, max(confidence, domain.policy.switch_above)
     reply = _respond(domain, session, answer, intent, confidence, utterance_type, backend)
+    later.keep(session, answer, intent)
+
+    reply = later.take_up(domain, session, reply, lambda i, e, text: begin(domain, session, i, e, text, backend))
     if session.paused is not None and session.state.startswith("answered:") and not session.ended:
         reply = forms.going_on(domain, session, reply)
     return reply

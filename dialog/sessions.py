@@ -35,6 +35,7 @@ class Session:
     shown: dict[str, str] = field(default_factory=dict)
     pending: dict[str, Any] | None = None  # an offered intent or FAQ choices awaiting an answer
     paused: dict[str, Any] | None = None  # a form set aside while a side question is answered (forms.pause)
+    later: dict[str, Any] | None = None  # a second request said with the first, taken up after it (dialog.later)
     handoff: dict[str, Any] | None = None  # the summary for the human agent, once handed off
     fallbacks: int = 0
     invalid: int = 0

@@ -28,6 +28,17 @@ UTTERANCE_TYPES = {"0": "fragment", "1": "statement", "2": "question", "3": "com
                    "4": "rhetorical_question", "5": "rhetorical_command", "6": "intonation_dependent"}
 
 
+@dataclass(frozen=True)
+class Other:
+    """The part of a line that joins two that the whole is not read as (한도도 좀 올리고 싶어요), and its reading."""
+
+    intent: str
+    confidence: float
+    text: str  # the part's words
+    start: int  # where they start in the line, in characters
+    marked: bool  # the line says there are two: joined with 그리고, or its second part says 도 ("also")
+
+
 class EmptyText(ValueError):
     """Nothing to understand: the text is empty once fillers and punctuation are removed."""
 
@@ -47,6 +58,9 @@ class Understanding:
     # reads as the address change); None where the turn turns away from nothing, or only corrects a value
     # (체크카드 말고 신용카드).
     instead: tuple[str, float] | None = None
+    # The other request of a line that joins two (결제일을 이십오 일로 바꾸고 한도도 좀 올리고 싶어요); None where the
+    # line joins no two parts, or where both parts, or neither, read as the whole does.
+    also: Other | None = None
 
     def shown(self) -> dict:
         """As a JSON-ready dict that may be printed or logged: phone and card numbers masked."""
@@ -98,7 +112,19 @@ class Understander:
             utterance_type=kind_label, utterance_type_confidence=kind_confidence,
             entities=tuple(self.entities.extract(clean)), truncated=len(text.strip()) > MAX_CHARS,
             instead=(instead.label, instead.confidence) if instead else None,
+            also=self._also(clean, intent.label),
         )
+
+    def _also(self, text: str, whole: str) -> Other | None:
+        joined = _joined(text)
+        if joined is None:
+            return None
+        before, after, marked = joined
+        readings = self.intent.predict([before, after], k=1, normalized=True)
+        other = [Other(r.label, r.confidence, part, start, marked)
+                 for r, part, start in zip(readings, (before, after), (0, len(text) - len(after)))
+                 if r.label != whole]
+        return other[0] if len(other) == 1 and other[0].intent != OUT_OF_SCOPE else None
 
 
 def _after_instead(text: str) -> str:
@@ -111,6 +137,56 @@ def _after_instead(text: str) -> str:
                default=None)
     rest = " ".join(words[last + 1:]) if last is not None else ""
     return rest if rest and any(t.tag in PREDICATE_TAGS for t in kiwi().tokenize(rest)) else ""
+
+
+JOINS = ("그리고", "그리구", "그다음에")  # words that join two requests said in one line
+# words after a verb in -고 that make one predicate with it (바꾸고 싶어요, 쓰고 있어요), not a second request
+ONE_PREDICATE = ("싶", "있", "계시", "말")
+# 선결제하고 나서 한도 알려 줘: the join's own word, not the second request's (and 하고 before it is a verb, which
+# Kiwi may read as the particle "and")
+AFTER = ("나서", "나면")
+
+
+def _joined(text: str) -> tuple[str, str, bool] | None:
+    """The two parts of a line that joins two clauses, each with a verb or adjective, and whether the line marks
+    the second as another request (그리고 or 그다음에, or 도 on the second part: 한도도, 있는지도). The join is the
+    first 그리고, or the first verb in the connective -고 (바꾸고, 해 주시고요, 해지하고 나서; not 써가지고, "because",
+    말고, nor 하고 싶어요); a noun then 하고, which Kiwi may read as "and" (선결제하고), only where the second part is
+    marked. A part may be a request of its own, which the dialog takes up after the first
+    (``Understanding.also``)."""
+    words = text.split()
+    for i, word in enumerate(words[:-1]):
+        nxt = words[i + 1]
+        if word in JOINS:
+            before, after = words[:i], words[i + 1:]
+        elif word.endswith("고" + AFTER[0]) or (word.removesuffix("요").removesuffix("예").endswith("고")
+                                                and not nxt.startswith(ONE_PREDICATE)):
+            before, after = words[:i + 1], words[i + 2:] if nxt in AFTER else words[i + 1:]
+        else:
+            continue
+        # each part says what to do (the -고 word is itself a verb); 도 after a noun or an ending, not 한도's 도
+        parts = [kiwi().tokenize(" ".join(part)) for part in (before, after)]
+        if not after or not all(any(t.tag in PREDICATE_TAGS for t in tokens) for tokens in parts[word not in JOINS:]):
+            continue
+        marked = (word in JOINS or after[0] in JOINS
+                  or any((t.form, t.tag) == ("도", "JX") and k > 0 and parts[1][k - 1].tag != "MM"
+                         for k, t in enumerate(parts[1])))
+        verb = word.removesuffix(AFTER[0])
+        if word in JOINS or _connective(verb) or (verb.endswith("하고") and (marked or nxt in AFTER
+                                                                          or word.endswith(AFTER[0]))):
+            return " ".join(before), " ".join(after[1:] if after[0] in JOINS else after), marked
+    return None
+
+
+def _connective(word: str) -> bool:
+    """Whether the word is a verb in the connective -고 (바꾸고, 확인하고, 주시고요, 옮기고예), not 가지고 ("because") or
+    말고, nor one in the past (이미 냈고요: what happened, not a request)."""
+    tokens = [t for t in kiwi().tokenize(word) if (t.form, t.tag) not in (("요", "JX"), ("예", "IC"))]
+    if any(t.tag == "EP" and t.form != "시" for t in tokens):
+        return False
+    tokens = [t for t in tokens if t.tag != "EP"]
+    return (len(tokens) >= 2 and (tokens[-1].form, tokens[-1].tag) == ("고", "EC")
+            and tokens[-2].tag in PREDICATE_TAGS and tokens[-2].form not in ("가지", "말"))
 
 
 def _utterance_type(prediction: Prediction, text: str) -> tuple[str, float]:

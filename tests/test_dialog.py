@@ -24,7 +24,7 @@ from dialog.sessions import MemoryStore, RedisStore, Session, open_store
 from dialog.wording import says
 from nlu.entities import EntityExtractor
 from nlu.normalize import normalize
-from nlu.understand import Understanding
+from nlu.understand import Other, Understanding, _joined
 from server.turns import Bot
 
 # (caller says, what the bot must do). Keys: model/state/slots compare with the turn's `dialog`;
@@ -251,6 +251,7 @@ class Reading:
     entities: tuple = ()
     top_k: tuple = ()
     instead: tuple | None = None
+    also: tuple | None = None
 
 
 @pytest.mark.parametrize("said, intent, state", [
@@ -1501,3 +1502,119 @@ def test_a_banmal_hang_up_after_an_answer_ends_the_call(pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     dialog.respond("b", Reading("카드값 얼마 나왔어", "bill_amount"))
     assert dialog.respond("b", Reading("어 알았어 끊어", "affirm", 0.7)).end
+
+
+def found(pack, said: str) -> tuple:
+    return tuple(EntityExtractor.load(pack.gazetteer).extract(said))
+
+
+def test_the_second_of_two_requests_in_one_line_is_taken_up_once_the_first_is_done(pack):
+    """결제일 바꾸고 한도도 올려: the payment date first, then, in place of "더 도와드릴 일이 있으신가요?", the limit."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    said = "결제일을 이십오 일로 바꾸고 한도도 좀 올리고 싶어요"
+    first = dialog.respond("t", Reading(said, "payment_date_change", 0.89, entities=found(pack, said),
+                                        also=Other("limit_increase", 0.99, "한도도 좀 올리고 싶어요", 16, True)))
+    assert first.state == "confirming" and first.slots == {"day": "25"}
+    done = dialog.respond("t", Reading("네", "affirm", 0.99))
+    assert "이어서 한도 상향 진행하겠습니다." in done.reply and "변경되었습니다" in done.reply
+    assert done.state == "asking:card_type" and dialog.store.get("t").form == "limit_increase"
+    assert dialog.store.get("t").later is None  # taken up once
+
+
+def test_a_line_that_opens_with_the_other_request_is_done_in_the_order_said(pack):
+    """Read as the payment date as a whole, the line asks for the account first: the account form starts with the
+    bank said in its part, and the date follows with the day said in the other."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    said = "결제 계좌를 신한은행으로 바꾸고 결제일도 이십오 일로 바꿔 주세요"
+    turn = dialog.respond("o", Reading(said, "payment_date_change", 0.93, entities=found(pack, said),
+                                       also=Other("payment_account_change", 1.0, "결제 계좌를 신한은행으로 바꾸고", 0,
+                                                  True)))
+    assert turn.state == "asking:account" and turn.slots == {"bank": "신한은행"}
+    number = "일일공 사오육 칠팔구공일이"
+    assert dialog.respond("o", Reading(number, "out_of_scope", 0.5, entities=found(pack, number))).state == \
+        "confirming"
+    turn = dialog.respond("o", Reading("네 맞아요", "affirm", 0.99))
+    assert "이어서 결제일 변경 진행하겠습니다." in turn.reply
+    assert turn.state == "confirming" and turn.slots == {"day": "25"}
+
+
+def test_a_second_request_said_with_an_offered_one_follows_it(pack):
+    """결제일을 십사 일로 좀 옮기고예 한도도 쫌 올리고 싶어서요, the date read unsurely: offered, taken, then the limit."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    said = "결제일을 십사 일로 좀 옮기고예 한도도 쫌 올리고 싶어서요"
+    part = "한도도 쫌 올리고 싶어서요"
+    assert dialog.respond("f", Reading(said, "payment_date_change", 0.59, entities=found(pack, said),
+                                       also=Other("limit_increase", 0.9, part, said.index(part), True))).state == \
+        "offered:payment_date_change"
+    assert dialog.respond("f", Reading("예 그래 해 주이소", "affirm", 0.99)).state == "confirming"
+    turn = dialog.respond("f", Reading("예", "affirm", 0.99))
+    assert "이어서 한도 상향 진행하겠습니다." in turn.reply and turn.state == "asking:card_type"
+
+
+def test_each_request_of_a_line_gets_the_values_said_with_it(pack):
+    """체크카드 잃어버려서 분실 신고하고 안 쓰는 신용카드도 하나 해지해 주세요: the check card is the lost one (the last
+    card said would have won), the credit card the one to cancel."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    said = "체크카드 잃어버려서 분실 신고하고 안 쓰는 신용카드도 하나 해지해 주세요"
+    part = "안 쓰는 신용카드도 하나 해지해 주세요"
+    assert dialog.respond("e", Reading(said, "lost_card", 0.99, entities=found(pack, said),
+                                       also=Other("card_cancel", 0.9, part, said.index(part), True))).slots == \
+        {"card_type": "체크카드"}
+    phone = "공일공 삼삼삼삼 사사사사"
+    dialog.respond("e", Reading(phone, "out_of_scope", 0.9, entities=found(pack, phone)))
+    turn = dialog.respond("e", Reading("네", "affirm", 0.99))
+    assert "이어서 카드 해지 진행하겠습니다." in turn.reply
+    assert turn.state == "confirming" and turn.slots == {"card_type": "신용카드"}
+
+
+def test_a_question_asked_with_a_request_is_answered_when_the_request_is_done(pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    turn = dialog.respond("q", Reading("선결제 좀 하고 한도가 얼마 남았는지도 알고 싶어요", "limit_inquiry", 0.99,
+                                       also=Other("prepayment", 1.0, "선결제 좀 하고", 0, True)))
+    assert turn.state == "asking:amount"
+    dialog.respond("q", Reading("오십만 원이요", "out_of_scope", 0.5, entities=found(pack, "오십만 원이요")))
+    turn = dialog.respond("q", Reading("네", "affirm", 0.99))
+    assert turn.state == "answered:limit_inquiry" and "선결제가 접수되었습니다" in turn.reply
+
+
+def test_a_person_asked_for_after_a_question_is_called_once_it_is_answered(pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    said = "상담 시간이 몇 시까지인지 알려 주시고 지금 되면 상담원 좀 연결해 주세요"
+    part = "지금 되면 상담원 좀 연결해 주세요"
+    turn = dialog.respond("h", Reading(said, "opening_hours", 0.99,
+                                       also=Other("agent", 0.99, part, said.index(part), False)))
+    assert turn.handoff is not None and turn.reply.startswith("상담원 연결은 평일")
+
+
+@pytest.mark.parametrize("said, whole, also", [
+    # the other part names nothing of its reading, and the line does not say it is another request
+    ("연휴 끝나고 카드값을 삼 일 늦게 내면 신용 점수 떨어지나요", ("overdue_payment", 0.99),
+     Other("opening_hours", 0.93, "연휴 끝나고", 0, False)),
+    # the other part names its request, but the model is not clear about it
+    ("선결제 좀 하고 한도가 얼마 남았는지 알고 싶어요", ("limit_inquiry", 0.99), Other("prepayment", 0.7, "선결제 좀 하고", 0, False)),
+    # said first and marked by 그리고, but naming nothing: a taking in, not a request
+    ("앱에서 보면 되는구나 그리고 포인트도 얼마인지 알려 줘요", ("points", 0.99),
+     Other("app_help", 0.9, "앱에서 보면 되는구나", 0, True)),
+])
+def test_a_part_that_is_no_sure_request_of_its_own_is_not_taken_up(said, whole, also, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    turn = dialog.respond("n", Reading(said, *whole, also=also))
+    alone = dialog.respond("m", Reading(said, *whole))  # the same line read with no other request
+    assert turn.reply == alone.reply and turn.state.startswith("answered:") and dialog.store.get("n").later is None
+
+
+def test_the_nlu_reads_the_other_request_of_a_line_that_joins_two(understander):
+    joined = understander.understand("결제일을 이십오 일로 바꾸고 한도도 좀 올려 주세요").also
+    assert (joined.intent, joined.text, joined.start, joined.marked) == ("limit_increase", "한도도 좀 올려주세요", 16, True)
+    assert not understander.understand("카드 연체된 거 어떻게 내는지 알려 주시고 상담원 좀 연결해 주세요").also.marked
+    for said, parts in [("리볼빙 해지하고 나서 이번 달 얼마 나오는지 알려 줘", ("리볼빙 해지하고나서", "이번 달 얼마 나오는지 알려줘")),
+                        ("백만 원 선결제하고 결제일도 십 일로 바꿔 주세요", ("백만 원 선결제하고", "결제일도 십 일로 바꿔주세요")),
+                        ("결제일을 십사 일로 좀 옮기고예 한도도 쫌 올리고 싶어서예", ("결제일을 십사 일로 좀 옮기고예", "한도도 쫌 올리고싶어서예")),
+                        ("포인트 쓰는 법 알려 주시고요 그다음에 카드 해지해 주세요", ("포인트 쓰는 법 알려주시고요", "카드 해지해주세요"))]:
+        assert _joined(normalize(said))[:2] == parts, said
+    for said in ("카드를 다 써가지고 한도가 꽉 찼거든요",  # 가지고: because
+                 "한도 좀 올리고 싶어요",  # one predicate
+                 "분실 신고 말고 승인 취소 할게요",  # 말고: instead
+                 "그건 이미 냈고요 결제일을 좀 바꾸려고 해요",  # what happened, then the request
+                 "네 그리고 결제일도 바꿀 수 있나요"):  # no request before 그리고
+        assert understander.understand(said).also is None, said

@@ -1,0 +1,89 @@
+"""A second request said in the same line as the first, taken up once the first is done.
+
+Callers often ask for two things at once (결제일을 이십오 일로 바꾸고 한도도 좀 올리고 싶어요). The NLU reads the part
+of such a line that the whole is not read as (``Understanding.also``). Where the model is sure of that part and it
+is a request of its own (the line says so with 그리고 or 도, or the part names what it asks for), the bot acts on
+the request said first, with the values said in its part, and keeps the other; when the first is done, where the
+bot would ask "더 도와드릴 일이 있으신가요?", it goes on to the second: a form starts (after the pack's optional
+``next`` line, "이어서 한도 상향 진행하겠습니다."), an FAQ question is answered, a person is called.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from typing import Callable
+
+from dialog import faq
+from dialog.domain import Domain
+from dialog.forms import Answer, Value
+from dialog.sessions import Session
+
+
+def first(domain: Domain, session: Session, answer: Answer, intent: str) -> tuple[Answer, str]:
+    """The turn and intent to act on now: where the turn is a fresh request (no form in progress, no offer
+    pending) that says a second one (its part names what it asks for and the model is clear about it, or, said
+    second, is marked as another request, 그리고 or 도, and read surely: not 앱에서 보면 되는구나 그리고 ..., a
+    taking in read as the app question), the request said first with its own part's values (결제 계좌를 신한은행으로
+    바꾸고 결제일도 이십오 일로 바꿔 주세요, read as the payment date as a whole: the account, with the bank); the
+    turn with no second request otherwise."""
+    route, other = domain.intents.get(intent), domain.intents.get(answer.also)
+    if (route is None or other is None or route.model not in ("form", "faq") or answer.also == intent
+            or not (other.model in ("form", "faq") or other.model == "handoff" and other.reason != "complaint")
+            or session.form is not None or session.pending is not None
+            or not (answer.also_clear and names(domain, answer.also, answer.also_text)
+                    or answer.also_marked and not answer.text.startswith(answer.also_text))):
+        return replace(answer, also="", also_text="", also_entities=()), intent
+    rest = tuple(e for e in answer.entities if e not in answer.also_entities)
+    if answer.text.startswith(answer.also_text) and other.model != "handoff":
+        said = answer.text.removeprefix(answer.also_text).strip()
+        return replace(answer, entities=answer.also_entities, also=intent, also_text=said, also_entities=rest), \
+            answer.also
+    return replace(answer, entities=rest), intent
+
+
+def keep(session: Session, answer: Answer, intent: str) -> None:
+    """Keep the turn's second request (as :func:`first` left it: none where it is no sure request of its own), if
+    the bot acted on ``intent`` (a form begun, an FAQ question answered) or offered it (결제일 변경을 도와드릴까요?,
+    to 결제일을 십사 일로 좀 옮기고예 한도도 쫌 올리고 싶어서요). One kept is dropped where the first request was
+    cancelled or declined, or the bot did not understand the caller: the call has moved on."""
+    if session.later is not None and (session.model == "fallback" or session.state == "cancelled"):
+        session.later = None
+    acted = (session.intent == intent and session.model in ("form", "faq")) or session.state == f"offered:{intent}"
+    if answer.also and answer.also != intent and not session.ended and acted and session.later is None:
+        session.later = {"intent": answer.also, "text": answer.also_text,
+                         "entities": [asdict(e) for e in answer.also_entities]}
+
+
+def names(domain: Domain, intent: str, text: str) -> bool:
+    """Whether ``text`` says what it asks for: a word of the form's title no other form's title has (한도, 결제일,
+    선결제; not 카드 or 변경); for an FAQ intent, a topic only its entries have
+    (:func:`dialog.faq.names_topic`); for a hand-off, a person word (상담원). A part that names nothing and is not said to be another request (연휴
+    끝나고, read as the opening hours) is no request of its own."""
+    route = domain.intents[intent]
+    if route.model == "faq":
+        return faq.names_topic(domain, text, intent)
+    if route.model == "handoff":  # 상담원 좀 연결해 주세요
+        return bool(domain.words.person) and any(word.startswith(domain.words.person) for word in text.split())
+    form = domain.forms[route.form]
+    others = {word for name, other in domain.forms.items() if name != route.form for word in other.title.split()}
+    said = text.replace(" ", "")
+    return any(len(word) >= 2 and word not in others and word in said for word in form.title.split())
+
+
+def take_up(domain: Domain, session: Session, reply: str,
+            begin: Callable[[str, tuple[Value, ...], str], str]) -> str:
+    """``reply`` with the kept request begun in place of "더 도와드릴 일이 있으신가요?", once the first request is
+    done (a form completed, a question answered, no side question pending); ``begin(intent, entities, text)``
+    starts its dialog model."""
+    later, anything_else = session.later, domain.responses["anything_else"]
+    if (later is None or session.ended or session.form is not None or session.paused is not None
+            or not reply.endswith(anything_else)
+            or not (session.state == "completed" or session.state.startswith("answered:"))):
+        return reply
+    session.later = None
+    route = domain.intents[later["intent"]]
+    said = reply.removesuffix(anything_else).rstrip()
+    going = (domain.responses.get("next", "").format(form_title=domain.forms[route.form].title)
+             if route.model == "form" else "")
+    started = begin(later["intent"], tuple(Value(**e) for e in later["entities"]), later["text"])
+    return " ".join(part for part in (said, going, started) if part)
