@@ -128,6 +128,14 @@ def step(domain: Domain, session: Session, answer: Answer) -> str:
     return _invalid(domain, session, rejected.invalid if rejected else slot.invalid)
 
 
+def restates(domain: Domain, session: Session, text: str) -> bool:
+    """Whether the turn's last word says a word of the form in progress's title (취소해주세요, in the approval
+    cancel, 승인 취소): a stop word that is the form's own request."""
+    words = text.split()
+    title = domain.forms[session.form].title.split()
+    return bool(words) and any(len(word) >= 2 and words[-1].startswith(word) for word in title)
+
+
 def pause(session: Session) -> None:
     """Set the form in progress aside (its name, intent, state and re-asks; its values stay in the session, which
     an answer does not touch), to answer a question on the side: a caller who asks how to see the bill while

@@ -2,6 +2,9 @@
 
 The order of precedence, each rule for a reason:
 
+Before all: a fresh request whose line says a second one (결제일 바꾸고 한도도 올려 줘) is read as the request said
+first, with its own part's values, and the other is taken up when it is done (``dialog.later``).
+
 0. A caller who did not hear the bot (뭐라고요, 잘 안 들려요), giving no value, naming no person, saying no anger
    or cancel, asking for nothing the model is sure of and ending with no yes, hears its last reply again;
    nothing else changes.
@@ -19,7 +22,8 @@ The order of precedence, each rule for a reason:
    asks for something else, gives no value the form could use, and does not refer back to it (그거 해지하고
    싶어요, asked which card's revolving to cancel, is the revolving, not a card to cancel); a cancel word that
    opens the turn or its last part, or a ``stop`` word that ends it (주소를 모르겠네 그만할래), cancels the form;
-   a caller who turns away from it (말고, 게 아니라) and plainly asks for another thing gets that thing. Asked
+   a caller who turns away from it (말고, 게 아니라) and plainly asks for another thing gets that thing (a ``stop``
+   word that says the form's own request again, 그중에 하나 취소해 주세요 in the approval cancel, cancels nothing). Asked
    clearly, a question an FAQ entry answers is answered on the side, and the form goes on where it stood; a
    goodbye whose last words hang up ends the call even where it opens with a yes or no (아니요 괜찮아요 끊을게요),
    and so does one the model is unsure of with no value any form takes (… 다시 전화드리겠습니다).
@@ -52,6 +56,8 @@ The order of precedence, each rule for a reason:
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from dialog import clarify, faq, followup, forms, later
 from dialog.backend import Backend
@@ -105,6 +111,11 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # which names a person); so is one whose last words hang up (아 미안해요 잘못 전화했어요 ... 끊을게요, complaint
         # 0.84), which the rule below then ends, or one that takes in what it heard (헐 진짜 많이 썼네 알겠어요, 0.66).
         intent, route = OUT_OF_SCOPE, None
+    if (session.form is not None and answer.cancel and intent == session.intent
+            and confidence >= domain.policy.switch_above and forms.restates(domain, session, answer.text)):
+        # 편의점에서 두 번 찍힌 게 있어서요 그중에 하나 취소해 주세요, asked which card the approval to cancel was on:
+        # the caller says the form's own request again (승인 취소), which is no cancel of it
+        answer = replace(answer, cancel=False)
     # A value the form in progress asked for (a phone number, a day) settles what the turn is about,
     # whatever the intent model makes of the words around it.
     answers_form = session.form is not None and forms.answers_form(domain, session, answer)

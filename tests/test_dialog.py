@@ -1618,3 +1618,14 @@ def test_the_nlu_reads_the_other_request_of_a_line_that_joins_two(understander):
                  "그건 이미 냈고요 결제일을 좀 바꾸려고 해요",  # what happened, then the request
                  "네 그리고 결제일도 바꿀 수 있나요"):  # no request before 그리고
         assert understander.understand(said).also is None, said
+
+
+@pytest.mark.parametrize("said, intent, state", [
+    ("편의점에서 두 번 찍힌 게 있어서요 그중에 하나 취소해주세요", "approval_cancel", "asking:card_type"),  # the request again
+    ("아 그냥 안 할게요", "approval_cancel", "cancelled"),  # a stop word that says no word of the form's title
+    ("그중에 하나 취소해주세요", "out_of_scope", "cancelled"),  # not surely the form's own request
+])
+def test_a_stop_word_that_says_the_forms_own_request_again_does_not_cancel_it(said, intent, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("r", Reading("결제 승인 취소 요청하려고요", "approval_cancel", 0.99)).state == "asking:card_type"
+    assert dialog.respond("r", Reading(said, intent, 0.97)).state == state
