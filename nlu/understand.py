@@ -171,7 +171,7 @@ def _joined(text: str) -> tuple[str, str, bool] | None:
         marked = (word in JOINS or after[0] in JOINS
                   or any((t.form, t.tag) == ("도", "JX") and k > 0 and parts[1][k - 1].tag != "MM"
                          for k, t in enumerate(parts[1])))
-        verb = word.removesuffix(AFTER[0])
+        verb = word.removesuffix(AFTER[0]).removesuffix("요").removesuffix("예")
         if word in JOINS or _connective(verb) or (verb.endswith("하고") and (marked or nxt in AFTER
                                                                           or word.endswith(AFTER[0]))):
             return " ".join(before), " ".join(after[1:] if after[0] in JOINS else after), marked
