@@ -53,7 +53,8 @@ class Answer:
     instead: str = ""  # what the caller surely asks for after turning away (그거 말고 선결제부터 할래: prepayment)
     yes_no_said: bool = False  # a yes or no word opens the turn (네, 아니요), not only the model's reading of it
     repeat: bool = False  # 뭐라고요, 잘 안 들려요: the caller asks to hear the bot's last words again
-    also: str = ""  # the other request of a line that joins two, surely read (… 바꾸고 한도도 올려 줘: limit_increase)
+    also: str = ""  # the other request of a line that joins two, read at ``confirm_below`` or more (… 바꾸고 한도도 올려
+    # 줘: limit_increase)
     also_text: str = ""  # the words of that request (한도도 올려 줘)
     also_entities: tuple[Value, ...] = ()  # the values said in those words (among ``entities``)
     also_marked: bool = False  # the line says it is another request (그리고, or 도: 한도도)

@@ -1,8 +1,8 @@
 """A second request said in the same line as the first, taken up once the first is done.
 
 Callers often ask for two things at once (결제일을 이십오 일로 바꾸고 한도도 좀 올리고 싶어요). The NLU reads the part
-of such a line that the whole is not read as (``Understanding.also``). Where the model is sure of that part and it
-is a request of its own (the line says so with 그리고 or 도, or the part names what it asks for), the bot acts on
+of such a line that the whole is not read as (``Understanding.also``). Where that part is a request of its own
+(the line says so with 그리고 or 도, or the part names what it asks for and the model is sure of it), the bot acts on
 the request said first, with the values said in its part, and keeps the other; when the first is done, where the
 bot would ask "더 도와드릴 일이 있으신가요?", it goes on to the second: a form starts (after the pack's optional
 ``next`` line, "이어서 한도 상향 진행하겠습니다."), an FAQ question is answered, a person is called.
@@ -56,8 +56,8 @@ def keep(session: Session, answer: Answer, intent: str) -> None:
 
 def names(domain: Domain, intent: str, text: str) -> bool:
     """Whether ``text`` says what it asks for: a word of the form's title no other form's title has (한도, 결제일,
-    선결제; not 카드 or 변경); for an FAQ intent, a topic only its entries have
-    (:func:`dialog.faq.names_topic`); for a hand-off, a person word (상담원). A part that names nothing and is not said to be another request (연휴
+    선결제; not 카드 or 변경); for an FAQ intent, a topic only its entries have (:func:`dialog.faq.names_topic`);
+    for a hand-off, a person word (상담원). A part that names nothing and is not said to be another request (연휴
     끝나고, read as the opening hours) is no request of its own."""
     route = domain.intents[intent]
     if route.model == "faq":

@@ -84,7 +84,6 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         intent, confidence = first, max(confidence, domain.policy.switch_above)
     reply = _respond(domain, session, answer, intent, confidence, utterance_type, backend)
     later.keep(session, answer, intent)
-
     reply = later.take_up(domain, session, reply, lambda i, e, text: begin(domain, session, i, e, text, backend))
     if session.paused is not None and session.state.startswith("answered:") and not session.ended:
         reply = forms.going_on(domain, session, reply)
