@@ -25,15 +25,20 @@ def first(domain: Domain, session: Session, answer: Answer, intent: str) -> tupl
     second, is marked as another request, 그리고 or 도, and read surely: not 앱에서 보면 되는구나 그리고 ..., a
     taking in read as the app question), the request said first with its own part's values (결제 계좌를 신한은행으로
     바꾸고 결제일도 이십오 일로 바꿔 주세요, read as the payment date as a whole: the account, with the bank); the
-    turn with no second request otherwise."""
+    turn with no second request otherwise. Two questions of one FAQ intent (포인트 얼마 쌓였는지 보고 그걸로
+    카드값도 낼 수 있나) are answered each from its own words, the first now."""
     route, other = domain.intents.get(intent), domain.intents.get(answer.also)
-    if (route is None or other is None or route.model not in ("form", "faq") or answer.also == intent
+    same = answer.also == intent  # two questions of one FAQ intent: each gets its entry's answer
+    if (route is None or other is None or route.model not in ("form", "faq") or same and route.model != "faq"
             or not (other.model in ("form", "faq") or other.model == "handoff" and other.reason != "complaint")
             or session.form is not None or session.pending is not None
             or not (answer.also_clear and names(domain, answer.also, answer.also_text)
                     or answer.also_marked and not answer.text.startswith(answer.also_text))):
         return replace(answer, also="", also_text="", also_entities=()), intent
     rest = tuple(e for e in answer.entities if e not in answer.also_entities)
+    if same:
+        said = answer.text.removesuffix(answer.also_text).strip()
+        return replace(answer, text=said, entities=rest), intent
     if answer.text.startswith(answer.also_text) and other.model != "handoff":
         said = answer.text.removeprefix(answer.also_text).strip()
         return replace(answer, entities=answer.also_entities, also=intent, also_text=said, also_entities=rest), \
@@ -49,7 +54,7 @@ def keep(session: Session, answer: Answer, intent: str) -> None:
     if session.later is not None and (session.model == "fallback" or session.state == "cancelled"):
         session.later = None
     acted = (session.intent == intent and session.model in ("form", "faq")) or session.state == f"offered:{intent}"
-    if answer.also and answer.also != intent and not session.ended and acted and session.later is None:
+    if answer.also and not session.ended and acted and session.later is None:
         session.later = {"intent": answer.also, "text": answer.also_text,
                          "entities": [asdict(e) for e in answer.also_entities]}
 
@@ -82,6 +87,9 @@ def take_up(domain: Domain, session: Session, reply: str,
         return reply
     session.later = None
     route = domain.intents[later["intent"]]
+    best = faq.rank(domain, later["text"], later["intent"])[0].entry.id if route.model == "faq" else None
+    if session.state == f"answered:{best}":
+        return reply  # the question just answered, asked again in other words
     said = reply.removesuffix(anything_else).rstrip()
     going = (domain.responses.get("next", "").format(form_title=domain.forms[route.form].title)
              if route.model == "form" else "")

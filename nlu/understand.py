@@ -58,8 +58,9 @@ class Understanding:
     # reads as the address change); None where the turn turns away from nothing, or only corrects a value
     # (체크카드 말고 신용카드).
     instead: tuple[str, float] | None = None
-    # The other request of a line that joins two (결제일을 이십오 일로 바꾸고 한도도 좀 올리고 싶어요); None where the
-    # line joins no two parts, or where both parts, or neither, read as the whole does.
+    # The other request of a line that joins two (결제일을 이십오 일로 바꾸고 한도도 좀 올리고 싶어요); where both parts
+    # read as the whole does, the second, if the line marks it (… 보고 그걸로 카드값도 낼 수 있나: another question of
+    # the same intent); None where the line joins no two parts, or where neither part reads as the whole.
     also: Other | None = None
 
     def shown(self) -> dict:
@@ -121,9 +122,11 @@ class Understander:
             return None
         before, after, marked = joined
         readings = self.intent.predict([before, after], k=1, normalized=True)
-        other = [Other(r.label, r.confidence, part, start, marked)
-                 for r, part, start in zip(readings, (before, after), (0, len(text) - len(after)))
-                 if r.label != whole]
+        parts = [Other(r.label, r.confidence, part, start, marked)
+                 for r, part, start in zip(readings, (before, after), (0, len(text) - len(after)))]
+        other = [part for part in parts if part.intent != whole]
+        if not other and marked:  # 포인트 얼마 쌓였는지 보고 그걸로 카드값도 낼 수 있나: two questions of one intent
+            return parts[1]
         return other[0] if len(other) == 1 and other[0].intent != OUT_OF_SCOPE else None
 
 
@@ -164,12 +167,13 @@ def _joined(text: str) -> tuple[str, str, bool] | None:
             before, after = words[:i + 1], words[i + 2:] if nxt in AFTER else words[i + 1:]
         else:
             continue
-        # each part says what to do (the -고 word is itself a verb); 도 after a noun or an ending, not 한도's 도
+        # each part says what to do (the -고 word is itself a verb); 도 after a noun or an ending (한도도, 있는지도),
+        # not 한도's own 도 nor 아직도 ("still")
         parts = [kiwi().tokenize(" ".join(part)) for part in (before, after)]
         if not after or not all(any(t.tag in PREDICATE_TAGS for t in tokens) for tokens in parts[word not in JOINS:]):
             continue
         marked = (word in JOINS or after[0] in JOINS
-                  or any((t.form, t.tag) == ("도", "JX") and k > 0 and parts[1][k - 1].tag != "MM"
+                  or any((t.form, t.tag) == ("도", "JX") and k > 0 and parts[1][k - 1].tag.startswith(("N", "EC"))
                          for k, t in enumerate(parts[1])))
         verb = word.removesuffix(AFTER[0]).removesuffix("요").removesuffix("예")
         if word in JOINS or _connective(verb) or (verb.endswith("하고") and (marked or nxt in AFTER

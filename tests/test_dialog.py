@@ -1617,6 +1617,7 @@ def test_the_nlu_reads_the_other_request_of_a_line_that_joins_two(understander):
                  "한도 좀 올리고 싶어요",  # one predicate
                  "분실 신고 말고 승인 취소 할게요",  # 말고: instead
                  "그건 이미 냈고요 결제일을 좀 바꾸려고 해요",  # what happened, then the request
+                 "이벤트 응모하고 캐시백이 아직도 안 들어왔어요",  # 아직도: "still", no second request
                  "네 그리고 결제일도 바꿀 수 있나요"):  # no request before 그리고
         assert understander.understand(said).also is None, said
 
@@ -1630,3 +1631,20 @@ def test_a_stop_word_that_says_the_forms_own_request_again_does_not_cancel_it(sa
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     assert dialog.respond("r", Reading("결제 승인 취소 요청하려고요", "approval_cancel", 0.99)).state == "asking:card_type"
     assert dialog.respond("r", Reading(said, intent, 0.97)).state == state
+
+
+def test_two_questions_of_one_faq_intent_in_one_line_get_both_answers_once_each(pack):
+    """연체되면 신용 점수 떨어져요 그리고 밀린 거 오늘 낼 수 있어요: two entries of one intent, each answered from its own
+    words; the same question said twice is answered once."""
+    domain = Domain.load(pack.domain)
+    interest, payment = (next(e.answer for e in domain.faq if e.id == entry)
+                         for entry in ("overdue_interest", "overdue_payment"))
+    dialog = Dialog(domain, MemoryStore())
+    said, part = "연체되면 신용 점수 바로 떨어지는 거예요 그리고 밀린 거 오늘 바로 낼 수 있어요", "밀린 거 오늘 바로 낼 수 있어요"
+    turn = dialog.respond("w", Reading(said, "overdue_payment", 0.99,
+                                       also=Other("overdue_payment", 0.9, part, said.index(part), True)))
+    assert turn.reply.index(interest) < turn.reply.index(payment) and turn.state == "answered:overdue_payment"
+    said, part = "연체 이자 얼마나 붙어요 그리고 연체 이자율도 알려 주세요", "연체 이자율도 알려 주세요"
+    turn = dialog.respond("v", Reading(said, "overdue_payment", 0.99,
+                                       also=Other("overdue_payment", 0.9, part, said.index(part), True)))
+    assert turn.reply.count(interest) == 1 and turn.state == "answered:overdue_interest"
