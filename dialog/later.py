@@ -25,8 +25,8 @@ def first(domain: Domain, session: Session, answer: Answer, intent: str) -> tupl
     second, is marked as another request, 그리고 or 도, and read surely: not 앱에서 보면 되는구나 그리고 ..., a
     taking in read as the app question), the request said first with its own part's values (결제 계좌를 신한은행으로
     바꾸고 결제일도 이십오 일로 바꿔 주세요, read as the payment date as a whole: the account, with the bank); the
-    turn with no second request otherwise. Two questions of one FAQ intent (포인트 얼마 쌓였는지 보고 그걸로
-    카드값도 낼 수 있나) are answered each from its own words, the first now."""
+    turn with no second request otherwise. Two questions of one FAQ intent (연체되면 신용 점수 떨어져요 그리고 밀린
+    거 오늘 낼 수 있어요) are answered each from its own words, the first now."""
     route, other = domain.intents.get(intent), domain.intents.get(answer.also)
     same = answer.also == intent  # two questions of one FAQ intent: each gets its entry's answer
     if (route is None or other is None or route.model not in ("form", "faq") or same and route.model != "faq"

@@ -59,8 +59,9 @@ class Understanding:
     # (체크카드 말고 신용카드).
     instead: tuple[str, float] | None = None
     # The other request of a line that joins two (결제일을 이십오 일로 바꾸고 한도도 좀 올리고 싶어요); where both parts
-    # read as the whole does, the second, if the line marks it (… 보고 그걸로 카드값도 낼 수 있나: another question of
-    # the same intent); None where the line joins no two parts, or where neither part reads as the whole.
+    # read as the whole does, the second, if the line marks it (연체되면 신용 점수 떨어져요 그리고 밀린 거 오늘 낼 수
+    # 있어요: another question of the same intent); None where the line joins no two parts, where neither part reads
+    # as the whole, or where the other reads as out of scope.
     also: Other | None = None
 
     def shown(self) -> dict:
@@ -125,7 +126,7 @@ class Understander:
         parts = [Other(r.label, r.confidence, part, start, marked)
                  for r, part, start in zip(readings, (before, after), (0, len(text) - len(after)))]
         other = [part for part in parts if part.intent != whole]
-        if not other and marked:  # 포인트 얼마 쌓였는지 보고 그걸로 카드값도 낼 수 있나: two questions of one intent
+        if not other and marked:  # 연체되면 … 떨어져요 그리고 밀린 거 오늘 낼 수 있어요: two questions of one intent
             return parts[1]
         return other[0] if len(other) == 1 and other[0].intent != OUT_OF_SCOPE else None
 
