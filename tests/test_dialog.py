@@ -251,7 +251,7 @@ class Reading:
     entities: tuple = ()
     top_k: tuple = ()
     instead: tuple | None = None
-    also: tuple | None = None
+    also: Other | None = None
 
 
 @pytest.mark.parametrize("said, intent, state", [
@@ -1513,7 +1513,7 @@ def test_the_second_of_two_requests_in_one_line_is_taken_up_once_the_first_is_do
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     said = "결제일을 이십오 일로 바꾸고 한도도 좀 올리고 싶어요"
     first = dialog.respond("t", Reading(said, "payment_date_change", 0.89, entities=found(pack, said),
-                                        also=Other("limit_increase", 0.99, "한도도 좀 올리고 싶어요", 16, True)))
+                                        also=Other("limit_increase", 0.99, "한도도 좀 올리고 싶어요", said.index("한도도"), True)))
     assert first.state == "confirming" and first.slots == {"day": "25"}
     done = dialog.respond("t", Reading("네", "affirm", 0.99))
     assert "이어서 한도 상향 진행하겠습니다." in done.reply and "변경되었습니다" in done.reply
