@@ -53,12 +53,18 @@ class Answer:
     instead: str = ""  # what the caller surely asks for after turning away (그거 말고 선결제부터 할래: prepayment)
     yes_no_said: bool = False  # a yes or no word opens the turn (네, 아니요), not only the model's reading of it
     repeat: bool = False  # 뭐라고요, 잘 안 들려요: the caller asks to hear the bot's last words again
-    also: str = ""  # the other request of a line that joins two, read at ``confirm_below`` or more (… 바꾸고 한도도 올려
-    # 줘: limit_increase)
-    also_text: str = ""  # the words of that request (한도도 올려 줘)
-    also_entities: tuple[Value, ...] = ()  # the values said in those words (among ``entities``)
-    also_marked: bool = False  # the line says it is another request (그리고, or 도: 한도도)
-    also_clear: bool = False  # the model reads that request at ``switch_above`` or more (at ``confirm_below`` else)
+    also: Second | None = None  # the other request of a line that joins two (… 바꾸고 한도도 올려 줘), if any
+
+
+@dataclass(frozen=True)
+class Second:
+    """The other request of a line that joins two, read at ``confirm_below`` or more (dialog.later)."""
+
+    intent: str  # limit_increase
+    text: str  # its words (한도도 올려 줘)
+    entities: tuple[Value, ...]  # the values said in those words (among the turn's)
+    marked: bool  # the line says it is another request (그리고, or 도: 한도도)
+    clear: bool  # the model reads it at ``switch_above`` or more
 
 
 def start(domain: Domain, session: Session, form_name: str, entities: Iterable[Value], text: str = "") -> str:
@@ -129,12 +135,16 @@ def step(domain: Domain, session: Session, answer: Answer) -> str:
     return _invalid(domain, session, rejected.invalid if rejected else slot.invalid)
 
 
+def title_words(domain: Domain, form: str) -> tuple[str, ...]:
+    """The words of the form's title a caller names it by (한도 상향: 한도, 상향; not a one-syllable word)."""
+    return tuple(word for word in domain.forms[form].title.split() if len(word) >= 2)
+
+
 def restates(domain: Domain, session: Session, text: str) -> bool:
     """Whether the turn's last word says a word of the form in progress's title (취소해주세요, in the approval
     cancel, 승인 취소): a stop word that is the form's own request."""
     words = text.split()
-    title = domain.forms[session.form].title.split()
-    return bool(words) and any(len(word) >= 2 and words[-1].startswith(word) for word in title)
+    return bool(words) and any(words[-1].startswith(word) for word in title_words(domain, session.form))
 
 
 def pause(session: Session) -> None:

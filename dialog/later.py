@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 from typing import Callable
 
-from dialog import faq
+from dialog import faq, forms
 from dialog.domain import Domain
 from dialog.forms import Answer, Value
 from dialog.sessions import Session
@@ -27,22 +27,22 @@ def first(domain: Domain, session: Session, answer: Answer, intent: str) -> tupl
     바꾸고 결제일도 이십오 일로 바꿔 주세요, read as the payment date as a whole: the account, with the bank); the
     turn with no second request otherwise. Two questions of one FAQ intent (연체되면 신용 점수 떨어져요 그리고 밀린
     거 오늘 낼 수 있어요) are answered each from its own words, the first now."""
-    route, other = domain.intents.get(intent), domain.intents.get(answer.also)
-    same = answer.also == intent  # two questions of one FAQ intent: each gets its entry's answer
+    also = answer.also
+    route, other = domain.intents.get(intent), domain.intents.get(also.intent) if also is not None else None
+    same = other is not None and also.intent == intent  # two questions of one FAQ intent: each gets its answer
     if (route is None or other is None or route.model not in ("form", "faq") or same and route.model != "faq"
             or not (other.model in ("form", "faq") or other.model == "handoff" and other.reason != "complaint")
             or session.form is not None or session.pending is not None
-            or not (answer.also_clear and names(domain, answer.also, answer.also_text)
-                    or answer.also_marked and not answer.text.startswith(answer.also_text))):
-        return replace(answer, also="", also_text="", also_entities=()), intent
-    rest = tuple(e for e in answer.entities if e not in answer.also_entities)
+            or not (also.clear and names(domain, also.intent, also.text)
+                    or also.marked and not answer.text.startswith(also.text))):
+        return replace(answer, also=None), intent
+    rest = tuple(e for e in answer.entities if e not in also.entities)
     if same:
-        said = answer.text.removesuffix(answer.also_text).strip()
-        return replace(answer, text=said, entities=rest), intent
-    if answer.text.startswith(answer.also_text) and other.model != "handoff":
-        said = answer.text.removeprefix(answer.also_text).strip()
-        return replace(answer, entities=answer.also_entities, also=intent, also_text=said, also_entities=rest), \
-            answer.also
+        return replace(answer, text=answer.text.removesuffix(also.text).strip(), entities=rest), intent
+    if answer.text.startswith(also.text) and other.model != "handoff":
+        said = answer.text.removeprefix(also.text).strip()
+        return replace(answer, entities=also.entities, also=replace(also, intent=intent, text=said, entities=rest)), \
+            also.intent
     return replace(answer, entities=rest), intent
 
 
@@ -54,9 +54,9 @@ def keep(session: Session, answer: Answer, intent: str) -> None:
     if session.later is not None and (session.model == "fallback" or session.state == "cancelled"):
         session.later = None
     acted = (session.intent == intent and session.model in ("form", "faq")) or session.state == f"offered:{intent}"
-    if answer.also and not session.ended and acted and session.later is None:
-        session.later = {"intent": answer.also, "text": answer.also_text,
-                         "entities": [asdict(e) for e in answer.also_entities]}
+    if answer.also is not None and not session.ended and acted and session.later is None:
+        session.later = {"intent": answer.also.intent, "text": answer.also.text,
+                         "entities": [asdict(e) for e in answer.also.entities]}
 
 
 def names(domain: Domain, intent: str, text: str) -> bool:
@@ -69,10 +69,9 @@ def names(domain: Domain, intent: str, text: str) -> bool:
         return faq.names_topic(domain, text, intent)
     if route.model == "handoff":  # 상담원 좀 연결해 주세요
         return bool(domain.words.person) and any(word.startswith(domain.words.person) for word in text.split())
-    form = domain.forms[route.form]
-    others = {word for name, other in domain.forms.items() if name != route.form for word in other.title.split()}
+    others = {word for name in domain.forms if name != route.form for word in forms.title_words(domain, name)}
     said = text.replace(" ", "")
-    return any(len(word) >= 2 and word not in others and word in said for word in form.title.split())
+    return any(word not in others and word in said for word in forms.title_words(domain, route.form))
 
 
 def take_up(domain: Domain, session: Session, reply: str,

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from dialog import faq, router
 from dialog.backend import Backend, StubBackend
 from dialog.domain import Domain, Words
-from dialog.forms import Answer, Value
+from dialog.forms import Answer, Second, Value
 from dialog.sessions import Session, SessionStore
 from dialog.wording import ends_last, ends_with, says, says_last, without_last, words_of
 
@@ -102,10 +102,11 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
     text = understood.text
     confident = understood.confidence >= sure
     instead = understood.instead
-    also = understood.also if understood.also is not None and understood.also.confidence >= sure else None
-    entities = tuple(Value(e.type, e.value, e.masked) for e in understood.entities)
-    inside = tuple(Value(e.type, e.value, e.masked) for e in understood.entities
-                   if also is not None and also.start <= e.start and e.end <= also.start + len(also.text))
+    other = understood.also
+    also = None if other is None or other.confidence < sure else Second(
+        other.intent, other.text, tuple(Value(e.type, e.value, e.masked) for e in understood.entities
+                                        if other.start <= e.start and e.end <= other.start + len(other.text)),
+        other.marked, other.confidence >= clear)
     said_no = says(words.deny, text, words.lead)
     # 아 다음 결제일부터 전부 나가는 거예요 음 네 그래도 해주세요: a caller who thinks aloud first ends with the answer;
     # so does one who takes it in first (아 그라믄 됐심더 해주이소)
@@ -119,7 +120,7 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
                                          without_last(words.thanks + words.affirm + words.cancel, text))
     return Answer(
         text=text,
-        entities=entities,
+        entities=tuple(Value(e.type, e.value, e.masked) for e in understood.entities),
         affirm=said_yes or (understood.intent == "affirm" and confident),
         deny=said_no or (understood.intent == "deny" and confident),
         cancel=(says(words.cancel, text, words.lead + words.deny) or says_last(words.cancel, text, words.lead)
@@ -133,9 +134,5 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
         instead=instead[0] if instead is not None and instead[1] >= clear else "",
         yes_no_said=said_yes or said_no,
         repeat=any(w in text for w in words.repeat),
-        also=also.intent if also else "",
-        also_text=also.text if also else "",
-        also_entities=inside,
-        also_marked=also.marked if also else False,
-        also_clear=also is not None and also.confidence >= clear,
+        also=also,
     )

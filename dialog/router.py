@@ -146,7 +146,7 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
     # 눌렀어요 끊을게요), and not the one in progress (다시 전화드리겠습니다 in the card cancel)
     form_next = runner_up is not None and runner_up.model == "form" and not (
         session.form is not None and answer.runner_up == session.intent) and any(
-        len(word) >= 2 and word in answer.text for word in domain.forms[runner_up.form].title.split())
+        word in answer.text for word in forms.title_words(domain, runner_up.form))
     # a value some form takes (not 오늘, a date no form asks for: 오늘은 취소해 주시고 ... 다시 전화드리겠습니다)
     valued = any(e.type in form.entity_types - {"text"} for form in domain.forms.values() for e in answer.entities)
     no_request = (route is not None and not valued and not form_next
