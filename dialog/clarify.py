@@ -24,8 +24,13 @@ from dialog.sessions import Session
 def offer(domain: Domain, session: Session, intent: str, answer: Answer, earlier: list[dict] | None = None) -> str:
     """Ask whether the caller wants ``intent``, keeping the values the turn gave (and ``earlier`` ones, as JSON)
     for its form."""
+    return offer_with(domain, session, intent, [*(earlier or ()), *(asdict(e) for e in answer.entities)])
+
+
+def offer_with(domain: Domain, session: Session, intent: str, values: list[dict]) -> str:
+    """Ask whether the caller wants ``intent``, keeping ``values`` (entities as JSON) for its form."""
     session.model, session.state = "offer", f"offered:{intent}"
-    session.pending = {"intent": intent, "entities": [*(earlier or ()), *(asdict(e) for e in answer.entities)]}
+    session.pending = {"intent": intent, "entities": values}
     return domain.intents[intent].offer
 
 

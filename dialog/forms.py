@@ -24,6 +24,7 @@ from dialog.sessions import Session
 
 LAST_DIGITS = "last_digits"  # the NLU's entity for the last four digits of a number, said again to correct them
 IDENTIFIERS = frozenset({"phone", "account_number"})  # the numbers whose last digits may be corrected so
+ASKING = ("줘", "줘요", "주세요", "주이소", "주십시오", "달라고", "할게요", "할래요")  # the last words of a request
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,9 @@ class Second:
     intent: str  # limit_increase
     text: str  # its words (한도도 올려 줘)
     entities: tuple[Value, ...]  # the values said in those words (among the turn's)
-    marked: bool  # the line says it is another request (그리고, or 도: 한도도)
+    marked: bool  # the line says it is another request (그리고, or 도: 한도도; 그 전에)
     clear: bool  # the model reads it at ``switch_above`` or more
+    first: bool  # the caller asks for it first: said first, or said second with 그 전에 or 먼저
 
 
 def start(domain: Domain, session: Session, form_name: str, entities: Iterable[Value], text: str = "") -> str:
@@ -145,6 +147,13 @@ def restates(domain: Domain, session: Session, text: str) -> bool:
     cancel, 승인 취소): a stop word that is the form's own request."""
     words = text.split()
     return bool(words) and any(words[-1].startswith(word) for word in title_words(domain, session.form))
+
+
+def holds(domain: Domain, session: Session, answer: Answer) -> bool:
+    """Whether every value the turn gives the form in progress is one the form already holds (none given, too)."""
+    types = domain.forms[session.form].entity_types - {"text"}
+    held = {str(value) for value in session.slots.values()}
+    return all(str(e.value) in held for e in answer.entities if e.type in types)
 
 
 def pause(session: Session) -> None:

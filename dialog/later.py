@@ -10,23 +10,28 @@ bot would ask "더 도와드릴 일이 있으신가요?", it goes on to the seco
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, replace
 from typing import Callable
 
-from dialog import faq, forms
+from dialog import clarify, faq, forms
 from dialog.domain import Domain
 from dialog.forms import Answer, Value
 from dialog.sessions import Session
+from dialog.wording import ends_last
+
+HEDGED = re.compile(r"까 ?(?:하|해|싶|생각)")  # a request only weighed: 할까 하는데요, 낼까 해서요, 해지할까 싶어서
 
 
 def first(domain: Domain, session: Session, answer: Answer, intent: str) -> tuple[Answer, str]:
     """The turn and intent to act on now: where the turn is a fresh request (no form in progress, no offer
-    pending) that says a second one (its part names what it asks for and the model is clear about it, or, said
-    second, is marked as another request, 그리고 or 도, and read surely: not 앱에서 보면 되는구나 그리고 ..., a
-    taking in read as the app question), the request said first with its own part's values (결제 계좌를 신한은행으로
-    바꾸고 결제일도 이십오 일로 바꿔 주세요, read as the payment date as a whole: the account, with the bank); the
-    turn with no second request otherwise. Two questions of one FAQ intent (연체되면 신용 점수 떨어져요 그리고 밀린
-    거 오늘 낼 수 있어요) are answered each from its own words, the first now."""
+    pending) that says a second one (its part names what it asks for and the model is clear about it, or the line
+    marks it as another request: 그리고, 도, 그 전에; not 앱에서 보면 되는구나 그리고 ..., 지점 가야 되는구나 알겠어요
+    그리고 ..., a taking in read as a question), the request the caller asks for first, with its own part's values
+    (결제 계좌를 신한은행으로 바꾸고 결제일도 이십오 일로 바꿔 주세요, read as the payment date as a whole: the account,
+    with the bank; 결제일 이십 일로 바꿔 줄 수 있어 아 그 전에 카드값 얼마 나왔는지부터: the bill); the turn with no
+    second request otherwise. Two questions of one FAQ intent (연체되면 신용 점수 떨어져요 그리고 밀린 거 오늘 낼 수
+    있어요) are answered each from its own words, the first now."""
     also = answer.also
     route, other = domain.intents.get(intent), domain.intents.get(also.intent) if also is not None else None
     same = other is not None and also.intent == intent  # two questions of one FAQ intent: each gets its answer
@@ -34,16 +39,28 @@ def first(domain: Domain, session: Session, answer: Answer, intent: str) -> tupl
             or not (other.model in ("form", "faq") or other.model == "handoff" and other.reason != "complaint")
             or session.form is not None or session.pending is not None
             or not (also.clear and names(domain, also.intent, also.text)
-                    or also.marked and not answer.text.startswith(also.text))):
+                    or also.marked and not (also.first and ends_last(domain.words.acknowledge, also.text)))):
         return replace(answer, also=None), intent
     rest = tuple(e for e in answer.entities if e not in also.entities)
+    said = " ".join(answer.text.replace(also.text, " ").split())  # the words of the request done now
     if same:
-        return replace(answer, text=answer.text.removesuffix(also.text).strip(), entities=rest), intent
-    if answer.text.startswith(also.text) and other.model != "handoff":
-        said = answer.text.removeprefix(also.text).strip()
-        return replace(answer, entities=also.entities, also=replace(also, intent=intent, text=said, entities=rest)), \
+        return replace(answer, text=said, entities=rest), intent
+    if also.first and other.model != "handoff":
+        return replace(answer, entities=also.entities, also=replace(
+            also, intent=intent, text=said, entities=pointed_back(said, rest, also.entities), first=False)), \
             also.intent
-    return replace(answer, entities=rest), intent
+    return replace(answer, entities=rest, also=replace(also, entities=pointed_back(also.text, also.entities, rest))), \
+        intent
+
+
+def pointed_back(text: str, own: tuple[Value, ...], first: tuple[Value, ...]) -> tuple[Value, ...]:
+    """The later request's values (``own``, said in its ``text``), with those of the request done ``first`` that it
+    points back to with 그 and a word that ends one, where it says none of their kind (신용카드 리볼빙 끊고 그 카드도
+    해지해 주세요: 신용카드; 그 은행으로: 신한은행)."""
+    words = [re.sub(r"(?:도|로|으로|는|은|를|을|에|에서)$", "", word)
+             for previous, word in zip(text.split(), text.split()[1:]) if previous == "그"]
+    return own + tuple(v for v in first if isinstance(v.value, str) and v.type not in {e.type for e in own}
+                       and any(len(word) >= 2 and v.value.endswith(word) for word in words))
 
 
 def keep(session: Session, answer: Answer, intent: str) -> None:
@@ -90,6 +107,9 @@ def take_up(domain: Domain, session: Session, reply: str,
     if session.state == f"answered:{best}":
         return reply  # the question just answered, asked again in other words
     said = reply.removesuffix(anything_else).rstrip()
+    if route.model == "form" and HEDGED.search(later["text"]):
+        # 선결제를 좀 할까 하는데요 그 전에 카드값 얼마인지부터: a request the caller was only weighing is offered
+        return f"{said} {clarify.offer_with(domain, session, later['intent'], later['entities'])}"
     going = (domain.responses.get("next", "").format(form_title=domain.forms[route.form].title)
              if route.model == "form" else "")
     started = begin(later["intent"], tuple(Value(**e) for e in later["entities"]), later["text"])

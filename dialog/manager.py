@@ -35,6 +35,7 @@ class OtherLike(Protocol):
     text: str
     start: int
     marked: bool
+    first: bool
 
 
 class UnderstandingLike(Protocol):
@@ -106,7 +107,7 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
     also = None if other is None or other.confidence < sure else Second(
         other.intent, other.text, tuple(Value(e.type, e.value, e.masked) for e in understood.entities
                                         if other.start <= e.start and e.end <= other.start + len(other.text)),
-        other.marked, other.confidence >= clear)
+        other.marked, other.confidence >= clear, other.first)
     said_no = says(words.deny, text, words.lead)
     # 아 다음 결제일부터 전부 나가는 거예요 음 네 그래도 해주세요: a caller who thinks aloud first ends with the answer;
     # so does one who takes it in first (아 그라믄 됐심더 해주이소)

@@ -110,11 +110,20 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # which names a person); so is one whose last words hang up (아 미안해요 잘못 전화했어요 ... 끊을게요, complaint
         # 0.84), which the rule below then ends, or one that takes in what it heard (헐 진짜 많이 썼네 알겠어요, 0.66).
         intent, route = OUT_OF_SCOPE, None
-    if (session.form is not None and answer.cancel and intent == session.intent
-            and confidence >= domain.policy.switch_above and forms.restates(domain, session, answer.text)):
+    if (session.form is not None and answer.cancel and forms.restates(domain, session, answer.text)
+            and (intent == session.intent and confidence >= domain.policy.switch_above
+                 or forms.answers_form(domain, session, answer))):
         # 편의점에서 두 번 찍힌 게 있어서요 그중에 하나 취소해 주세요, asked which card the approval to cancel was on:
-        # the caller says the form's own request again (승인 취소), which is no cancel of it
+        # the caller says the form's own request again (승인 취소), which is no cancel of it; so too where the turn
+        # gives the form a value (체크카드로 한 거니까 그거 취소해 주세요)
         answer = replace(answer, cancel=False)
+    if (session.form is not None and session.state == "confirming" and intent == session.intent
+            and confidence >= domain.policy.switch_above and not answer.deny and not answer.cancel
+            and not answer.names_person and forms.holds(domain, session, answer)
+            and answer.text.endswith(forms.ASKING)):
+        # 어 이십 일로 바꿔 줘, to "결제일을 매월 20일로 바꿀까요?": the request said again, with the values read back,
+        # is a yes (not a question about it: 이거 바꾸면 이번 달 결제부터 바로 새 통장에서 나가요)
+        answer = replace(answer, affirm=True)
     # A value the form in progress asked for (a phone number, a day) settles what the turn is about,
     # whatever the intent model makes of the words around it.
     answers_form = session.form is not None and forms.answers_form(domain, session, answer)
@@ -248,6 +257,11 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # 그럼 그거 어디 가서 찾아야 돼요 (goodbye 0.23), after two re-prompts: a goodbye the model is unsure of, with
         # no goodbye in words and nothing done to close, is a line not understood, as an unsure yes or no is. After
         # an answer it is likelier a close (아 그래예 고맙심더), which is asked about.
+        intent, route = OUT_OF_SCOPE, None
+    if (route is not None and route.model == "handoff" and route.reason != "complaint" and not sure
+            and not answer.names_person and valued):
+        # 이백만 원이요 (agent 0.29), after an answer: a value the model reads, unsurely, as a request for a person,
+        # with no person in words, asks for none: it is the value (which one form may take) or a line not understood
         intent, route = OUT_OF_SCOPE, None
     if route is None or intent == OUT_OF_SCOPE:
         taker = forms.taker(domain, answer)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -24,6 +24,7 @@ from nlu.normalize import MAX_CHARS, normalize
 INTENT, UTTERANCE_TYPE = "intent", "utterance-type"
 SHIPPED_UTTERANCE_TYPE = Path(__file__).resolve().parent / "models" / UTTERANCE_TYPE
 PREDICATE_TAGS = {"VV", "VA", "VX", "XSV", "XSA"}  # verbs, adjectives, and nouns made into them (분실하다)
+CLAUSE_TAGS = PREDICATE_TAGS | {"VCP"}  # and the copula: 카드값 얼마예요 그리고 … is a clause too
 UTTERANCE_TYPES = {"0": "fragment", "1": "statement", "2": "question", "3": "command",
                    "4": "rhetorical_question", "5": "rhetorical_command", "6": "intonation_dependent"}
 
@@ -36,7 +37,9 @@ class Other:
     confidence: float
     text: str  # the part's words
     start: int  # where they start in the line, in characters
-    marked: bool  # the line says there are two: joined with 그리고, or its second part says 도 ("also")
+    marked: bool  # the line says there are two (joined with 그리고, or its second part says 도, "also", or 그 전에),
+    # and this part asks for something (not 앱에서 보면 되는구나 그리고 …, which takes in what was said)
+    first: bool  # the caller asks for it first: said first, or said second with 그 전에 or 먼저
 
 
 class EmptyText(ValueError):
@@ -59,8 +62,9 @@ class Understanding:
     # (체크카드 말고 신용카드).
     instead: tuple[str, float] | None = None
     # The other request of a line that joins two (결제일을 이십오 일로 바꾸고 한도도 좀 올리고 싶어요); where both parts
-    # read as the whole does, the second, if the line marks it (연체되면 신용 점수 떨어져요 그리고 밀린 거 오늘 낼 수
-    # 있어요: another question of the same intent); None where the line joins no two parts, where neither part reads
+    # read as the whole does, the one asked for later, if the line marks it (연체되면 신용 점수 떨어져요 그리고 밀린 거
+    # 오늘 낼 수 있어요: another question of the same intent), as it does one unsure alone that refers back (포인트
+    # 얼마 쌓였는지 보고 그걸로 카드값도 낼 수 있나); None where the line joins no two parts, where neither part reads
     # as the whole, or where the other reads as out of scope.
     also: Other | None = None
 
@@ -114,20 +118,26 @@ class Understander:
             utterance_type=kind_label, utterance_type_confidence=kind_confidence,
             entities=tuple(self.entities.extract(clean)), truncated=len(text.strip()) > MAX_CHARS,
             instead=(instead.label, instead.confidence) if instead else None,
-            also=self._also(clean, intent.label),
+            also=self._also(clean, intent.label, intent.confidence),
         )
 
-    def _also(self, text: str, whole: str) -> Other | None:
+    def _also(self, text: str, whole: str, confidence: float) -> Other | None:
         joined = _joined(text)
         if joined is None:
             return None
-        before, after, marked = joined
-        readings = self.intent.predict([before, after], k=1, normalized=True)
-        parts = [Other(r.label, r.confidence, part, start, marked)
-                 for r, part, start in zip(readings, (before, after), (0, len(text) - len(after)))]
+        readings = self.intent.predict([joined.before, joined.after], k=1, normalized=True)
+        parts = [Other(r.label, r.confidence, part, start, marked, first != joined.after_first)
+                 for r, part, start, marked, first in zip(
+                     readings, (joined.before, joined.after), (0, len(text) - len(joined.after)),
+                     (joined.marked and not joined.taken, joined.marked), (True, False))]
+        later = next(part for part in parts if not part.first)
         other = [part for part in parts if part.intent != whole]
-        if not other and marked:  # 연체되면 … 떨어져요 그리고 밀린 거 오늘 낼 수 있어요: two questions of one intent
-            return parts[1]
+        if joined.marked and (not other or other == [later] and later.confidence < UNSURE
+                              and later.text.startswith(REFER)):
+            # 연체되면 … 떨어져요 그리고 밀린 거 오늘 낼 수 있어요 (one intent, two questions); 포인트 얼마 쌓였는지
+            # 보고 그걸로 카드값도 낼 수 있나 (the second, unsure alone, refers back to the first's topic): another
+            # question about what the whole asks, read as surely as the whole
+            return replace(later, intent=whole, confidence=max(later.confidence, confidence))
         return other[0] if len(other) == 1 and other[0].intent != OUT_OF_SCOPE else None
 
 
@@ -143,44 +153,109 @@ def _after_instead(text: str) -> str:
     return rest if rest and any(t.tag in PREDICATE_TAGS for t in kiwi().tokenize(rest)) else ""
 
 
-JOINS = ("그리고", "그리구", "그다음에")  # words that join two requests said in one line
+JOINS = ("그리고", "그리구", "그라고", "그다음에")  # words that join two requests said in one line
 # words after a verb in -고 that make one predicate with it (바꾸고 싶어요, 쓰고 있어요), not a second request
 ONE_PREDICATE = ("싶", "있", "계시", "말")
 # 선결제하고 나서 한도 알려 줘: the join's own word, not the second request's (and 하고 before it is a verb, which
 # Kiwi may read as the particle "and")
 AFTER = ("나서", "나면")
+# 결제일 이십 일로 바꿔 줄 수 있어 아 그 전에 카드값 얼마 나왔는지부터: a second part that opens so asks to be done first
+SOONER = re.compile(r"^(?:(?:아|어|음|참|근데|그럼) )*(?:그 ?전에|그거 ?하기 ?전에|그것보다 ?먼저|먼저) ")
+REFER = ("그걸로", "그거로", "그걸", "그것도", "그거")  # words that point back to what was just said
+UNSURE = 0.5  # a part read below this (0-1) alone means little by itself
+AND = ("이랑", "랑")  # the particle "and" after a noun (갚는 방법이랑 카드론은 얼마까지 되는지도)
+# how final endings that take in what was said, or what both know, end (된다고요, 거죠, 되는구나, 빠지잖아요): no
+# request
+MAY_MARK = re.compile("도|전에|먼저")  # what a line needs to mark a second sentence as another request
+TAKEN = ("다고", "라고", "군요", "구나", "구먼", "죠", "지요", "네요", "네", "잖아", "잖아요")
 
 
-def _joined(text: str) -> tuple[str, str, bool] | None:
-    """The two parts of a line that joins two clauses, each with a verb or adjective, and whether the line marks
-    the second as another request (그리고 or 그다음에, or 도 on the second part: 한도도, 있는지도). The join is the
-    first 그리고, or the first verb in the connective -고 (바꾸고, 해 주시고요, 해지하고 나서; not 써가지고, "because",
-    말고, nor 하고 싶어요); a noun then 하고, which Kiwi may read as "and" (선결제하고), only where the second part is
-    marked. A part may be a request of its own, which the dialog takes up after the first
-    (``Understanding.also``)."""
+@dataclass(frozen=True)
+class Parts:
+    """A line that joins two clauses, split at the join."""
+
+    before: str  # the words before the join (결제 계좌를 신한은행으로 바꾸고)
+    after: str  # the words after it, without a joining word (결제일도 이십오 일로 바꿔 주세요)
+    marked: bool  # the line says the second is another request: 그리고, 도 on it, 그 전에, or a list of questions
+    after_first: bool  # the second asks to be done first (아 그 전에 …, 먼저 …)
+    taken: bool  # the first takes in what was said rather than asking (앱에서 보면 되는구나 그리고 …)
+
+
+def _joined(text: str) -> Parts | None:
+    """The two parts of a line that joins two clauses, each with a verb, an adjective or the copula, and whether
+    the line marks the second as another request: 그리고 or 그다음에; 도 on the second part (한도도, 있는지도,
+    이메일로도); 그 전에 or 먼저 at its start; two questions listed (붙는지 하고 …); or, after -고, a new topic (큰 거
+    하나는 할부로 돌리고 나머지는 미리 내려고요). The join is the first of: 그리고; a verb in the connective -고 (바꾸고,
+    해 주시고요, 해지하고 나서; not 써가지고, "because", 말고, nor 하고 싶어요); a noun then 하고, which Kiwi may read as
+    "and" (선결제하고), or then (이)랑 after a clause with a verb (갚는 방법이랑), and a sentence's end (한도도 올릴 수
+    있어요 아 그거 하기 전에 …), where the second part is marked. A part may be a request of its own, which the dialog
+    takes up before or after the other (``Understanding.also``)."""
     words = text.split()
+    within = _join(words, sentences=False)
+    if within is not None or not MAY_MARK.search(text):  # a sentence's end joins only where the second is marked
+        return within
+    return _join(words, sentences=True)
+
+
+def _join(words: list[str], sentences: bool) -> Parts | None:
+    """The first join of :func:`_joined` within a sentence, or (``sentences``) between two: a sentence's end is
+    a join only where the line has no other (카드를 잃어버렸어요 분실 신고 해 주시고 그동안 쓰인 거 있는지도 봐
+    주세요 joins at 주시고; 안녕하세요 is no request)."""
+    ends = _sentence_ends(words) if sentences else set()
     for i, word in enumerate(words[:-1]):
         nxt = words[i + 1]
-        if word in JOINS:
+        if sentences:
+            if i not in ends:
+                continue
+            before, after = words[:i + 1], words[i + 1:]
+        elif word in JOINS:
             before, after = words[:i], words[i + 1:]
         elif word.endswith("고" + AFTER[0]) or (word.removesuffix("요").removesuffix("예").endswith("고")
-                                                and not nxt.startswith(ONE_PREDICATE)):
+                                                and not nxt.startswith(ONE_PREDICATE)) or word.endswith(AND):
             before, after = words[:i + 1], words[i + 2:] if nxt in AFTER else words[i + 1:]
         else:
             continue
-        # each part says what to do (the -고 word is itself a verb); 도 after a noun or an ending (한도도, 있는지도),
-        # not 한도's own 도 nor 아직도 ("still")
+        # each part says what to do (the -고 word is itself a verb)
         parts = [kiwi().tokenize(" ".join(part)) for part in (before, after)]
-        if not after or not all(any(t.tag in PREDICATE_TAGS for t in tokens) for tokens in parts[word not in JOINS:]):
+        if not after or not all(any(t.tag in CLAUSE_TAGS for t in tokens) for tokens in parts[word not in JOINS:]):
             continue
-        marked = (word in JOINS or after[0] in JOINS
-                  or any((t.form, t.tag) == ("도", "JX") and k > 0 and parts[1][k - 1].tag.startswith(("N", "EC"))
-                         for k, t in enumerate(parts[1])))
+        rest = " ".join(after[1:] if after[0] in JOINS else after)
+        sooner = bool(SOONER.match(rest + " "))
+        listed = (words[i - 1] if word == "하고" and i > 0  # 얼마나 붙는지 하고 어떻게 내는지: two questions
+                  else word.removesuffix("랑").removesuffix("이") if word.endswith(AND) else "").endswith("지")
         verb = word.removesuffix(AFTER[0]).removesuffix("요").removesuffix("예")
-        if word in JOINS or _connective(verb) or (verb.endswith("하고") and (marked or nxt in AFTER
-                                                                          or word.endswith(AFTER[0]))):
-            return " ".join(before), " ".join(after[1:] if after[0] in JOINS else after), marked
+        connective = _connective(verb) and not word.endswith(AND)
+        particles = [(k, t.form) for k, t in enumerate(parts[1]) if t.tag == "JX"]
+        # 큰 거 하나는 할부로 돌리고 나머지는 미리 내려고요: after -고, a new topic (은/는 on the second part's first
+        # noun) that the second part says something else about
+        topic = (connective and bool(particles) and particles[0][1] in ("은", "는")
+                 and parts[1][particles[0][0] - 1].tag.startswith("N"))
+        # 도 after a noun, an ending or a particle (한도도, 있는지도, 이메일로도), not 한도's own 도 nor 아직도 ("still")
+        marked = (word in JOINS or after[0] in JOINS or sooner or listed or topic
+                  or any(form == "도" and k > 0 and parts[1][k - 1].tag.startswith(("N", "EC", "JKB"))
+                         for k, form in particles))
+        if (word in JOINS or connective
+                or (verb.endswith("하고") and (marked or nxt in AFTER or word.endswith(AFTER[0])))
+                or word.endswith(AND) and marked
+                or sentences and marked and (sooner or len(words) - 1 in ends)):  # not 은행도 안 하고: a reason
+            spoken = [t for t in parts[0] if (t.form, t.tag) not in (("요", "JX"), ("예", "IC"))]
+            taken = bool(spoken) and spoken[-1].tag == "EF" and spoken[-1].form.endswith(TAKEN)
+            return Parts(" ".join(before), rest, marked, sooner, taken)
     return None
+
+
+def _sentence_ends(words: list[str]) -> set[int]:
+    """The indexes of the words that end a sentence that may ask for something (있어요, 해 주세요, 줄 수 있어): a
+    final ending that takes in nothing (not 된다고요, 되는 거죠), then at most 요; read in the line, where 그럼 is "then",
+    not an ending."""
+    tokens = [t for t in kiwi().tokenize(" ".join(words)) if (t.form, t.tag) not in (("요", "JX"), ("예", "IC"))]
+    ends, start = set(), 0
+    for i, word in enumerate(words):
+        inside = [t for t in tokens if start <= t.start < start + len(word)]
+        if inside and inside[-1].tag == "EF" and not inside[-1].form.endswith(TAKEN):
+            ends.add(i)
+        start += len(word) + 1
+    return ends
 
 
 def _connective(word: str) -> bool:

@@ -1216,7 +1216,8 @@ def test_after_an_answer_thanks_or_a_yes_with_what_the_caller_will_do_take_it_in
 @pytest.mark.parametrize("said, reading, state", [
     ("아 잠깐만 잠깐만요 통장에 돈이 없네 취소할게요 취소", "approval_cancel", "cancelled"),  # a stop word, then 취소
     ("아 다음 달에 전액 다 나가요 그럼 지금은 안 되겠다 그냥 두세요", "out_of_scope", "cancelled"),
-    ("아 결제일에 나가는 거 그냥 두고 선결제만 할게요", "prepayment", "confirming"),  # 그냥 두고: not the end of the turn
+    # 그냥 두고: not the end of the turn, which says the request again: a yes
+    ("아 결제일에 나가는 거 그냥 두고 선결제만 할게요", "prepayment", "completed"),
 ])
 def test_a_read_back_given_up_is_cancelled(said, reading, state, pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
@@ -1513,7 +1514,8 @@ def test_the_second_of_two_requests_in_one_line_is_taken_up_once_the_first_is_do
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     said = "결제일을 이십오 일로 바꾸고 한도도 좀 올리고 싶어요"
     first = dialog.respond("t", Reading(said, "payment_date_change", 0.89, entities=found(pack, said),
-                                        also=Other("limit_increase", 0.99, "한도도 좀 올리고 싶어요", said.index("한도도"), True)))
+                                        also=Other("limit_increase", 0.99, "한도도 좀 올리고 싶어요", said.index("한도도"),
+                                                   True, False)))
     assert first.state == "confirming" and first.slots == {"day": "25"}
     done = dialog.respond("t", Reading("네", "affirm", 0.99))
     assert "이어서 한도 상향 진행하겠습니다." in done.reply and "변경되었습니다" in done.reply
@@ -1528,7 +1530,7 @@ def test_a_line_that_opens_with_the_other_request_is_done_in_the_order_said(pack
     said = "결제 계좌를 신한은행으로 바꾸고 결제일도 이십오 일로 바꿔 주세요"
     turn = dialog.respond("o", Reading(said, "payment_date_change", 0.93, entities=found(pack, said),
                                        also=Other("payment_account_change", 1.0, "결제 계좌를 신한은행으로 바꾸고", 0,
-                                                  True)))
+                                                  True, True)))
     assert turn.state == "asking:account" and turn.slots == {"bank": "신한은행"}
     number = "일일공 사오육 칠팔구공일이"
     assert dialog.respond("o", Reading(number, "out_of_scope", 0.5, entities=found(pack, number))).state == \
@@ -1543,9 +1545,9 @@ def test_a_second_request_said_with_an_offered_one_follows_it(pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     said = "결제일을 십사 일로 좀 옮기고예 한도도 쫌 올리고 싶어서요"
     part = "한도도 쫌 올리고 싶어서요"
-    assert dialog.respond("f", Reading(said, "payment_date_change", 0.59, entities=found(pack, said),
-                                       also=Other("limit_increase", 0.9, part, said.index(part), True))).state == \
-        "offered:payment_date_change"
+    turn = dialog.respond("f", Reading(said, "payment_date_change", 0.59, entities=found(pack, said),
+                                       also=Other("limit_increase", 0.9, part, said.index(part), True, False)))
+    assert turn.state == "offered:payment_date_change"
     assert dialog.respond("f", Reading("예 그래 해 주이소", "affirm", 0.99)).state == "confirming"
     turn = dialog.respond("f", Reading("예", "affirm", 0.99))
     assert "이어서 한도 상향 진행하겠습니다." in turn.reply and turn.state == "asking:card_type"
@@ -1558,7 +1560,7 @@ def test_each_request_of_a_line_gets_the_values_said_with_it(pack):
     said = "체크카드 잃어버려서 분실 신고하고 안 쓰는 신용카드도 하나 해지해 주세요"
     part = "안 쓰는 신용카드도 하나 해지해 주세요"
     assert dialog.respond("e", Reading(said, "lost_card", 0.99, entities=found(pack, said),
-                                       also=Other("card_cancel", 0.9, part, said.index(part), True))).slots == \
+                                       also=Other("card_cancel", 0.9, part, said.index(part), True, False))).slots == \
         {"card_type": "체크카드"}
     phone = "공일공 삼삼삼삼 사사사사"
     dialog.respond("e", Reading(phone, "out_of_scope", 0.9, entities=found(pack, phone)))
@@ -1570,7 +1572,7 @@ def test_each_request_of_a_line_gets_the_values_said_with_it(pack):
 def test_a_question_asked_with_a_request_is_answered_when_the_request_is_done(pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     turn = dialog.respond("q", Reading("선결제 좀 하고 한도가 얼마 남았는지도 알고 싶어요", "limit_inquiry", 0.99,
-                                       also=Other("prepayment", 1.0, "선결제 좀 하고", 0, True)))
+                                       also=Other("prepayment", 1.0, "선결제 좀 하고", 0, True, True)))
     assert turn.state == "asking:amount"
     dialog.respond("q", Reading("오십만 원이요", "out_of_scope", 0.5, entities=found(pack, "오십만 원이요")))
     turn = dialog.respond("q", Reading("네", "affirm", 0.99))
@@ -1582,19 +1584,22 @@ def test_a_person_asked_for_after_a_question_is_called_once_it_is_answered(pack)
     said = "상담 시간이 몇 시까지인지 알려 주시고 지금 되면 상담원 좀 연결해 주세요"
     part = "지금 되면 상담원 좀 연결해 주세요"
     turn = dialog.respond("h", Reading(said, "opening_hours", 0.99,
-                                       also=Other("agent", 0.99, part, said.index(part), False)))
+                                       also=Other("agent", 0.99, part, said.index(part), False, False)))
     assert turn.handoff is not None and turn.reply.startswith("상담원 연결은 평일")
 
 
 @pytest.mark.parametrize("said, whole, also", [
     # the other part names nothing of its reading, and the line does not say it is another request
     ("연휴 끝나고 카드값을 삼 일 늦게 내면 신용 점수 떨어지나요", ("overdue_payment", 0.99),
-     Other("opening_hours", 0.93, "연휴 끝나고", 0, False)),
+     Other("opening_hours", 0.93, "연휴 끝나고", 0, False, True)),
     # the other part names its request, but the model is not clear about it
-    ("선결제 좀 하고 한도가 얼마 남았는지 알고 싶어요", ("limit_inquiry", 0.99), Other("prepayment", 0.7, "선결제 좀 하고", 0, False)),
-    # said first and marked by 그리고, but naming nothing: a taking in, not a request
+    ("선결제 좀 하고 한도가 얼마 남았는지 알고 싶어요", ("limit_inquiry", 0.99), Other("prepayment", 0.7, "선결제 좀 하고", 0, False, True)),
+    # said first, before 그리고, and naming nothing: a taking in, not a request, which the NLU does not mark
     ("앱에서 보면 되는구나 그리고 포인트도 얼마인지 알려 줘요", ("points", 0.99),
-     Other("app_help", 0.9, "앱에서 보면 되는구나", 0, True)),
+     Other("app_help", 0.9, "앱에서 보면 되는구나", 0, False, True)),
+    # marked, but said first and ending in a word that takes in what was heard (알겠어요)
+    ("지점 가야 되는구나 알겠어요 그리고 연회비 면제 안 되나요", ("fees", 0.99),
+     Other("password_change", 0.9, "지점 가야 되는구나 알겠어요", 0, True, True)),
 ])
 def test_a_part_that_is_no_sure_request_of_its_own_is_not_taken_up(said, whole, also, pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
@@ -1611,14 +1616,35 @@ def test_the_nlu_reads_the_other_request_of_a_line_that_joins_two(understander):
                         ("백만 원 선결제하고 결제일도 십 일로 바꿔 주세요", ("백만 원 선결제하고", "결제일도 십 일로 바꿔주세요")),
                         ("오십만 원 선결제하고요 결제 계좌도 바꿀게요", ("오십만 원 선결제하고요", "결제 계좌도 바꿀게요")),
                         ("결제일을 십사 일로 좀 옮기고예 한도도 쫌 올리고 싶어서예", ("결제일을 십사 일로 좀 옮기고예", "한도도 쫌 올리고싶어서예")),
-                        ("포인트 쓰는 법 알려 주시고요 그다음에 카드 해지해 주세요", ("포인트 쓰는 법 알려주시고요", "카드 해지해주세요"))]:
-        assert _joined(normalize(said))[:2] == parts, said
+                        ("포인트 쓰는 법 알려 주시고요 그다음에 카드 해지해 주세요", ("포인트 쓰는 법 알려주시고요", "카드 해지해주세요")),
+                        # a noun joined with 이랑 after a verb, the second marked
+                        ("미리 갚는 방법이랑 카드론은 얼마까지 되는지도 알고 싶어요", ("미리 갚는 방법이랑", "카드론은 얼마까지 되는지도 알고싶어요")),
+                        # two sentences, the second marked; a join within a sentence comes before a sentence's end
+                        ("한도도 올릴 수 있어요 아 그 전에 결제일부터 바꿔 주세요", ("한도도 올릴 수 있어요", "아 그 전에 결제일부터 바꿔주세요")),
+                        ("안녕하세요 결제일을 바꾸고 한도도 올려 주세요", ("안녕하세요 결제일을 바꾸고", "한도도 올려주세요"))]:
+        assert (_joined(normalize(said)).before, _joined(normalize(said)).after) == parts, said
+    assert _joined("연체하면 이자 얼마나 붙는지 하고 어떻게 내는지 알려주세요").marked  # two questions listed
+    assert _joined("이번 달 카드값 얼마예요 그리고 결제일도 좀 바꾸고싶은데").after == "결제일도 좀 바꾸고싶은데"  # copula
+    assert _joined("청구서 주소 좀 바꿔주시고요 이메일로도 받을 수 있어요").marked  # 도 after 로
+    sooner = understander.understand("결제일 이십 일로 바꿔 줄 수 있어 아 그 전에 이번 달 카드값 얼마 나왔는지부터 좀").also
+    assert (sooner.intent, sooner.first) == ("payment_date_change", False)  # said first, asked for second
+    # the first part of a line that marks two: a request of its own, unless it takes in what was said
+    assert _joined("좀 미리 갚아놓고 그다음에 한도가 얼마나 남는지 확인하려고요").marked
+    assert _joined("앱에서 보면 되는구나 그리고 포인트도 얼마인지 알려줘요").taken
+    # after -고, a new topic the second part says something else about
+    assert _joined("큰 거 하나는 할부로 돌리고 나머지는 좀 미리 내려고요").marked
+    # unsure alone, the second refers back to the first's topic: another question of the whole's intent
+    assert understander.understand("포인트 얼마 쌓였는지 보고 그걸로 카드값도 낼 수 있나 알려 줘").also.intent == "points"
     for said in ("카드를 다 써가지고 한도가 꽉 찼거든요",  # 가지고: because
                  "한도 좀 올리고 싶어요",  # one predicate
                  "분실 신고 말고 승인 취소 할게요",  # 말고: instead
                  "그건 이미 냈고요 결제일을 좀 바꾸려고 해요",  # what happened, then the request
                  "이벤트 응모하고 캐시백이 아직도 안 들어왔어요",  # 아직도: "still", no second request
-                 "네 그리고 결제일도 바꿀 수 있나요"):  # no request before 그리고
+                 "네 그리고 결제일도 바꿀 수 있나요",  # no request before 그리고
+                 "카드 비밀번호랑 앱 비밀번호를 둘 다 까먹었어요",  # no verb before 이랑: one request about two things
+                 "카드를 잃어버렸어요 정지해 주세요",  # two sentences, the second not marked as another request
+                 "넣으면 바로 반영된다고요 그럼 막힌 카드도 입금하면 바로 풀려요",  # the first takes in what was heard
+                 "오늘 돈 넣으면 바로 다시 쓸 수 있어요 일요일이라 은행도 안 하고"):  # the second is a reason
         assert understander.understand(said).also is None, said
 
 
@@ -1626,11 +1652,12 @@ def test_the_nlu_reads_the_other_request_of_a_line_that_joins_two(understander):
     ("편의점에서 두 번 찍힌 게 있어서요 그중에 하나 취소해주세요", "approval_cancel", "asking:card_type"),  # the request again
     ("아 그냥 안 할게요", "approval_cancel", "cancelled"),  # a stop word that says no word of the form's title
     ("그중에 하나 취소해주세요", "out_of_scope", "cancelled"),  # not surely the form's own request
+    ("아 네 체크카드로 한 거니까 그거 취소해주세요", "affirm", "confirming"),  # a value for the form, and the request
 ])
 def test_a_stop_word_that_says_the_forms_own_request_again_does_not_cancel_it(said, intent, state, pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     assert dialog.respond("r", Reading("결제 승인 취소 요청하려고요", "approval_cancel", 0.99)).state == "asking:card_type"
-    assert dialog.respond("r", Reading(said, intent, 0.97)).state == state
+    assert dialog.respond("r", Reading(said, intent, 0.97, entities=found(pack, said))).state == state
 
 
 def test_two_questions_of_one_faq_intent_in_one_line_get_both_answers_once_each(pack):
@@ -1642,9 +1669,63 @@ def test_two_questions_of_one_faq_intent_in_one_line_get_both_answers_once_each(
     dialog = Dialog(domain, MemoryStore())
     said, part = "연체되면 신용 점수 바로 떨어지는 거예요 그리고 밀린 거 오늘 바로 낼 수 있어요", "밀린 거 오늘 바로 낼 수 있어요"
     turn = dialog.respond("w", Reading(said, "overdue_payment", 0.99,
-                                       also=Other("overdue_payment", 0.9, part, said.index(part), True)))
+                                       also=Other("overdue_payment", 0.9, part, said.index(part), True, False)))
     assert turn.reply.index(interest) < turn.reply.index(payment) and turn.state == "answered:overdue_payment"
     said, part = "연체 이자 얼마나 붙어요 그리고 연체 이자율도 알려 주세요", "연체 이자율도 알려 주세요"
     turn = dialog.respond("v", Reading(said, "overdue_payment", 0.99,
-                                       also=Other("overdue_payment", 0.9, part, said.index(part), True)))
+                                       also=Other("overdue_payment", 0.9, part, said.index(part), True, False)))
     assert turn.reply.count(interest) == 1 and turn.state == "answered:overdue_interest"
+
+
+def test_a_request_the_line_asks_to_do_first_is_done_first(pack):
+    """결제일 이십 일로 바꿔 줄 수 있어 아 그 전에 카드값 얼마 나왔는지부터 좀: the bill first, then the date, with
+    the day said in its part."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    said, part = "결제일 이십 일로 바꿔 줄 수 있어 아 그 전에 이번 달 카드값 얼마 나왔는지부터 좀", "결제일 이십 일로 바꿔 줄 수 있어"
+    turn = dialog.respond("s", Reading(said, "bill_amount", 0.92, entities=found(pack, said),
+                                       also=Other("payment_date_change", 0.99, part, 0, True, False)))
+    assert turn.reply.index("결제하실 금액은") < turn.reply.index("이어서 결제일 변경 진행하겠습니다.")
+    assert turn.state == "confirming" and turn.slots == {"day": "20"}
+
+
+def test_a_request_only_weighed_is_offered_once_the_first_is_done(pack):
+    """선결제를 좀 할까 하는데요 그 전에 …: the bill, then "선결제를 도와드릴까요?", not the prepayment begun."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    said, part = "선결제를 좀 할까 하는데요 그 전에 이번 달에 청구될 금액이 얼마인지부터 알고 싶어서요", "선결제를 좀 할까 하는데요"
+    turn = dialog.respond("w", Reading(said, "bill_amount", 0.99, also=Other("prepayment", 0.95, part, 0, True, False)))
+    assert "결제하실 금액은" in turn.reply and turn.state == "offered:prepayment"
+    assert dialog.respond("w", Reading("네", "affirm", 0.99)).state == "asking:amount"
+
+
+def test_a_later_request_that_points_back_to_the_card_takes_it(pack):
+    """신용카드 리볼빙 끊고 그 카드도 아예 해지해 주세요: the card to cancel is the credit card."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    said, part = "신용카드 리볼빙 끊고 그 카드도 아예 해지해 주세요", "신용카드 리볼빙 끊고"
+    turn = dialog.respond("p", Reading(said, "card_cancel", 0.9, entities=found(pack, said),
+                                       also=Other("revolving_cancel", 0.99, part, 0, True, True)))
+    assert turn.state == "confirming" and dialog.store.get("p").form == "revolving_cancel"
+    turn = dialog.respond("p", Reading("네", "affirm", 0.99))
+    assert "이어서 카드 해지 진행하겠습니다." in turn.reply
+    assert turn.state == "confirming" and turn.slots == {"card_type": "신용카드"}
+
+
+@pytest.mark.parametrize("said, state, day", [
+    ("어 이십 일로 바꿔 줘", "completed", "20"),  # the request again with the value read back: a yes
+    ("결제일 바꿔 줘", "completed", "20"),  # the request again, no value
+    ("어 이십오 일로 바꿔 줘", "confirming", "25"),  # another value: read back again
+    ("아니 이십 일로 바꿔 달라고", "confirming", "20"),  # a no: read back again
+])
+def test_the_request_said_again_with_the_values_read_back_is_a_yes(said, state, day, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("y", Reading("결제일 이십 일로 바꿔 줘", "payment_date_change", 0.99,
+                                       entities=found(pack, "이십 일로"))).state == "confirming"
+    turn = dialog.respond("y", Reading(said, "payment_date_change", 0.95, entities=found(pack, said)))
+    assert (turn.state, dialog.store.get("y").slots["day"]) == (state, int(day))
+
+
+def test_a_value_read_unsurely_as_a_request_for_a_person_hands_off_no_one(pack):
+    dialog = answered(pack, "이번 달 카드값 얼마 나왔어요", "bill_amount", "bill_amount")
+    turn = dialog.respond("a", Reading("이백만 원이요", "agent", 0.29, entities=found(pack, "이백만 원이요")))
+    assert turn.handoff is None and turn.model == "fallback"
+    turn = dialog.respond("b", Reading("그냥 직접 얘기할래요", "agent", 0.45))  # no value: the model's reading stands
+    assert turn.handoff is not None
