@@ -1714,6 +1714,7 @@ def test_a_later_request_that_points_back_to_the_card_takes_it(pack):
     ("결제일 바꿔 줘", "completed", "20"),  # the request again, no value
     ("어 이십오 일로 바꿔 줘", "confirming", "25"),  # another value: read back again
     ("아니 이십 일로 바꿔 달라고", "confirming", "20"),  # a no: read back again
+    ("결제일 바꾸면 이번 달부터 바로 적용돼요", "confirming", "20"),  # a question about it, not the request again
 ])
 def test_the_request_said_again_with_the_values_read_back_is_a_yes(said, state, day, pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
