@@ -149,11 +149,12 @@ def restates(domain: Domain, session: Session, text: str) -> bool:
     return bool(words) and any(words[-1].startswith(word) for word in title_words(domain, session.form))
 
 
-def holds(domain: Domain, session: Session, answer: Answer) -> bool:
-    """Whether every value the turn gives the form in progress is one the form already holds (none given, too)."""
+def says_again(domain: Domain, session: Session, answer: Answer) -> bool:
+    """Whether the turn ends as a request (바꿔 줘, 해 주세요, 할게요) and gives the form in progress no value it does
+    not already hold (none given, too): the request said again, not a question about it."""
     types = domain.forms[session.form].entity_types - {"text"}
     held = {str(value) for value in session.slots.values()}
-    return all(str(e.value) in held for e in answer.entities if e.type in types)
+    return answer.text.endswith(ASKING) and all(str(e.value) in held for e in answer.entities if e.type in types)
 
 
 def pause(session: Session) -> None:

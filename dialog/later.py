@@ -14,6 +14,7 @@ import re
 from dataclasses import asdict, replace
 from typing import Callable
 
+from core.lexicon import PARTICLES
 from dialog import clarify, faq, forms
 from dialog.domain import Domain
 from dialog.forms import Answer, Value
@@ -57,10 +58,10 @@ def pointed_back(text: str, own: tuple[Value, ...], first: tuple[Value, ...]) ->
     """The later request's values (``own``, said in its ``text``), with those of the request done ``first`` that it
     points back to with 그 and a word that ends one, where it says none of their kind (신용카드 리볼빙 끊고 그 카드도
     해지해 주세요: 신용카드; 그 은행으로: 신한은행)."""
-    words = [re.sub(r"(?:도|로|으로|는|은|를|을|에|에서)$", "", word)
-             for previous, word in zip(text.split(), text.split()[1:]) if previous == "그"]
+    words = [word for previous, word in zip(text.split(), text.split()[1:]) if previous == "그"]
     return own + tuple(v for v in first if isinstance(v.value, str) and v.type not in {e.type for e in own}
-                       and any(len(word) >= 2 and v.value.endswith(word) for word in words))
+                       and any(word[cut:] in PARTICLES and v.value.endswith(word[:cut])
+                               for word in words for cut in range(len(word), 1, -1)))
 
 
 def keep(session: Session, answer: Answer, intent: str) -> None:

@@ -119,8 +119,7 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         answer = replace(answer, cancel=False)
     if (session.form is not None and session.state == "confirming" and intent == session.intent
             and confidence >= domain.policy.switch_above and not answer.deny and not answer.cancel
-            and not answer.names_person and forms.holds(domain, session, answer)
-            and answer.text.endswith(forms.ASKING)):
+            and not answer.names_person and forms.says_again(domain, session, answer)):
         # 어 이십 일로 바꿔 줘, to "결제일을 매월 20일로 바꿀까요?": the request said again, with the values read back,
         # is a yes (not a question about it: 이거 바꾸면 이번 달 결제부터 바로 새 통장에서 나가요)
         answer = replace(answer, affirm=True)

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
+from kiwipiepy import Token
 
 from core.domain_pack import DomainPack
 from core.korean import kiwi
@@ -238,9 +239,7 @@ def _join(words: list[str], sentences: bool) -> Parts | None:
                 or (verb.endswith("하고") and (marked or nxt in AFTER or word.endswith(AFTER[0])))
                 or word.endswith(AND) and marked
                 or sentences and marked and (sooner or len(words) - 1 in ends)):  # not 은행도 안 하고: a reason
-            spoken = [t for t in parts[0] if (t.form, t.tag) not in (("요", "JX"), ("예", "IC"))]
-            taken = bool(spoken) and spoken[-1].tag == "EF" and spoken[-1].form.endswith(TAKEN)
-            return Parts(" ".join(before), rest, marked, sooner, taken)
+            return Parts(" ".join(before), rest, marked, sooner, _takes_in(_spoken(parts[0])[-1:]))
     return None
 
 
@@ -248,20 +247,30 @@ def _sentence_ends(words: list[str]) -> set[int]:
     """The indexes of the words that end a sentence that may ask for something (있어요, 해 주세요, 줄 수 있어): a
     final ending that takes in nothing (not 된다고요, 되는 거죠), then at most 요; read in the line, where 그럼 is "then",
     not an ending."""
-    tokens = [t for t in kiwi().tokenize(" ".join(words)) if (t.form, t.tag) not in (("요", "JX"), ("예", "IC"))]
+    tokens = _spoken(kiwi().tokenize(" ".join(words)))
     ends, start = set(), 0
     for i, word in enumerate(words):
         inside = [t for t in tokens if start <= t.start < start + len(word)]
-        if inside and inside[-1].tag == "EF" and not inside[-1].form.endswith(TAKEN):
+        if inside and inside[-1].tag == "EF" and not _takes_in(inside[-1:]):
             ends.add(i)
         start += len(word) + 1
     return ends
 
 
+def _spoken(tokens: list[Token]) -> list[Token]:
+    """Kiwi's tokens without a closing politeness (요) or regional 예, which end a word but change nothing."""
+    return [t for t in tokens if (t.form, t.tag) not in (("요", "JX"), ("예", "IC"))]
+
+
+def _takes_in(last: list[Token]) -> bool:
+    """Whether the (one) last token is a final ending that takes in what was said (되는구나, 된다고, 거죠)."""
+    return bool(last) and last[-1].tag == "EF" and last[-1].form.endswith(TAKEN)
+
+
 def _connective(word: str) -> bool:
     """Whether the word is a verb in the connective -고 (바꾸고, 확인하고, 주시고요, 옮기고예), not 가지고 ("because") or
     말고, nor one in the past (이미 냈고요: what happened, not a request)."""
-    tokens = [t for t in kiwi().tokenize(word) if (t.form, t.tag) not in (("요", "JX"), ("예", "IC"))]
+    tokens = _spoken(kiwi().tokenize(word))
     if any(t.tag == "EP" and t.form != "시" for t in tokens):
         return False
     tokens = [t for t in tokens if t.tag != "EP"]
