@@ -1183,6 +1183,22 @@ def test_the_conversation_bench_judges_a_value_by_the_name_the_pack_gives_it(und
     assert ends_as(got, named(expect, EntityExtractor.load(pack.gazetteer).names))
 
 
+def test_the_conversation_bench_judges_an_faq_intent_by_any_of_its_answers(understander, pack):
+    """A script may name the FAQ intent it expects (``faq_intent``) where its writer did not choose among the
+    intent's answers: the instalment conversion is an instalment answer, and a bill answer is none."""
+    from bench.conversations import by_intent, ends_as, run
+
+    domain = Domain.load(pack.domain)
+    bot = Bot(understander, Dialog(domain, MemoryStore()))
+    got, _ = run(bot, bot.dialog.store, {"caller": ["일시불로 긁은 거 할부로 돌리고 싶어요", "네 알겠습니다 감사합니다"]},
+                 "bench")
+    intent_of = {entry.id: entry.intent for entry in domain.faq}
+    assert got == {"goodbye": True, "after": {"faq": "installment_conversion"}}
+    assert ends_as(by_intent(got, intent_of), {"faq_intent": "installment"})
+    assert not ends_as(by_intent(got, intent_of), {"faq_intent": "bill_amount"})
+    assert not ends_as(got, {"faq_intent": "installment"})
+
+
 @pytest.mark.parametrize("said", ["ㅇㅇ", "ㅇㅋ", "ㄱㄱ", "넵"])
 def test_a_chat_users_yes_completes_the_read_back(said, understander, pack):
     """The NLU writes ㅇㅇ as NFKC makes it (ᄋᄋ); the pack's words are read the same way."""
