@@ -134,6 +134,8 @@ class Words:
     then: tuple[str, ...] = ()  # "then" (그럼, 그라믄): a question that opens with one goes on from the answer given
     asking: tuple[str, ...] = ()  # asking for information (어떻게, 얼마): a word that opens with one
     checking: tuple[str, ...] = ()  # a tag question (거죠, 맞죠): a turn whose last word is one checks what was said
+    requesting: tuple[str, ...] = ()  # the last words of a request (해 주세요, 할게요): in a read-back, one asks again
+    weighing: tuple[str, ...] = ()  # a request only weighed (할까 하는데요, 해지할까 싶어서): a turn with one is offered
 
 
 @dataclass(frozen=True)

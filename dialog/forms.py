@@ -24,7 +24,6 @@ from dialog.sessions import Session
 
 LAST_DIGITS = "last_digits"  # the NLU's entity for the last four digits of a number, said again to correct them
 IDENTIFIERS = frozenset({"phone", "account_number"})  # the numbers whose last digits may be corrected so
-ASKING = ("줘", "줘요", "주세요", "주이소", "주십시오", "달라고", "할게요", "할래요")  # the last words of a request
 
 
 @dataclass(frozen=True)
@@ -150,11 +149,17 @@ def restates(domain: Domain, session: Session, text: str) -> bool:
 
 
 def says_again(domain: Domain, session: Session, answer: Answer) -> bool:
-    """Whether the turn ends as a request (바꿔 줘, 해 주세요, 할게요) and gives the form in progress no value it does
-    not already hold (none given, too): the request said again, not a question about it."""
+    """Whether the turn ends as a request (a ``requesting`` word: 바꿔 줘, 해 주세요, 할게요) and gives the form in
+    progress no value it does not already hold (none given, too): the request said again, not a question about it."""
+    requesting = domain.words.requesting
+    return bool(requesting) and answer.text.endswith(requesting) and adds_nothing(domain, session, answer)
+
+
+def adds_nothing(domain: Domain, session: Session, answer: Answer) -> bool:
+    """Whether the turn gives the form in progress no value it does not already hold (free text aside)."""
     types = domain.forms[session.form].entity_types - {"text"}
     held = {str(value) for value in session.slots.values()}
-    return answer.text.endswith(ASKING) and all(str(e.value) in held for e in answer.entities if e.type in types)
+    return all(str(e.value) in held for e in answer.entities if e.type in types)
 
 
 def pause(session: Session) -> None:

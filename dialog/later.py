@@ -21,8 +21,6 @@ from dialog.forms import Answer, Value
 from dialog.sessions import Session
 from dialog.wording import ends_last
 
-HEDGED = re.compile(r"까 ?(?:하|해|싶|생각)")  # a request only weighed: 할까 하는데요, 낼까 해서요, 해지할까 싶어서
-
 
 def first(domain: Domain, session: Session, answer: Answer, intent: str) -> tuple[Answer, str]:
     """The turn and intent to act on now: where the turn is a fresh request (no form in progress, no offer
@@ -52,6 +50,15 @@ def first(domain: Domain, session: Session, answer: Answer, intent: str) -> tupl
             also.intent
     return replace(answer, entities=rest, also=replace(also, entities=pointed_back(also.text, also.entities, rest))), \
         intent
+
+
+def asked_now(answer: Answer) -> str:
+    """The words of the request acted on now, where the turn keeps another for later (as :func:`first` left it):
+    an FAQ question done first is answered from its own words (포인트 얼마 있는지 좀 알려 주시고요 결제일도 …: the
+    points balance, which the date's words make as likely as the use of points)."""
+    if answer.also is None:
+        return answer.text
+    return " ".join(answer.text.replace(answer.also.text, " ").split()) or answer.text
 
 
 def pointed_back(text: str, own: tuple[Value, ...], first: tuple[Value, ...]) -> tuple[Value, ...]:
@@ -105,10 +112,12 @@ def take_up(domain: Domain, session: Session, reply: str,
     session.later = None
     route = domain.intents[later["intent"]]
     best = faq.rank(domain, later["text"], later["intent"])[0].entry.id if route.model == "faq" else None
-    if session.state == f"answered:{best}":
-        return reply  # the question just answered, asked again in other words
+    if session.state in (f"answered:{best}", "completed" if session.intent == later["intent"] else None):
+        # the question just answered, asked again in other words; the form just completed, which the caller came
+        # to by another way (a value for it, given to the offer of the first request)
+        return reply
     said = reply.removesuffix(anything_else).rstrip()
-    if route.model == "form" and HEDGED.search(later["text"]):
+    if route.model == "form" and any(word in later["text"] for word in domain.words.weighing):
         # 선결제를 좀 할까 하는데요 그 전에 카드값 얼마인지부터: a request the caller was only weighing is offered
         return f"{said} {clarify.offer_with(domain, session, later['intent'], later['entities'])}"
     going = (domain.responses.get("next", "").format(form_title=domain.forms[route.form].title)

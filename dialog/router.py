@@ -123,6 +123,12 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # 어 이십 일로 바꿔 줘, to "결제일을 매월 20일로 바꿀까요?": the request said again, with the values read back,
         # is a yes (not a question about it: 이거 바꾸면 이번 달 결제부터 바로 새 통장에서 나가요)
         answer = replace(answer, affirm=True)
+    if (session.form is not None and session.state == "confirming" and not answer.deny and not answer.cancel
+            and not answer.names_person and len(answer.text.split()) <= 2 and forms.restates(domain, session, answer.text)
+            and forms.adds_nothing(domain, session, answer)):
+        # 어 해지해 (해지해 once the filler is dropped; the card cancel at 0.97), to "… 리볼빙을 해지하면 … 해지를
+        # 진행할까요?": the form's own word said back in a word or two is a yes, whatever the model reads
+        answer = replace(answer, affirm=True)
     # A value the form in progress asked for (a phone number, a day) settles what the turn is about,
     # whatever the intent model makes of the words around it.
     answers_form = session.form is not None and forms.answers_form(domain, session, answer)
@@ -240,8 +246,8 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
                and followup.then_at(domain.words, answer.text) is not None)
     # 아 그거 빠지는 통장을 바꾸고 싶은데요 카카오뱅크로요 (out of scope 0.95), after the bill: a value only one form
     # takes, said with no question, is that form's request, not one about the answer
-    requests = intent == OUT_OF_SCOPE and not followup.asks(domain.words, answer.text) and forms.taker(
-        domain, answer) is not None
+    taker = forms.taker(domain, answer)
+    requests = intent == OUT_OF_SCOPE and not followup.asks(domain.words, answer.text) and taker is not None
     if (route is None or route.model == "faq" or intent == OUT_OF_SCOPE or goes_on
             or (route.model == "form" and followup.asks(domain.words, answer.text)) or checks) and not requests:
         # 그거 잔액 어떻게 봐요 after the 국민행복카드 answer: its balance, not the bank account's; 그거 미리 갚으려면
@@ -263,7 +269,6 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # with no person in words, asks for none: it is the value (which one form may take) or a line not understood
         intent, route = OUT_OF_SCOPE, None
     if route is None or intent == OUT_OF_SCOPE:
-        taker = forms.taker(domain, answer)
         if taker is not None:  # a bare value (십오일) that only one form takes: offer that form, value kept
             return prefix + clarify.offer(domain, session, taker, answer, unanswered)
         return clarify.fallback(domain, session)
@@ -285,7 +290,8 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
             return prefix + begin(domain, session, intent, answer.entities, answer.text, backend)
         session.model, session.state = "answer", "anything_else"
         return prefix + domain.responses["anything_else"]
-    return prefix + begin(domain, session, intent, answer.entities, answer.text, backend)
+    said = later.asked_now(answer) if route.model == "faq" else answer.text
+    return prefix + begin(domain, session, intent, answer.entities, said, backend)
 
 
 def begin(domain: Domain, session: Session, intent: str, entities: tuple[Value, ...], text: str,

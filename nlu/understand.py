@@ -142,13 +142,18 @@ class Understander:
         return other[0] if len(other) == 1 and other[0].intent != OUT_OF_SCOPE else None
 
 
+# how the word before 아니라 ends where it names what the caller does not mean (없애려는 게 아니라, 그건 아니고, 해지가
+# 아니라, 날짜가 아니라)
+NOT_THIS = ("게", "건", "거", "가", "이")
+
+
 def _after_instead(text: str) -> str:
     """The words after the last word that ends in 말고 ("not ... but"), or after a thing said not to be it (카드를
-    없애려는 게 아니라, 그건 아니고), if they hold a verb or adjective: what the caller wants instead. Empty where
-    there is no such word, nothing after it, or only a value."""
+    없애려는 게 아니라, 그건 아니고, 해지가 아니라), if they hold a verb or adjective: what the caller wants instead.
+    Empty where there is no such word, nothing after it, or only a value."""
     words = text.split()
     last = max((i for i, word in enumerate(words) if word.endswith(("말고", "말고요"))
-                or (i > 0 and word in ("아니라", "아니고") and words[i - 1].endswith(("게", "건", "거")))),
+                or (i > 0 and word in ("아니라", "아니고", "아니고요") and words[i - 1].endswith(NOT_THIS))),
                default=None)
     rest = " ".join(words[last + 1:]) if last is not None else ""
     return rest if rest and any(t.tag in PREDICATE_TAGS for t in kiwi().tokenize(rest)) else ""
@@ -212,7 +217,7 @@ def _join(words: list[str], sentences: bool) -> Parts | None:
         elif word in JOINS:
             before, after = words[:i], words[i + 1:]
         elif word.endswith("고" + AFTER[0]) or (word.removesuffix("요").removesuffix("예").endswith("고")
-                                                and not nxt.startswith(ONE_PREDICATE)) or word.endswith(AND):
+                                                and not nxt.startswith(ONE_PREDICATE)) or _and(word):
             before, after = words[:i + 1], words[i + 2:] if nxt in AFTER else words[i + 1:]
         else:
             continue
@@ -223,24 +228,31 @@ def _join(words: list[str], sentences: bool) -> Parts | None:
         rest = " ".join(after[1:] if after[0] in JOINS else after)
         sooner = bool(SOONER.match(rest + " "))
         listed = (words[i - 1] if word == "하고" and i > 0  # 얼마나 붙는지 하고 어떻게 내는지: two questions
-                  else word.removesuffix("랑").removesuffix("이") if word.endswith(AND) else "").endswith("지")
+                  else word.removesuffix("요").removesuffix("랑").removesuffix("이") if _and(word) else "").endswith("지")
         verb = word.removesuffix(AFTER[0]).removesuffix("요").removesuffix("예")
-        connective = _connective(verb) and not word.endswith(AND)
+        connective = _connective(verb) and not _and(word)
         particles = [(k, t.form) for k, t in enumerate(parts[1]) if t.tag == "JX"]
         # 큰 거 하나는 할부로 돌리고 나머지는 미리 내려고요: after -고, a new topic (은/는 on the second part's first
         # noun) that the second part says something else about
         topic = (connective and bool(particles) and particles[0][1] in ("은", "는")
                  and parts[1][particles[0][0] - 1].tag.startswith("N"))
         # 도 after a noun, an ending or a particle (한도도, 있는지도, 이메일로도), not 한도's own 도 nor 아직도 ("still")
-        marked = (word in JOINS or after[0] in JOINS or sooner or listed or topic
+        # 확인하는 방법이랑요 …: "and" said apart, with 요, after a clause, lists one thing to do before another
+        apart = _and(word) and word.endswith("요") and any(t.tag in CLAUSE_TAGS for t in parts[0])
+        marked = (word in JOINS or after[0] in JOINS or sooner or listed or topic or apart
                   or any(form == "도" and k > 0 and parts[1][k - 1].tag.startswith(("N", "EC", "JKB"))
                          for k, form in particles))
         if (word in JOINS or connective
                 or (verb.endswith("하고") and (marked or nxt in AFTER or word.endswith(AFTER[0])))
-                or word.endswith(AND) and marked
+                or _and(word) and marked
                 or sentences and marked and (sooner or len(words) - 1 in ends)):  # not 은행도 안 하고: a reason
             return Parts(" ".join(before), rest, marked, sooner, _takes_in(_spoken(parts[0])[-1:]))
     return None
+
+
+def _and(word: str) -> bool:
+    """Whether the word ends with the particle "and" (방법이랑, 방법이랑요)."""
+    return word.removesuffix("요").endswith(AND)
 
 
 def _sentence_ends(words: list[str]) -> set[int]:

@@ -685,6 +685,11 @@ def test_the_nlu_reads_what_the_caller_asks_for_after_turning_away(understander)
     said = "아 잠깐만요 사실 카드를 없애려는 게 아니라 그 리볼빙인가 그거 때문에 이자가 자꾸 나가서요 그것만 끊을 수 있어요"
     assert understander.understand(said).instead[0] == "revolving_cancel"
     assert understander.understand("그게 아니라 체크카드요").instead is None  # a value, no request
+    # the request said not to be it (해지가 아니라, 날짜가 아니라), and 아니고요
+    for said, intent in [("아 잠깐만요 해지가 아니라 교통카드를 잃어버려서 정지만 해 주시면 돼요", "lost_card"),
+                         ("아니 카드를 없애는 게 아니고요 어제 결제한 게 잘못돼서 그 결제를 취소하려는 거예요", "approval_cancel")]:
+        assert understander.understand(said).instead[0] == intent, said
+    assert understander.understand("제가 아니라 남편이요").instead is None  # no verb after it
 
 
 def test_a_no_at_the_read_back_of_a_one_slot_form_asks_for_the_slot_again(pack):
@@ -1569,6 +1574,49 @@ def test_a_second_request_said_with_an_offered_one_follows_it(pack):
     assert "이어서 한도 상향 진행하겠습니다." in turn.reply and turn.state == "asking:card_type"
 
 
+@pytest.mark.parametrize("said, reading, state", [
+    ("해지해", ("card_cancel", 0.97), "completed"),  # 어 해지해, the filler dropped: the form's own word said back
+    ("리볼빙 해지해", ("revolving_cancel", 0.99), "completed"),
+    ("체크카드 해지해", ("card_cancel", 0.97), "confirming"),  # a value: another card than the one read back
+    ("해지는 언제 돼요 그럼 이월된 건 어떻게 돼요", ("revolving_cancel", 0.9), "confirming"),  # a question about it
+])
+def test_the_forms_own_word_said_back_to_the_read_back_is_a_yes(said, reading, state, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    opener = "가족카드 리볼빙 해지해 줘"
+    assert dialog.respond("h", Reading(opener, "revolving_cancel", 0.99, entities=found(pack, opener))).state == \
+        "confirming"
+    turn = dialog.respond("h", Reading(said, *reading, entities=found(pack, said)))
+    assert turn.state == state and dialog.store.get("h").slots.get("card_type") in ("가족카드", "체크카드")
+
+
+def test_a_kept_request_for_the_form_just_completed_is_not_begun_again(pack):
+    """로그인 안 되는 거 어떻게 하는지 알려 주시고 계좌 변경은 전화로 해 주세요, the app question offered: a bank given
+    to the offer leads to the account change, which done, is not begun a second time."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    said, part = "로그인 안 되는 거 어떻게 하는지 알려 주시고 계좌 변경은 그냥 전화로 해 주세요", "계좌 변경은 그냥 전화로 해 주세요"
+    turn = dialog.respond("k", Reading(said, "app_help", 0.57,
+                                       also=Other("payment_account_change", 0.95, part, said.index(part), True, False)))
+    assert turn.state == "offered:app_help" and dialog.store.get("k").later["intent"] == "payment_account_change"
+    assert dialog.respond("k", Reading("농협이요", "out_of_scope", 0.78, entities=found(pack, "농협이요"))).state == \
+        "offered:payment_account_change"
+    number = "삼공일 일이삼사 오육칠팔 구일"
+    assert dialog.respond("k", Reading(number, "out_of_scope", 0.98, entities=found(pack, number))).state == "confirming"
+    turn = dialog.respond("k", Reading("네 맞습니다", "affirm", 0.99))
+    assert turn.state == "completed" and "이어서" not in turn.reply and dialog.store.get("k").later is None
+
+
+def test_an_faq_question_done_first_is_answered_from_its_own_words(pack):
+    """포인트 얼마 있는지 좀 알려 주시고요 결제일도 바꾸려고 하는데요: the points balance (the whole line's words make
+    the use of points as likely, and the bot would ask which), then the date."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    said, part = "포인트 얼마 있는지 좀 알려 주시고요 결제일도 바꾸려고 하는데요", "결제일도 바꾸려고 하는데요"
+    turn = dialog.respond("p", Reading(said, "points", 0.98,
+                                       also=Other("payment_date_change", 0.97, part, said.index(part), True, False)))
+    assert turn.state == "asking:day" and turn.reply.index("포인트는") < turn.reply.index("이어서 결제일 변경")
+    whole = dialog.respond("q", Reading(said, "points", 0.98))  # the same line read as one request
+    assert whole.state == "did_you_mean"
+
+
 def test_each_request_of_a_line_gets_the_values_said_with_it(pack):
     """체크카드 잃어버려서 분실 신고하고 안 쓰는 신용카드도 하나 해지해 주세요: the check card is the lost one (the last
     card said would have won), the credit card the one to cancel."""
@@ -1635,6 +1683,8 @@ def test_the_nlu_reads_the_other_request_of_a_line_that_joins_two(understander):
                         ("포인트 쓰는 법 알려 주시고요 그다음에 카드 해지해 주세요", ("포인트 쓰는 법 알려주시고요", "카드 해지해주세요")),
                         # a noun joined with 이랑 after a verb, the second marked
                         ("미리 갚는 방법이랑 카드론은 얼마까지 되는지도 알고 싶어요", ("미리 갚는 방법이랑", "카드론은 얼마까지 되는지도 알고싶어요")),
+                        # 이랑요: "and" said apart after a clause marks the second request itself
+                        ("바우처 남은 거 확인하는 방법이랑요 카드 새로 만드는 법 알려 주세요", ("바우처 남은 거 확인하는 방법이랑요", "카드 새로만드는 법 알려주세요")),
                         # two sentences, the second marked; a join within a sentence comes before a sentence's end
                         ("한도도 올릴 수 있어요 아 그 전에 결제일부터 바꿔 주세요", ("한도도 올릴 수 있어요", "아 그 전에 결제일부터 바꿔주세요")),
                         ("안녕하세요 결제일을 바꾸고 한도도 올려 주세요", ("안녕하세요 결제일을 바꾸고", "한도도 올려주세요"))]:
@@ -1658,6 +1708,8 @@ def test_the_nlu_reads_the_other_request_of_a_line_that_joins_two(understander):
                  "이벤트 응모하고 캐시백이 아직도 안 들어왔어요",  # 아직도: "still", no second request
                  "네 그리고 결제일도 바꿀 수 있나요",  # no request before 그리고
                  "카드 비밀번호랑 앱 비밀번호를 둘 다 까먹었어요",  # no verb before 이랑: one request about two things
+                 "카드 비밀번호랑요 앱 비밀번호를 둘 다 까먹었어요",  # 이랑요, but no verb before it
+                 "확인하는 방법이랑 카드 새로 만드는 법 알려 주세요",  # 이랑 after a clause, the second not marked
                  "카드를 잃어버렸어요 정지해 주세요",  # two sentences, the second not marked as another request
                  "넣으면 바로 반영된다고요 그럼 막힌 카드도 입금하면 바로 풀려요",  # the first takes in what was heard
                  "오늘 돈 넣으면 바로 다시 쓸 수 있어요 일요일이라 은행도 안 하고"):  # the second is a reason
