@@ -46,6 +46,7 @@ class Answer:
     cancel: bool
     names_person: bool  # 상담원, 직원: a hand-off the caller asked for in words
     complains: bool = False  # 짜증나네, 어이없네: anger in words, whatever a model makes of the sentence
+    fumes: bool = False  # 이게 말이 돼요 진짜 짜증나네: anger said twice, at places apart
     hangs_up: bool = False  # ... 나중에 다시 전화할게요 끊을게요: the turn ends with a goodbye word
     takes_in: bool = False  # 인증하면 된다고요 알겠습니다: the turn ends with an acknowledge word
     thanked: bool = False  # 교육비 납부 메뉴요 알겠어요 고맙습니다: it ends with one and then thanks

@@ -40,16 +40,36 @@ def first(domain: Domain, session: Session, answer: Answer, intent: str) -> tupl
             or not (also.clear and names(domain, also.intent, also.text)
                     or also.marked and not (also.first and ends_last(domain.words.acknowledge, also.text)))):
         return replace(answer, also=None), intent
-    rest = tuple(e for e in answer.entities if e not in also.entities)
+    rest = list(answer.entities)
+    for value in also.entities:  # one each: 교통카드로 … 그 교통카드는: the card said in both parts is each one's
+        rest.remove(value)
     said = " ".join(answer.text.replace(also.text, " ").split())  # the words of the request done now
     if same:
-        return replace(answer, text=said, entities=rest), intent
+        return replace(answer, text=said, entities=tuple(rest)), intent
     if also.first and other.model != "handoff":
-        return replace(answer, entities=also.entities, also=replace(
-            also, intent=intent, text=said, entities=pointed_back(said, rest, also.entities), first=False)), \
-            also.intent
-    return replace(answer, entities=rest, also=replace(also, entities=pointed_back(also.text, also.entities, rest))), \
-        intent
+        now, then = shared(domain, (also.intent, also.entities),
+                           (intent, pointed_back(said, tuple(rest), also.entities)))
+        return replace(answer, entities=now, also=replace(also, intent=intent, text=said, entities=then,
+                                                          first=False)), also.intent
+    now, then = shared(domain, (intent, tuple(rest)), (also.intent, pointed_back(also.text, also.entities, tuple(rest))))
+    return replace(answer, entities=now, also=replace(also, entities=then)), intent
+
+
+def shared(domain: Domain, now: tuple[str, tuple[Value, ...]], then: tuple[str, tuple[Value, ...]]
+           ) -> tuple[tuple[Value, ...], tuple[Value, ...]]:
+    """The values of the request done now and of the later one (each an intent and the values said in its part),
+    each with those said in the other's part that only it takes, of a kind it has none of: 체크카드로 모르는 결제가
+    된 것 같은데 내역 좀 확인해 주시고 그거 승인 취소 요청해 주세요, the card to the approval cancel; 신용카드 분실 신고
+    해 주시고 결과는 공일공 … 로 보내 주세요 그리고 비밀번호는 어떻게 바꾸는지도요, the number to the lost card."""
+    def takes(intent: str) -> frozenset[str]:
+        route = domain.intents[intent]
+        return domain.forms[route.form].entity_types - {"text"} if route.model == "form" else frozenset()
+
+    def given(mine: tuple[str, tuple[Value, ...]], theirs: tuple[str, tuple[Value, ...]]) -> tuple[Value, ...]:
+        kinds = takes(mine[0]) - takes(theirs[0]) - {e.type for e in mine[1]}
+        return mine[1] + tuple(e for e in theirs[1] if e.type in kinds)
+
+    return given(now, then), given(then, now)
 
 
 def asked_now(answer: Answer) -> str:

@@ -15,7 +15,7 @@ from dialog.backend import Backend, StubBackend
 from dialog.domain import Domain, Words
 from dialog.forms import Answer, Second, Value
 from dialog.sessions import Session, SessionStore
-from dialog.wording import ends_last, ends_with, says, says_last, without_last, words_of
+from dialog.wording import ends_last, ends_with, said_apart, says, says_last, without_last, words_of
 
 HISTORY_LINES = 50  # caller and bot lines kept for the hand-off summary
 
@@ -128,6 +128,7 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
                 or ends_with(words.stop, without_last(words.cancel, text, words.stop))),  # 취소할게요 취소
         names_person=any(word.startswith(words.person) for word in text.split()) if words.person else False,
         complains=any(w in text for w in words.complaint),
+        fumes=said_apart(words.complaint, text) >= 2,
         hangs_up=ends_with(words.goodbye, text),
         takes_in=taken_in or thanked,
         thanked=thanked,

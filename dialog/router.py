@@ -172,12 +172,14 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # however unsure the model.
         return _close(domain, session)
     complaint_next = runner_up is not None and runner_up.model == "handoff" and runner_up.reason == "complaint"
-    if answer.complains and session.form is None and (intent == OUT_OF_SCOPE or not valued and (
+    if answer.complains and session.form is None and (intent == OUT_OF_SCOPE or answer.fumes or not valued and (
             not sure or complaint_next and confidence < domain.policy.switch_above)):
         # 지난주에 처리해 준다더니 아직도 그대로예요 진짜 어이없네요 (out of scope 0.57): anger in words and no request
         # the model knows, or none it is sure of, or a complaint its next reading, and no value given (재발급 카드가
-        # 아직도 안 왔어요 … 이게 말이 돼요 진짜 너무하네요: the lost card at 0.64, then a complaint); a re-prompt, an offer
-        # or a form would only anger the caller more (in a form, the rule above hands off).
+        # 아직도 안 왔어요 … 이게 말이 돼요 진짜 너무하네요: the lost card at 0.64, then a complaint), or anger said twice
+        # whatever the model reads (주소 바꿔 달라고 했는데 또 옛날 집으로 갔잖아요 도대체 … 진짜 화가 나네: the address
+        # change at 0.81); a re-prompt, an offer or a form would only anger the caller more (in a form, the rule above
+        # hands off).
         return hand_off(domain, session, "complaint")
     if answer.complains and intent == session.intent and session.state.startswith("answered:"):
         # 두 달이 넘었는데 아직도 못 받았어요 진짜 어이없네요, read as the events question just answered: the same answer

@@ -57,3 +57,13 @@ def without_last(phrases: tuple[str, ...], text: str, keep: tuple[str, ...] = ()
 def words_of(text: str) -> list[str]:
     """The turn's words without punctuation (네. -> 네)."""
     return re.sub(r"[^\w\s]", "", text).split()
+
+
+def said_apart(phrases: tuple[str, ...], text: str) -> int:
+    """How many times the text says one of the phrases, at places apart (이게 말이 돼요 진짜 짜증나네: two; 이게
+    말이 돼요 alone is one, though two phrases, 말이 돼요 and 이게 말이 돼, match it)."""
+    spans = sorted((m.start(), m.start() + len(p)) for p in phrases if p for m in re.finditer(re.escape(p), text))
+    count, end = 0, -1
+    for start, stop in spans:
+        count, end = (count + 1, stop) if start >= end else (count, max(end, stop))
+    return count

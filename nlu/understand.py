@@ -227,8 +227,11 @@ def _join(words: list[str], sentences: bool) -> Parts | None:
             continue
         rest = " ".join(after[1:] if after[0] in JOINS else after)
         sooner = bool(SOONER.match(rest + " "))
-        listed = (words[i - 1] if word == "하고" and i > 0  # 얼마나 붙는지 하고 어떻게 내는지: two questions
-                  else word.removesuffix("요").removesuffix("랑").removesuffix("이") if _and(word) else "").endswith("지")
+        noun = word.removesuffix("요").removesuffix("랑").removesuffix("이") if _and(word) else ""
+        listed = ((words[i - 1] if word == "하고" and i > 0 else noun).endswith("지")  # 붙는지 하고 어떻게 내는지
+                  # 확인하는 방법이랑 학원비를 내는 방법: two of a kind, each with its clause
+                  or len(noun) >= 2 and any(w.startswith(noun) for w in after)
+                  and any(t.tag in CLAUSE_TAGS for t in parts[0]))
         verb = word.removesuffix(AFTER[0]).removesuffix("요").removesuffix("예")
         connective = _connective(verb) and not _and(word)
         particles = [(k, t.form) for k, t in enumerate(parts[1]) if t.tag == "JX"]
@@ -236,18 +239,26 @@ def _join(words: list[str], sentences: bool) -> Parts | None:
         # noun) that the second part says something else about
         topic = (connective and bool(particles) and particles[0][1] in ("은", "는")
                  and parts[1][particles[0][0] - 1].tag.startswith("N"))
-        # 도 after a noun, an ending or a particle (한도도, 있는지도, 이메일로도), not 한도's own 도 nor 아직도 ("still")
         # 확인하는 방법이랑요 …: "and" said apart, with 요, after a clause, lists one thing to do before another
         apart = _and(word) and word.endswith("요") and any(t.tag in CLAUSE_TAGS for t in parts[0])
         marked = (word in JOINS or after[0] in JOINS or sooner or listed or topic or apart
-                  or any(form == "도" and k > 0 and parts[1][k - 1].tag.startswith(("N", "EC", "JKB"))
-                         for k, form in particles))
+                  or any(form == "도" and _says_also(parts[1], k) for k, form in particles))
         if (word in JOINS or connective
                 or (verb.endswith("하고") and (marked or nxt in AFTER or word.endswith(AFTER[0])))
                 or _and(word) and marked
                 or sentences and marked and (sooner or len(words) - 1 in ends)):  # not 은행도 안 하고: a reason
             return Parts(" ".join(before), rest, marked, sooner, _takes_in(_spoken(parts[0])[-1:]))
     return None
+
+
+def _says_also(tokens: list[Token], k: int) -> bool:
+    """Whether the 도 at ``k`` says "also": after a noun, an ending or a particle (한도도, 있는지도, 이메일로도), not
+    한도's own 도 nor 아직도 ("still"); not before 않 or 못 (쓰지도 않는데: "not even"), nor after -는데 (안 쓰는데도:
+    "even though")."""
+    before = tokens[k - 1] if k > 0 else None
+    return (before is not None and before.tag.startswith(("N", "EC", "JKB"))
+            and not (before.tag == "EC" and before.form.endswith("데"))
+            and (k + 1 == len(tokens) or tokens[k + 1].form not in ("않", "못")))
 
 
 def _and(word: str) -> bool:

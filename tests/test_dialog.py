@@ -1504,6 +1504,11 @@ def test_a_caller_who_asks_what_was_said_and_then_says_yes_says_yes(said, state,
     ("재발급 카드가 아직도 안 왔어요 이게 말이 돼요 진짜 너무하네요", ("lost_card", 0.64), "complaint", True),
     ("카드값이 왜 이렇게 많이 나왔나 해서 이용 내역 좀 보려고요", ("transaction_history", 0.68), "bill_amount", False),
     ("오늘 또 결제 문자가 왔어요 이게 말이 됩니까", ("lost_card", 0.45), "out_of_scope", True),  # unsure of any request
+    # anger said twice, at places apart: a complaint however sure the model of a form
+    ("지난주에 주소 바꿔 달라고 했는데 청구서가 또 옛날 집으로 갔잖아요 도대체 뭐 하는 거예요 진짜 화가 나네",
+     ("address_change", 0.81), "out_of_scope", True),
+    ("지난주에 주소 바꿔 달라고 했는데 청구서가 또 옛날 집으로 갔잖아요 이게 말이 돼요", ("address_change", 0.81),
+     "out_of_scope", False),  # once (two of the pack's words, one place): the form
 ])
 def test_anger_in_words_with_no_sure_request_is_a_complaint(said, reading, top_k, handed_off, pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
@@ -1587,6 +1592,23 @@ def test_the_forms_own_word_said_back_to_the_read_back_is_a_yes(said, reading, s
         "confirming"
     turn = dialog.respond("h", Reading(said, *reading, entities=found(pack, said)))
     assert turn.state == state and dialog.store.get("h").slots.get("card_type") in ("가족카드", "체크카드")
+
+
+def test_a_value_said_in_the_part_whose_request_takes_none_goes_to_the_other(pack):
+    """체크카드로 모르는 결제가 된 것 같은데 내역 좀 확인해 주시고 그거 승인 취소 요청해 주세요: the card, said in the
+    history question's part, is the approval cancel's; a card said in both parts is each one's."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    said = "어제 체크카드로 모르는 결제가 된 것 같은데요 최근 이용 내역 좀 확인해 주시고 그거 승인 취소 요청해 주세요"
+    part = "그거 승인 취소 요청해 주세요"
+    turn = dialog.respond("v", Reading(said, "transaction_history", 0.99, entities=found(pack, said),
+                                       also=Other("approval_cancel", 0.95, part, said.index(part), True, False)))
+    assert turn.state == "confirming" and turn.slots == {"card_type": "체크카드"}
+    said = "교통카드로 잘못 결제된 게 있어서 승인 취소해 주시고요 그 교통카드는 이제 안 쓸 거라 해지도 해 주세요"
+    part = "그 교통카드는 이제 안 쓸 거라 해지도 해 주세요"
+    turn = dialog.respond("w", Reading(said, "approval_cancel", 0.97, entities=found(pack, said),
+                                       also=Other("card_cancel", 0.9, part, said.index(part), True, False)))
+    assert turn.state == "confirming" and turn.slots == {"card_type": "교통카드"}
+    assert dialog.respond("w", Reading("네", "affirm", 0.99)).slots == {"card_type": "교통카드"}  # the cancel's own
 
 
 def test_a_kept_request_for_the_form_just_completed_is_not_begun_again(pack):
@@ -1690,6 +1712,8 @@ def test_the_nlu_reads_the_other_request_of_a_line_that_joins_two(understander):
                         ("안녕하세요 결제일을 바꾸고 한도도 올려 주세요", ("안녕하세요 결제일을 바꾸고", "한도도 올려주세요"))]:
         assert (_joined(normalize(said)).before, _joined(normalize(said)).after) == parts, said
     assert _joined("연체하면 이자 얼마나 붙는지 하고 어떻게 내는지 알려주세요").marked  # two questions listed
+    assert _joined("바우처 얼마 남았는지 확인하는 방법이랑 학원비를 카드로 내는 방법 좀 알려주세요").marked  # two of a kind
+    assert not _joined("카드를 가지고만 있고 잘 쓰지도 않는데 안 쓰는데도 연회비를 내야 돼요").marked  # "not even", "even though"
     assert _joined("이번 달 카드값 얼마예요 그리고 결제일도 좀 바꾸고싶은데").after == "결제일도 좀 바꾸고싶은데"  # copula
     assert _joined("청구서 주소 좀 바꿔주시고요 이메일로도 받을 수 있어요").marked  # 도 after 로
     sooner = understander.understand("결제일 이십 일로 바꿔 줄 수 있어 아 그 전에 이번 달 카드값 얼마 나왔는지부터 좀").also
