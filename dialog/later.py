@@ -10,7 +10,6 @@ bot would ask "더 도와드릴 일이 있으신가요?", it goes on to the seco
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, replace
 from typing import Callable
 
@@ -29,8 +28,10 @@ def first(domain: Domain, session: Session, answer: Answer, intent: str) -> tupl
     그리고 ..., a taking in read as a question), the request the caller asks for first, with its own part's values
     (결제 계좌를 신한은행으로 바꾸고 결제일도 이십오 일로 바꿔 주세요, read as the payment date as a whole: the account,
     with the bank; 결제일 이십 일로 바꿔 줄 수 있어 아 그 전에 카드값 얼마 나왔는지부터: the bill); the turn with no
-    second request otherwise. Two questions of one FAQ intent (연체되면 신용 점수 떨어져요 그리고 밀린 거 오늘 낼 수
-    있어요) are answered each from its own words, the first now."""
+    second request otherwise. A value said in one part that only the other's form takes is that form's (체크카드로
+    … 내역 좀 확인해 주시고 그거 승인 취소 요청해 주세요: the card to the approval cancel). Two questions of one FAQ
+    intent (연체되면 신용 점수 떨어져요 그리고 밀린 거 오늘 낼 수 있어요) are answered each from its own words, the
+    first now."""
     also = answer.also
     route, other = domain.intents.get(intent), domain.intents.get(also.intent) if also is not None else None
     same = other is not None and also.intent == intent  # two questions of one FAQ intent: each gets its answer
@@ -51,7 +52,8 @@ def first(domain: Domain, session: Session, answer: Answer, intent: str) -> tupl
                            (intent, pointed_back(said, tuple(rest), also.entities)))
         return replace(answer, entities=now, also=replace(also, intent=intent, text=said, entities=then,
                                                           first=False)), also.intent
-    now, then = shared(domain, (intent, tuple(rest)), (also.intent, pointed_back(also.text, also.entities, tuple(rest))))
+    now, then = shared(domain, (intent, tuple(rest)),
+                       (also.intent, pointed_back(also.text, also.entities, tuple(rest))))
     return replace(answer, entities=now, also=replace(also, entities=then)), intent
 
 
@@ -106,9 +108,11 @@ def keep(session: Session, answer: Answer, intent: str) -> None:
 
 def names(domain: Domain, intent: str, text: str) -> bool:
     """Whether ``text`` says what it asks for: a word of the form's title no other form's title has (한도, 결제일,
-    선결제; not 카드 or 변경); for an FAQ intent, a topic only its entries have (:func:`dialog.faq.names_topic`);
-    for a hand-off, a person word (상담원). A part that names nothing and is not said to be another request (연휴
-    끝나고, read as the opening hours) is no request of its own."""
+    선결제; not 카드 or 변경), or every word of its title where no other form's title is said whole (체크카드
+    해지하려고: 카드 해지, though 카드 and 해지 are each another title's too; not 신용카드 리볼빙 해지, which says 리볼빙
+    해지 whole too); for an FAQ intent, a topic only its entries have (:func:`dialog.faq.names_topic`); for a
+    hand-off, a person word (상담원). A part that names nothing and is not said to be another request (연휴 끝나고,
+    read as the opening hours) is no request of its own."""
     route = domain.intents[intent]
     if route.model == "faq":
         return faq.names_topic(domain, text, intent)
@@ -116,7 +120,22 @@ def names(domain: Domain, intent: str, text: str) -> bool:
         return bool(domain.words.person) and any(word.startswith(domain.words.person) for word in text.split())
     others = {word for name in domain.forms if name != route.form for word in forms.title_words(domain, name)}
     said = text.replace(" ", "")
-    return any(word not in others and word in said for word in forms.title_words(domain, route.form))
+    whole = [name for name in domain.forms if all(word in said for word in forms.title_words(domain, name))]
+    return (any(word not in others and word in said for word in forms.title_words(domain, route.form))
+            or whole == [route.form])
+
+
+def went_on(domain: Domain, session: Session, answer: Answer) -> tuple[str, tuple[Value, ...]] | None:
+    """The kept request (its intent and values) the turn goes on to, where the bot asked which answer was meant and
+    the caller gave, in place of a choice, a value the kept request's form takes (연체된 거 어떻게 내는지 알려 주시고
+    결제일도 바꾸고 싶어요, asked which overdue answer: 음 십오 일로 해 주세요); None otherwise."""
+    kept = session.later
+    route = domain.intents[kept["intent"]] if kept is not None else None
+    if route is None or route.model != "form" or not any(
+            e.type in domain.forms[route.form].entity_types - {"text"} for e in answer.entities):
+        return None
+    session.later = None
+    return kept["intent"], tuple(Value(**e) for e in kept["entities"]) + answer.entities
 
 
 def take_up(domain: Domain, session: Session, reply: str,

@@ -79,6 +79,11 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         forms.resume(session)
     elif session.paused is not None and session.state != "did_you_mean":
         session.paused = None  # the caller went elsewhere than the side question's answer
+    instead = domain.intents.get(answer.instead)
+    if session.form is None and instead is not None and instead.model in ("faq", "form"):
+        # 할부 해지 아 할부가 아니고 그 일부만 결제되고 이월되는 거 … 그만하고 싶어요 (instalments at 0.58): out of a form
+        # too, what the caller turns to, read surely, is what they ask for
+        intent, confidence = answer.instead, max(confidence, domain.policy.switch_above)
     answer, first = later.first(domain, session, answer, intent)
     if first != intent:  # the line's first part, which the caller surely asked for (Answer.also)
         intent, confidence = first, max(confidence, domain.policy.switch_above)
@@ -124,8 +129,8 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # is a yes (not a question about it: 이거 바꾸면 이번 달 결제부터 바로 새 통장에서 나가요)
         answer = replace(answer, affirm=True)
     if (session.form is not None and session.state == "confirming" and not answer.deny and not answer.cancel
-            and not answer.names_person and len(answer.text.split()) <= 2 and forms.restates(domain, session, answer.text)
-            and forms.adds_nothing(domain, session, answer)):
+            and not answer.names_person and len(answer.text.split()) <= 2
+            and forms.restates(domain, session, answer.text) and forms.adds_nothing(domain, session, answer)):
         # 어 해지해 (해지해 once the filler is dropped; the card cancel at 0.97), to "… 리볼빙을 해지하면 … 해지를
         # 진행할까요?": the form's own word said back in a word or two is a yes, whatever the model reads
         answer = replace(answer, affirm=True)
@@ -216,10 +221,16 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
                  and confidence >= domain.policy.switch_above else None)
         # no request the model is sure of, or the offered question itself, however unsure: the caller goes on about it
         on = (intent == OUT_OF_SCOPE and not sure) or intent == session.pending.get("intent")
+        asked_which = "choices" in session.pending
         reply = clarify.resolve(domain, session, answer, backend, clear, on,
                                 lambda i, e: begin(domain, session, i, e, answer.text, backend))
         if reply is not None:
             return reply
+        kept = later.went_on(domain, session, answer) if asked_which else None
+        if kept is not None:
+            # 음 십오 일로 해 주세요, asked which of the overdue answers was meant, with the date change said after it:
+            # the caller went on to the request kept, with its value
+            return prefix + begin(domain, session, *kept, answer.text, backend)
     if answer.deny and not answer.entities and followup.asked_anything_else(session):
         return _close(domain, session)  # "더 도와드릴 일이 있으신가요?" - "아니요"
     if (followup.asked_anything_else(session)

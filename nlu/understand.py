@@ -190,8 +190,9 @@ class Parts:
 def _joined(text: str) -> Parts | None:
     """The two parts of a line that joins two clauses, each with a verb, an adjective or the copula, and whether
     the line marks the second as another request: 그리고 or 그다음에; 도 on the second part (한도도, 있는지도,
-    이메일로도); 그 전에 or 먼저 at its start; two questions listed (붙는지 하고 …); or, after -고, a new topic (큰 거
-    하나는 할부로 돌리고 나머지는 미리 내려고요). The join is the first of: 그리고; a verb in the connective -고 (바꾸고,
+    이메일로도); 그 전에 or 먼저 at its start; two questions or two of a kind listed (붙는지 하고 …; 확인하는 방법이랑 …
+    내는 방법), or "and" said apart after a clause (확인하는 방법이랑요 …); or, after -고, a new topic (큰 거 하나는
+    할부로 돌리고 나머지는 미리 내려고요). The join is the first of: 그리고; a verb in the connective -고 (바꾸고,
     해 주시고요, 해지하고 나서; not 써가지고, "because", 말고, nor 하고 싶어요); a noun then 하고, which Kiwi may read as
     "and" (선결제하고), or then (이)랑 after a clause with a verb (갚는 방법이랑), and a sentence's end (한도도 올릴 수
     있어요 아 그거 하기 전에 …), where the second part is marked. A part may be a request of its own, which the dialog
@@ -216,7 +217,7 @@ def _join(words: list[str], sentences: bool) -> Parts | None:
             before, after = words[:i + 1], words[i + 1:]
         elif word in JOINS:
             before, after = words[:i], words[i + 1:]
-        elif word.endswith("고" + AFTER[0]) or (word.removesuffix("요").removesuffix("예").endswith("고")
+        elif word.endswith("고" + AFTER[0]) or (_spoken_end(word).endswith("고")
                                                 and not nxt.startswith(ONE_PREDICATE)) or _and(word):
             before, after = words[:i + 1], words[i + 2:] if nxt in AFTER else words[i + 1:]
         else:
@@ -232,7 +233,7 @@ def _join(words: list[str], sentences: bool) -> Parts | None:
                   # 확인하는 방법이랑 학원비를 내는 방법: two of a kind, each with its clause
                   or len(noun) >= 2 and any(w.startswith(noun) for w in after)
                   and any(t.tag in CLAUSE_TAGS for t in parts[0]))
-        verb = word.removesuffix(AFTER[0]).removesuffix("요").removesuffix("예")
+        verb = _spoken_end(word.removesuffix(AFTER[0]))
         connective = _connective(verb) and not _and(word)
         particles = [(k, t.form) for k, t in enumerate(parts[1]) if t.tag == "JX"]
         # 큰 거 하나는 할부로 돌리고 나머지는 미리 내려고요: after -고, a new topic (은/는 on the second part's first
@@ -259,6 +260,11 @@ def _says_also(tokens: list[Token], k: int) -> bool:
     return (before is not None and before.tag.startswith(("N", "EC", "JKB"))
             and not (before.tag == "EC" and before.form.endswith("데"))
             and (k + 1 == len(tokens) or tokens[k + 1].form not in ("않", "못")))
+
+
+def _spoken_end(word: str) -> str:
+    """The word without a closing politeness (요) or its regional forms (예, 유): 물어보고유 -> 물어보고."""
+    return word.removesuffix("요").removesuffix("예").removesuffix("유")
 
 
 def _and(word: str) -> bool:
@@ -291,8 +297,8 @@ def _takes_in(last: list[Token]) -> bool:
 
 
 def _connective(word: str) -> bool:
-    """Whether the word is a verb in the connective -고 (바꾸고, 확인하고, 주시고요, 옮기고예), not 가지고 ("because") or
-    말고, nor one in the past (이미 냈고요: what happened, not a request)."""
+    """Whether the word is a verb in the connective -고 (바꾸고, 확인하고, 주시고요, 옮기고예, 물어보고유), not 가지고
+    ("because") or 말고, nor one in the past (이미 냈고요: what happened, not a request)."""
     tokens = _spoken(kiwi().tokenize(word))
     if any(t.tag == "EP" and t.form != "시" for t in tokens):
         return False

@@ -1611,6 +1611,49 @@ def test_a_value_said_in_the_part_whose_request_takes_none_goes_to_the_other(pac
     assert dialog.respond("w", Reading("네", "affirm", 0.99)).slots == {"card_type": "교통카드"}  # the cancel's own
 
 
+def test_a_part_names_a_form_by_its_whole_title_where_no_other_title_is_said_whole(pack):
+    """카드 해지's words are each another form's too (카드 분실 신고, 리볼빙 해지): said together, they name it."""
+    from dialog import later
+
+    domain = Domain.load(pack.domain)
+    assert later.names(domain, "card_cancel", "체크카드 해지하려고")
+    assert not later.names(domain, "card_cancel", "신용카드 리볼빙 해지해 주세요")  # the revolving's title too
+    assert later.names(domain, "revolving_cancel", "신용카드 리볼빙 해지해 주세요")
+    assert not later.names(domain, "card_cancel", "해지하려고요")
+    dialog = Dialog(domain, MemoryStore())
+    said, part = "어 나 포인트 몇 점 남았는지 좀 알려 주고 체크카드 해지하려고", "체크카드 해지하려고"
+    dialog.respond("n", Reading(said, "points", 0.98, entities=found(pack, said),
+                                also=Other("card_cancel", 1.0, part, said.index(part), False, False)))
+    assert dialog.store.get("n").later["intent"] == "card_cancel"  # kept, though the line marks no second request
+    turn = dialog.respond("n", Reading("응 해 줘", "affirm", 0.99))  # the first of the two points answers
+    assert turn.reply.index("포인트는") < turn.reply.index("이어서 카드 해지") and turn.slots == {"card_type": "체크카드"}
+
+
+def test_a_value_for_the_kept_request_given_in_place_of_a_choice_goes_on_to_it(pack):
+    """연체된 거 어떻게 내는지 알려 주시고 결제일도 바꾸고 싶어요, asked which overdue answer was meant: 십오 일로 해
+    주세요 is the date change's, with its day."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    said = "아 그게 제가 이번 달에 카드값이 연체가 돼 버렸는데요 그거 어떻게 내는지 좀 알려주시고 결제일도 좀 바꾸고 싶어서요"
+    part = "결제일도 좀 바꾸고 싶어서요"
+    turn = dialog.respond("d", Reading(said, "overdue_payment", 0.75,
+                                       also=Other("payment_date_change", 0.99, part, said.index(part), True, False)))
+    assert turn.state == "did_you_mean"
+    said = "음 십오 일로 해 주세요"
+    turn = dialog.respond("d", Reading(said, "payment_date_change", 0.57, entities=found(pack, said)))
+    assert turn.state == "confirming" and turn.slots == {"day": "15"}
+
+
+@pytest.mark.parametrize("instead, state", [(("revolving_cancel", 0.8), "confirming"),
+                                            (("revolving_cancel", 0.7), "did_you_mean")])
+def test_a_fresh_turn_that_turns_away_from_one_thing_asks_for_what_follows(instead, state, pack):
+    """할부 해지 아 할부가 아니고 그 일부만 결제되고 이월되는 거 … 그만하고 싶어요, read as instalments at 0.58: the
+    revolving cancel, where the words after 아니고 read so surely."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    said = "할부 해지 아 할부가 아니고 그 일부만 결제되고 이월되는 거 있잖아요 그거 그만하고 싶어요 가족카드에 걸려 있어요"
+    turn = dialog.respond("i", Reading(said, "installment", 0.58, entities=found(pack, said), instead=instead))
+    assert turn.state == state
+
+
 def test_a_kept_request_for_the_form_just_completed_is_not_begun_again(pack):
     """로그인 안 되는 거 어떻게 하는지 알려 주시고 계좌 변경은 전화로 해 주세요, the app question offered: a bank given
     to the offer leads to the account change, which done, is not begun a second time."""
@@ -1622,7 +1665,8 @@ def test_a_kept_request_for_the_form_just_completed_is_not_begun_again(pack):
     assert dialog.respond("k", Reading("농협이요", "out_of_scope", 0.78, entities=found(pack, "농협이요"))).state == \
         "offered:payment_account_change"
     number = "삼공일 일이삼사 오육칠팔 구일"
-    assert dialog.respond("k", Reading(number, "out_of_scope", 0.98, entities=found(pack, number))).state == "confirming"
+    turn = dialog.respond("k", Reading(number, "out_of_scope", 0.98, entities=found(pack, number)))
+    assert turn.state == "confirming"
     turn = dialog.respond("k", Reading("네 맞습니다", "affirm", 0.99))
     assert turn.state == "completed" and "이어서" not in turn.reply and dialog.store.get("k").later is None
 
@@ -1702,6 +1746,7 @@ def test_the_nlu_reads_the_other_request_of_a_line_that_joins_two(understander):
                         ("백만 원 선결제하고 결제일도 십 일로 바꿔 주세요", ("백만 원 선결제하고", "결제일도 십 일로 바꿔주세요")),
                         ("오십만 원 선결제하고요 결제 계좌도 바꿀게요", ("오십만 원 선결제하고요", "결제 계좌도 바꿀게요")),
                         ("결제일을 십사 일로 좀 옮기고예 한도도 쫌 올리고 싶어서예", ("결제일을 십사 일로 좀 옮기고예", "한도도 쫌 올리고싶어서예")),
+                        ("지점이 토요일에도 문을 여는가 물어보고유 주소도 좀 바꿔야 되는디", ("지점이 토요일에도 문을 여는가 물어보고유", "주소도 좀 바꿔야 되는디")),
                         ("포인트 쓰는 법 알려 주시고요 그다음에 카드 해지해 주세요", ("포인트 쓰는 법 알려주시고요", "카드 해지해주세요")),
                         # a noun joined with 이랑 after a verb, the second marked
                         ("미리 갚는 방법이랑 카드론은 얼마까지 되는지도 알고 싶어요", ("미리 갚는 방법이랑", "카드론은 얼마까지 되는지도 알고싶어요")),
