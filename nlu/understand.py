@@ -166,7 +166,7 @@ ONE_PREDICATE = ("싶", "있", "계시", "말")
 # Kiwi may read as the particle "and")
 AFTER = ("나서", "나면")
 # 결제일 이십 일로 바꿔 줄 수 있어 아 그 전에 카드값 얼마 나왔는지부터: a second part that opens so asks to be done first
-SOONER = re.compile(r"^(?:(?:아|어|음|참|근데|그럼) )*(?:그 ?전에|그거 ?하기 ?전에|그것보다 ?먼저|먼저) ")
+SOONER = re.compile(r"^(?:(?:아|어|음|참|근데|그럼) )*(?:그 ?전에|그거 ?하기 ?전에|그(?:것)?보다 ?먼저|먼저) ")
 REFER = ("그걸로", "그거로", "그걸", "그것도", "그거")  # words that point back to what was just said
 UNSURE = 0.5  # a part read below this (0-1) alone means little by itself
 AND = ("이랑", "랑")  # the particle "and" after a noun (갚는 방법이랑 카드론은 얼마까지 되는지도)
@@ -273,14 +273,16 @@ def _and(word: str) -> bool:
 
 
 def _sentence_ends(words: list[str]) -> set[int]:
-    """The indexes of the words that end a sentence that may ask for something (있어요, 해 주세요, 줄 수 있어): a
-    final ending that takes in nothing (not 된다고요, 되는 거죠), then at most 요; read in the line, where 그럼 is "then",
-    not an ending."""
+    """The indexes of the words that end a sentence that may ask for something (있어요, 해 주세요, 줄 수 있어,
+    하려고 하는데요): a final ending that takes in nothing (not 된다고요, 되는 거죠), then at most 요, or -는데 then 요;
+    read in the line, where 그럼 is "then", not an ending."""
     tokens = _spoken(kiwi().tokenize(" ".join(words)))
     ends, start = set(), 0
     for i, word in enumerate(words):
         inside = [t for t in tokens if start <= t.start < start + len(word)]
-        if inside and inside[-1].tag == "EF" and not _takes_in(inside[-1:]):
+        if inside and (inside[-1].tag == "EF" and not _takes_in(inside[-1:])
+                       # 해지하려고 하는데요: -는데 with 요 ends a spoken sentence as a final ending would
+                       or inside[-1].tag == "EC" and inside[-1].form.endswith("데") and word.endswith("요")):
             ends.add(i)
         start += len(word) + 1
     return ends

@@ -1754,6 +1754,8 @@ def test_the_nlu_reads_the_other_request_of_a_line_that_joins_two(understander):
                         ("바우처 남은 거 확인하는 방법이랑요 카드 새로 만드는 법 알려 주세요", ("바우처 남은 거 확인하는 방법이랑요", "카드 새로만드는 법 알려주세요")),
                         # two sentences, the second marked; a join within a sentence comes before a sentence's end
                         ("한도도 올릴 수 있어요 아 그 전에 결제일부터 바꿔 주세요", ("한도도 올릴 수 있어요", "아 그 전에 결제일부터 바꿔주세요")),
+                        # -는데요 ends a spoken sentence; 그보다 먼저 asks to be done first
+                        ("카드 하나 해지하려고 하는데요 아 그 전에 주소부터 바꿔 주세요", ("카드 하나 해지하려고 하는데요", "아 그 전에 주소부터 바꿔주세요")),
                         ("안녕하세요 결제일을 바꾸고 한도도 올려 주세요", ("안녕하세요 결제일을 바꾸고", "한도도 올려주세요"))]:
         assert (_joined(normalize(said)).before, _joined(normalize(said)).after) == parts, said
     assert _joined("연체하면 이자 얼마나 붙는지 하고 어떻게 내는지 알려주세요").marked  # two questions listed
@@ -1763,6 +1765,7 @@ def test_the_nlu_reads_the_other_request_of_a_line_that_joins_two(understander):
     assert _joined("청구서 주소 좀 바꿔주시고요 이메일로도 받을 수 있어요").marked  # 도 after 로
     sooner = understander.understand("결제일 이십 일로 바꿔 줄 수 있어 아 그 전에 이번 달 카드값 얼마 나왔는지부터 좀").also
     assert (sooner.intent, sooner.first) == ("payment_date_change", False)  # said first, asked for second
+    assert _joined("카드값 어떻게 내는지 알려주시고요 아 그보다 먼저 가상계좌 번호는 어디서 보는지부터 알려주세요").after_first
     # the first part of a line that marks two: a request of its own, unless it takes in what was said
     assert _joined("좀 미리 갚아놓고 그다음에 한도가 얼마나 남는지 확인하려고요").marked
     assert _joined("앱에서 보면 되는구나 그리고 포인트도 얼마인지 알려줘요").taken
