@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Callable
 
-from dialog import faq
+from dialog import faq, forms
 from dialog.backend import Backend
 from dialog.domain import Domain
 from dialog.forms import Answer, Value
@@ -96,10 +96,7 @@ def _in_offer(offered: str | None, said: list[str]) -> bool:
 
 def _takes(domain: Domain, intent: str, answer: Answer) -> bool:
     """Whether the turn carries a value of a type the intent's form fills (a card type for the revolving form)."""
-    route = domain.intents[intent]
-    if route.model != "form":
-        return False
-    types = domain.forms[route.form].entity_types - {"text"}
+    types = forms.value_types(domain, intent)
     return any(e.type in types for e in answer.entities)
 
 

@@ -179,6 +179,13 @@ def resume(session: Session) -> None:
     session.state, session.invalid = paused["state"], paused["invalid"]
 
 
+def value_types(domain: Domain, intent: str) -> frozenset[str]:
+    """The value types the intent's form fills (a card type for the revolving form; free text aside); none for an
+    intent with no form."""
+    route = domain.intents[intent]
+    return domain.forms[route.form].entity_types - {"text"} if route.model == "form" else frozenset()
+
+
 def takes(domain: Domain, session: Session, answer: Answer) -> bool:
     """Whether the turn carries a value the paused form takes (free text aside, which any turn is)."""
     types = domain.forms[session.paused["form"]].entity_types - {"text"}

@@ -63,12 +63,8 @@ def shared(domain: Domain, now: tuple[str, tuple[Value, ...]], then: tuple[str, 
     each with those said in the other's part that only it takes, of a kind it has none of: 체크카드로 모르는 결제가
     된 것 같은데 내역 좀 확인해 주시고 그거 승인 취소 요청해 주세요, the card to the approval cancel; 신용카드 분실 신고
     해 주시고 결과는 공일공 … 로 보내 주세요 그리고 비밀번호는 어떻게 바꾸는지도요, the number to the lost card."""
-    def takes(intent: str) -> frozenset[str]:
-        route = domain.intents[intent]
-        return domain.forms[route.form].entity_types - {"text"} if route.model == "form" else frozenset()
-
     def given(mine: tuple[str, tuple[Value, ...]], theirs: tuple[str, tuple[Value, ...]]) -> tuple[Value, ...]:
-        kinds = takes(mine[0]) - takes(theirs[0]) - {e.type for e in mine[1]}
+        kinds = forms.value_types(domain, mine[0]) - forms.value_types(domain, theirs[0]) - {e.type for e in mine[1]}
         return mine[1] + tuple(e for e in theirs[1] if e.type in kinds)
 
     return given(now, then), given(then, now)
@@ -130,9 +126,7 @@ def went_on(domain: Domain, session: Session, answer: Answer) -> tuple[str, tupl
     the caller gave, in place of a choice, a value the kept request's form takes (연체된 거 어떻게 내는지 알려 주시고
     결제일도 바꾸고 싶어요, asked which overdue answer: 음 십오 일로 해 주세요); None otherwise."""
     kept = session.later
-    route = domain.intents[kept["intent"]] if kept is not None else None
-    if route is None or route.model != "form" or not any(
-            e.type in domain.forms[route.form].entity_types - {"text"} for e in answer.entities):
+    if kept is None or not any(e.type in forms.value_types(domain, kept["intent"]) for e in answer.entities):
         return None
     session.later = None
     return kept["intent"], tuple(Value(**e) for e in kept["entities"]) + answer.entities
@@ -151,9 +145,9 @@ def take_up(domain: Domain, session: Session, reply: str,
     session.later = None
     route = domain.intents[later["intent"]]
     best = faq.rank(domain, later["text"], later["intent"])[0].entry.id if route.model == "faq" else None
-    if session.state in (f"answered:{best}", "completed" if session.intent == later["intent"] else None):
-        # the question just answered, asked again in other words; the form just completed, which the caller came
-        # to by another way (a value for it, given to the offer of the first request)
+    # the question just answered, asked again in other words; the form just completed, which the caller came to by
+    # another way (a value for it, given to the offer of the first request)
+    if session.state == f"answered:{best}" or session.state == "completed" and session.intent == later["intent"]:
         return reply
     said = reply.removesuffix(anything_else).rstrip()
     if route.model == "form" and any(word in later["text"] for word in domain.words.weighing):
