@@ -100,6 +100,11 @@ class Form:
         """The entity types its slots take (``text`` among them where a slot takes free text)."""
         return frozenset(t for slot in self.slots for t in slot.entity)
 
+    @property
+    def value_types(self) -> frozenset[str]:
+        """The entity types its slots take but free text, which any turn is."""
+        return self.entity_types - {"text"}
+
 
 @dataclass(frozen=True)
 class FaqEntry:

@@ -158,7 +158,7 @@ def says_again(domain: Domain, session: Session, answer: Answer) -> bool:
 
 def adds_nothing(domain: Domain, session: Session, answer: Answer) -> bool:
     """Whether the turn gives the form in progress no value it does not already hold (free text aside)."""
-    types = domain.forms[session.form].entity_types - {"text"}
+    types = domain.forms[session.form].value_types
     held = {str(value) for value in session.slots.values()}
     return all(str(e.value) in held for e in answer.entities if e.type in types)
 
@@ -183,12 +183,12 @@ def value_types(domain: Domain, intent: str) -> frozenset[str]:
     """The value types the intent's form fills (a card type for the revolving form; free text aside); none for an
     intent with no form."""
     route = domain.intents[intent]
-    return domain.forms[route.form].entity_types - {"text"} if route.model == "form" else frozenset()
+    return domain.forms[route.form].value_types if route.model == "form" else frozenset()
 
 
 def takes(domain: Domain, session: Session, answer: Answer) -> bool:
     """Whether the turn carries a value the paused form takes (free text aside, which any turn is)."""
-    types = domain.forms[session.paused["form"]].entity_types - {"text"}
+    types = domain.forms[session.paused["form"]].value_types
     return any(e.type in types for e in answer.entities)
 
 

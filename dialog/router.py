@@ -167,7 +167,7 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         session.form is not None and answer.runner_up == session.intent) and any(
         word in answer.text for word in forms.title_words(domain, runner_up.form))
     # a value some form takes (not 오늘, a date no form asks for: 오늘은 취소해 주시고 ... 다시 전화드리겠습니다)
-    valued = any(e.type in form.entity_types - {"text"} for form in domain.forms.values() for e in answer.entities)
+    valued = any(e.type in form.value_types for form in domain.forms.values() for e in answer.entities)
     no_request = (route is not None and not valued and not form_next
                   and (route.model in ("answer", "greeting") or (route.model == "goodbye" and not cancels_form)))
     if (intent == OUT_OF_SCOPE or no_request) and answer.hangs_up and not answers_form:

@@ -224,15 +224,15 @@ def _join(words: list[str], sentences: bool) -> Parts | None:
             continue
         # each part says what to do (the -고 word is itself a verb)
         parts = [kiwi().tokenize(" ".join(part)) for part in (before, after)]
-        if not after or not all(any(t.tag in CLAUSE_TAGS for t in tokens) for tokens in parts[word not in JOINS:]):
+        clauses = [any(t.tag in CLAUSE_TAGS for t in tokens) for tokens in parts]
+        if not after or not all(clauses[word not in JOINS:]):
             continue
         rest = " ".join(after[1:] if after[0] in JOINS else after)
         sooner = bool(SOONER.match(rest + " "))
         noun = word.removesuffix("요").removesuffix("랑").removesuffix("이") if _and(word) else ""
         listed = ((words[i - 1] if word == "하고" and i > 0 else noun).endswith("지")  # 붙는지 하고 어떻게 내는지
                   # 확인하는 방법이랑 학원비를 내는 방법: two of a kind, each with its clause
-                  or len(noun) >= 2 and any(w.startswith(noun) for w in after)
-                  and any(t.tag in CLAUSE_TAGS for t in parts[0]))
+                  or len(noun) >= 2 and any(w.startswith(noun) for w in after) and clauses[0])
         verb = _spoken_end(word.removesuffix(AFTER[0]))
         connective = _connective(verb) and not _and(word)
         particles = [(k, t.form) for k, t in enumerate(parts[1]) if t.tag == "JX"]
@@ -241,7 +241,7 @@ def _join(words: list[str], sentences: bool) -> Parts | None:
         topic = (connective and bool(particles) and particles[0][1] in ("은", "는")
                  and parts[1][particles[0][0] - 1].tag.startswith("N"))
         # 확인하는 방법이랑요 …: "and" said apart, with 요, after a clause, lists one thing to do before another
-        apart = _and(word) and word.endswith("요") and any(t.tag in CLAUSE_TAGS for t in parts[0])
+        apart = _and(word) and word.endswith("요") and clauses[0]
         marked = (word in JOINS or after[0] in JOINS or sooner or listed or topic or apart
                   or any(form == "도" and _says_also(parts[1], k) for k, form in particles))
         if (word in JOINS or connective
