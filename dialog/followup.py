@@ -98,8 +98,8 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
     entries with; None where it asks something new.
 
     It refers back to the answer (그거 잔액 어떻게 봐요 after the 국민행복카드 answer: the topic then takes the place
-    of 그거, 국민행복카드 잔액 어떻게 봐요; asked under the intent the model surely reads where that has an entry on
-    the topic: 그거 이자는 몇 프로야, after the cash-advance answer, asks its fee), or opens with "then" where the
+    of 그거, 국민행복카드 잔액 어떻게 봐요; asked under the intent the model reads more likely than not where that has
+    an entry on the topic: 그거 이자는 몇 프로야, after the cash-advance answer, asks its fee, though fees at 0.52), or opens with "then" where the
     model is unsure of its own reading (그라믄 석 달 전 꺼도 그 앱에서 다 나오나, after the history answer). It asks
     something new where it names a topic only ``intent`` (the model's reading) has: 그거 말고 카드론은요, and so
     does 그게 아니라 ... ; unless the
@@ -146,9 +146,11 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
     pointer = max((r for r in domain.words.refer if words[at].startswith(r)), key=len)
     ending = words[at][len(pointer):]  # 그걸로: the topic takes 로 with it (포인트로)
     read = " ".join([*words[:at], *(t + ending for t in topic), *words[at + 1:]])
-    if (confidence >= domain.policy.switch_above and topic
+    if (confidence > 0.5 and topic
             and any(e.intent == intent and topic[0] in faq.topics(e) for e in domain.faq)):
-        return intent, read  # the question the model surely reads has an entry on that topic: 현금서비스 수수료
+        # the question the model reads more likely than all else has an entry on that topic (현금서비스 수수료):
+        # the answer just given again would tell the caller nothing new
+        return intent, read
     return last.intent, read
 
 

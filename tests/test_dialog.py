@@ -845,7 +845,8 @@ def test_a_question_that_refers_back_is_about_the_answer_just_given(said, readin
 
 @pytest.mark.parametrize("reading, state", [
     (("fees", 0.83), "answered:cash_advance_fee"),  # the fees have an entry on the topic: 현금서비스 수수료
-    (("fees", 0.7), "answered:cash_advance"),  # unsure: the answer just given goes on
+    (("fees", 0.52), "answered:cash_advance_fee"),  # more likely than not: still the fee
+    (("fees", 0.45), "answered:cash_advance"),  # unsure: the answer just given goes on
     (("balance", 0.9), "answered:cash_advance"),  # no balance entry on the topic
 ])
 def test_a_question_that_refers_back_may_ask_another_question_on_the_same_topic(reading, state, pack):
@@ -1509,6 +1510,8 @@ def test_a_caller_who_asks_what_was_said_and_then_says_yes_says_yes(said, state,
      ("address_change", 0.81), "out_of_scope", True),
     ("지난주에 주소 바꿔 달라고 했는데 청구서가 또 옛날 집으로 갔잖아요 이게 말이 돼요", ("address_change", 0.81),
      "out_of_scope", False),  # once (two of the pack's words, one place): the form
+    ("지난달에도 선결제했는데 반영이 안 돼서 연체 처리됐잖아요 도대체 일을 어떻게 하는 거예요 정말 화나네요",
+     ("overdue_payment", 0.9), "out_of_scope", True),  # 화나네요, without the 가 of 화가 나
 ])
 def test_anger_in_words_with_no_sure_request_is_a_complaint(said, reading, top_k, handed_off, pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
