@@ -8,10 +8,11 @@ than in the middle of a call.
 
 from __future__ import annotations
 
+import csv
 import re
 import string
 import unicodedata
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,7 @@ class FaqEntry:
     answer: str
     lookup: str | None = None  # a back-end lookup (dialog.backend) that answers it for this caller ...
     lookup_answer: str | None = None  # ... spoken through this template of its fields; `answer` where it cannot
+    more_questions: tuple[str, ...] = ()  # the pack's faq_questions.csv: read by the FAQ picker only
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,33 @@ class Domain:
             raise DomainError(f"{where}: not valid YAML ({e})") from e
         if not isinstance(data, dict):
             raise DomainError(f"{where}: expected a mapping with intents, responses, forms and faq")
-        return _parse(data, where)
+        domain = _parse(data, where)
+        more = _more_questions(Path(path).with_name(FAQ_QUESTIONS), {e.id for e in domain.faq})
+        return replace(domain, faq=tuple(replace(e, more_questions=more.get(e.id, ())) for e in domain.faq))
+
+
+FAQ_QUESTIONS = "faq_questions.csv"
+
+
+def _more_questions(path: Path, ids: set[str]) -> dict[str, tuple[str, ...]]:
+    """More ways callers ask for each FAQ entry (``entry,question``, beside ``domain.yaml``; optional): lines that
+    tell an entry from its siblings (연체됐는데 어떻게 내면 돼요 is the payment, not the interest), for the picker
+    among an intent's entries (:mod:`dialog.faq`). They are not intent examples, as an entry's ``questions`` are:
+    the intent model is trained and measured apart (docs/understanding.md, "Picking among an intent's answers")."""
+    if not path.is_file():
+        return {}
+    more: dict[str, list[str]] = {}
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            for line, row in enumerate(csv.DictReader(f), start=2):
+                entry, question = (row.get("entry") or "").strip(), (row.get("question") or "").strip()
+                if entry not in ids or not question:
+                    raise DomainError(f"{path}:{line}: expected an FAQ entry id of domain.yaml and a question "
+                                      f"(entry,question), got {entry!r}, {question!r}")
+                more.setdefault(entry, []).append(question)
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise DomainError(f"{path}: cannot read the FAQ questions ({e})") from e
+    return {entry: tuple(questions) for entry, questions in more.items()}
 
 
 def _parse(data: dict, where: str) -> Domain:

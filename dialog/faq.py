@@ -4,8 +4,8 @@ One intent covers several answers (fees: annual fee, overseas fee, cash
 advance), so the answer is picked among the entries of the intent the dialog
 acts on (a long, hedged question shares more words with some other intent's
 examples than with its own) by a small model of each entry's title and example
-questions: logistic regression on character 1-3-grams within words, the intent
-model's features, fitted once per set of entries when the dialog starts. When
+questions (and the pack's ``faq_questions.csv``): logistic regression on character 1-3-grams within words,
+the intent model's features, fitted once per set of entries when the dialog starts. When
 the two likeliest entries are within ``did_you_mean_margin`` percentage points
 the caller is asked which one they meant (a question about the answer just
 given is read in :mod:`dialog.followup`). Why a model and
@@ -60,17 +60,19 @@ def prepare(domain: Domain) -> None:
 
 @lru_cache(maxsize=256)
 def picker(entries: tuple[FaqEntry, ...]) -> NgramScorer:
-    """A model of which of these entries a question asks for, fitted on their titles and example questions
-    (a few milliseconds for a dozen entries); C as the intent model's."""
-    texts = [text for e in entries for text in (e.title, *e.questions)]
-    labels = [i for i, e in enumerate(entries) for _ in (e.title, *e.questions)]
+    """A model of which of these entries a question asks for, fitted on their titles and questions, the pack's
+    ``faq_questions.csv`` with them (a few milliseconds for a dozen entries)."""
+    texts = [text for e in entries for text in (e.title, *e.questions, *e.more_questions)]
+    labels = [i for i, e in enumerate(entries) for _ in (e.title, *e.questions, *e.more_questions)]
     return fit_questions(texts, labels)
 
 
 def fit_questions(texts: list[str], labels: list) -> NgramScorer:
-    """The picker's model (character 1-3-grams within words, logistic regression) fitted on these questions."""
+    """The picker's model (character 1-3-grams within words, logistic regression) fitted on these questions. C is
+    100, less regularised than the intent model's 10: an entry has a few dozen questions, and at 10 a long line's
+    likeliest two stayed within the margin where its words told them apart (chosen on `bench/faq.py`'s dev lines)."""
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
-    regression = LogisticRegression(C=10.0, max_iter=2000).fit(vectorizer.fit_transform(texts), labels)
+    regression = LogisticRegression(C=100.0, max_iter=2000).fit(vectorizer.fit_transform(texts), labels)
     return NgramScorer.of(vectorizer, regression)
 
 

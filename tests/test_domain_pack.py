@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import shutil
 import threading
 import time
@@ -80,6 +82,31 @@ def test_the_faq_questions_train_the_intent_model_but_none_of_the_held_out_sets_
         "models", *(path.name for path in (*pack.dev_files, *pack.test_files)))))
     left_out = {e.text for e in faq_examples(bare)} - {e.text for e in rows}
     assert left_out and left_out <= {e.title for e in domain.faq} | {q for e in domain.faq for q in e.questions}
+
+
+def test_the_packs_more_faq_questions_are_no_held_out_row_nor_a_scripts_line(pack):
+    """`faq_questions.csv` fits the FAQ picker, so none of it may be a row the picker or the dialog is judged on:
+    the pack's dev and test sets, `bench/callers/`, the lines `bench/faq_entries/` labels, a script's caller line."""
+    from datasets import DatasetDict
+
+    from data_tools.augment.checks import check
+    from data_tools.augment.dataset import Example, examples_dataset, load_examples
+    from dialog.domain import Domain
+
+    more = [Example(f"more:{e.id}:{n}", q, e.intent) for e in Domain.load(pack.domain).faq
+            for n, q in enumerate(e.more_questions)]
+    assert more
+    judged = [e for path in (*pack.dev_files, *pack.test_files, *(ROOT / "bench" / "callers").glob(
+        f"{pack.name}_*.csv")) for e in load_examples(path)]
+    judged += [Example(f"entry:{n}", row["text"], row["intent"]) for n, row in enumerate(
+        row for path in (ROOT / "bench" / "faq_entries").glob(f"{pack.name}_*.csv")
+        for row in csv.DictReader(path.open(encoding="utf-8")))]
+    judged += [Example(f"script:{n}", line, "script") for n, line in enumerate(
+        line for path in (ROOT / "bench" / "conversations").glob(f"{pack.name}*.jsonl")
+        for script in path.read_text("utf-8").splitlines() if script.strip() for line in json.loads(script)["caller"])]
+    leaks = [leak for leak in check(DatasetDict({"more": examples_dataset(more), "judged": examples_dataset(judged)})).leaks
+             if {leak.split_a, leak.split_b} == {"more", "judged"}]
+    assert not leaks, leaks[:5]
 
 
 def test_the_faq_entry_labels_of_the_bench_name_entries_of_their_lines_intent_and_their_sets_lines(pack):
