@@ -1244,6 +1244,10 @@ def test_a_tag_question_read_as_the_intent_just_answered_checks_that_answer(said
     ("아 앱에서 하면 되는구나 네", ("app_help", 0.79), "answered:tuition"),  # a last word in 구나, then a yes
     ("앱에서 확인해 볼게요", ("education_fee", 0.91), "answered:school_fees"),  # no yes: the question it reads as
     ("알겠습니다 감사합니다", ("goodbye", 0.95), "said"),  # thanks read as a goodbye closes the call
+    ("아 교육비 납부 메뉴요 네 감사합니다", ("education_fee", 0.96), "answered:tuition"),  # said back, a yes, thanks
+    ("아 교육비 납부 메뉴요 감사합니다", ("education_fee", 0.96), "answered:school_fees"),  # no yes: its question
+    ("교육비 납부 메뉴요 네 한번 볼게요", ("education_fee", 0.96), "answered:tuition"),  # a yes before the promise
+    ("제휴 학교면 되는구나 그 메뉴에서 찾아볼게요", ("education_fee", 1.0), "answered:tuition"),  # 되는구나 first
 ])
 def test_after_an_answer_thanks_or_a_yes_with_what_the_caller_will_do_take_it_in(said, reading, state, pack):
     dialog = answered(pack, "우리 애 대학 등록금을 카드로 나눠서 낼 수 있어요", "education_fee", "tuition")
