@@ -239,6 +239,10 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # Where the call stands does not change. A second remark in a row read as out of scope is a line not
         # understood, which counts towards a hand-off.
         return prefix + domain.responses["anything_else"]
+    if (session.state == "completed" and intent == session.intent and answer.affirm and answer.yes_no_said
+            and not answer.entities):
+        # 네 해지해 주세요, right after the card cancel was done: a yes said late, not the same request again
+        return prefix + domain.responses["anything_else"]
     if (route is not None and route.model == "answer" and not answer.entities
             and (session.model == "fallback" or not answer.yes_no_said and confidence < domain.policy.switch_above)):
         # 아 그 뭐였더라 그거 있잖아요 그거 (affirm 0.62), with nothing asked that it answers: no yes or no in words and

@@ -167,6 +167,9 @@ ONE_PREDICATE = ("싶", "있", "계시", "말")
 AFTER = ("나서", "나면")
 # 결제일 이십 일로 바꿔 줄 수 있어 아 그 전에 카드값 얼마 나왔는지부터: a second part that opens so asks to be done first
 SOONER = re.compile(r"^(?:(?:아|어|음|참|근데|그럼) )*(?:그 ?전에|그거 ?하기 ?전에|그(?:것)?보다 ?먼저|먼저) ")
+# 그보다 카드 잃어버린 게 급하니까 분실 신고부터 해 주세요: "rather than that" asks to be done first where what
+# follows says 부터 or 먼저 (아 아니다 그보다 이번 달 카드값이 궁금해요 says instead)
+RATHER = re.compile(r"^(?:(?:아|어|음|참|근데|그럼) )*그(?:것)?보다 .*(?:부터|먼저)")
 REFER = ("그걸로", "그거로", "그걸", "그것도", "그거")  # words that point back to what was just said
 UNSURE = 0.5  # a part read below this (0-1) alone means little by itself
 AND = ("이랑", "랑")  # the particle "and" after a noun (갚는 방법이랑 카드론은 얼마까지 되는지도)
@@ -228,7 +231,7 @@ def _join(words: list[str], sentences: bool) -> Parts | None:
         if not after or not all(clauses[word not in JOINS:]):
             continue
         rest = " ".join(after[1:] if after[0] in JOINS else after)
-        sooner = bool(SOONER.match(rest + " "))
+        sooner = _sooner(rest)
         noun = word.removesuffix("요").removesuffix("랑").removesuffix("이") if _and(word) else ""
         listed = ((words[i - 1] if word == "하고" and i > 0 else noun).endswith("지")  # 붙는지 하고 어떻게 내는지
                   # 확인하는 방법이랑 학원비를 내는 방법: two of a kind, each with its clause
@@ -250,6 +253,11 @@ def _join(words: list[str], sentences: bool) -> Parts | None:
                 or sentences and marked and (sooner or len(words) - 1 in ends)):  # not 은행도 안 하고: a reason
             return Parts(" ".join(before), rest, marked, sooner, _takes_in(_spoken(parts[0])[-1:]))
     return None
+
+
+def _sooner(part: str) -> bool:
+    """Whether a part opens by asking to be done before what was said (그 전에, 먼저, 그보다 … 부터)."""
+    return bool(SOONER.match(part + " ") or RATHER.match(part))
 
 
 def _says_also(tokens: list[Token], k: int) -> bool:
@@ -274,15 +282,17 @@ def _and(word: str) -> bool:
 
 def _sentence_ends(words: list[str]) -> set[int]:
     """The indexes of the words that end a sentence that may ask for something (있어요, 해 주세요, 줄 수 있어,
-    하려고 하는데요): a final ending that takes in nothing (not 된다고요, 되는 거죠), then at most 요, or -는데 then 요;
-    read in the line, where 그럼 is "then", not an ending."""
+    하려고 하는데요): a final ending that takes in nothing (not 된다고요, 되는 거죠), then at most 요, or -는데 then 요
+    or then what asks to be done first (주소도 바꿔야 되는데 아 그것보다 분실 신고부터 …); read in the line, where
+    그럼 is "then", not an ending."""
     tokens = _spoken(kiwi().tokenize(" ".join(words)))
     ends, start = set(), 0
     for i, word in enumerate(words):
         inside = [t for t in tokens if start <= t.start < start + len(word)]
         if inside and (inside[-1].tag == "EF" and not _takes_in(inside[-1:])
                        # 해지하려고 하는데요: -는데 with 요 ends a spoken sentence as a final ending would
-                       or inside[-1].tag == "EC" and inside[-1].form.endswith("데") and word.endswith("요")):
+                       or inside[-1].tag == "EC" and inside[-1].form.endswith("데") and (
+                           word.endswith("요") or _sooner(" ".join(words[i + 1:])))):
             ends.add(i)
         start += len(word) + 1
     return ends

@@ -1760,6 +1760,16 @@ def test_a_part_that_is_no_sure_request_of_its_own_is_not_taken_up(said, whole, 
     assert turn.reply == alone.reply and turn.state.startswith("answered:") and dialog.store.get("n").later is None
 
 
+def test_right_after_a_form_is_done_a_yes_with_its_request_again_is_no_new_request(pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    card = tuple(EntityExtractor.load(pack.gazetteer).extract("체크카드"))
+    assert dialog.respond("y", Reading("체크카드 해지해 주세요", "card_cancel", entities=card)).state == "confirming"
+    assert dialog.respond("y", Reading("네 해지해 주세요", "card_cancel", 0.95)).state == "completed"
+    turn = dialog.respond("y", Reading("네 해지해 주세요", "card_cancel", 0.99))  # said late: no second cancel
+    assert turn.state == "completed" and turn.reply == Domain.load(pack.domain).responses["anything_else"]
+    assert dialog.respond("y", Reading("해지해 주세요", "card_cancel", 0.99)).state == "asking:card_type"  # no yes
+
+
 def test_the_nlu_reads_the_other_request_of_a_line_that_joins_two(understander):
     joined = understander.understand("결제일을 이십오 일로 바꾸고 한도도 좀 올려 주세요").also
     assert (joined.intent, joined.text, joined.start, joined.marked) == ("limit_increase", "한도도 좀 올려주세요", 16, True)
@@ -1788,6 +1798,14 @@ def test_the_nlu_reads_the_other_request_of_a_line_that_joins_two(understander):
     sooner = understander.understand("결제일 이십 일로 바꿔 줄 수 있어 아 그 전에 이번 달 카드값 얼마 나왔는지부터 좀").also
     assert (sooner.intent, sooner.first) == ("payment_date_change", False)  # said first, asked for second
     assert _joined("카드값 어떻게 내는지 알려주시고요 아 그보다 먼저 가상계좌 번호는 어디서 보는지부터 알려주세요").after_first
+    # -는데 then what asks to be done first ends a sentence; 그보다 asks so where what follows says 부터 or 먼저
+    for said, before in [("주소도 바꿔야 되는데 아 그것보다 분실 신고부터 먼저 해주세요", "주소도 바꿔야 되는데"),
+                         ("결제일도 바꿔야 되는데 그보다 신용카드를 잃어뿟다 그거부터 정지시키도", "결제일도 바꿔야 되는데"),
+                         ("신용카드 한도를 올리려고 하는데 그 전에 지금 한도가 얼마인지부터 알려 주세요", "신용카드 한도를 올리려고하는데")]:
+        parts = _joined(normalize(said))
+        assert parts is not None and (parts.before, parts.after_first) == (before, True), said
+    rather = _joined(normalize("한도가 얼마 남았는지 보려고 했는데 아 아니다 그보다 이번 달 카드값이 얼마인지가 궁금해요"))
+    assert rather is None or not rather.after_first  # "rather": the caller says instead
     # the first part of a line that marks two: a request of its own, unless it takes in what was said
     assert _joined("좀 미리 갚아놓고 그다음에 한도가 얼마나 남는지 확인하려고요").marked
     assert _joined("앱에서 보면 되는구나 그리고 포인트도 얼마인지 알려줘요").taken
