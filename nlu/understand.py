@@ -262,12 +262,13 @@ def _sooner(part: str) -> bool:
 
 def _says_also(tokens: list[Token], k: int) -> bool:
     """Whether the 도 at ``k`` says "also": after a noun, an ending or a particle (한도도, 있는지도, 이메일로도), not
-    한도's own 도 nor 아직도 ("still"); not before 않 or 못 (쓰지도 않는데: "not even"), nor after -는데 (안 쓰는데도:
-    "even though")."""
+    한도's own 도 nor 아직도 ("still"); not before 않 or 못, nor between a count and 안 (쓰지도 않는데, 한 번도 안 써
+    봤는데: "not even"; 로그인도 안 돼요 is "also"), nor after -는데 (안 쓰는데도: "even though")."""
     before = tokens[k - 1] if k > 0 else None
     return (before is not None and before.tag.startswith(("N", "EC", "JKB"))
             and not (before.tag == "EC" and before.form.endswith("데"))
-            and (k + 1 == len(tokens) or tokens[k + 1].form not in ("않", "못")))
+            and (k + 1 == len(tokens) or tokens[k + 1].form not in ("않", "못")
+                 and not (tokens[k + 1].form == "안" and before.tag in ("NNB", "NR"))))
 
 
 def _spoken_end(word: str) -> str:

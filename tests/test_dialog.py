@@ -1793,6 +1793,9 @@ def test_the_nlu_reads_the_other_request_of_a_line_that_joins_two(understander):
     assert _joined("연체하면 이자 얼마나 붙는지 하고 어떻게 내는지 알려주세요").marked  # two questions listed
     assert _joined("바우처 얼마 남았는지 확인하는 방법이랑 학원비를 카드로 내는 방법 좀 알려주세요").marked  # two of a kind
     assert not _joined("카드를 가지고만 있고 잘 쓰지도 않는데 안 쓰는데도 연회비를 내야 돼요").marked  # "not even", "even though"
+    once = _joined("쌓인다고 하더라고요 나는 한 번도 안 써봤는데 얼마나 쌓여있는지 알 수 있어요")
+    assert once is None or not once.marked  # "not even once"
+    assert _joined("카드 비밀번호를 까먹었는데요 그거 바꾸려고 앱에 들어가 보니까 로그인도 안 돼요 어떡해요").marked  # "also"
     assert _joined("이번 달 카드값 얼마예요 그리고 결제일도 좀 바꾸고싶은데").after == "결제일도 좀 바꾸고싶은데"  # copula
     assert _joined("청구서 주소 좀 바꿔주시고요 이메일로도 받을 수 있어요").marked  # 도 after 로
     sooner = understander.understand("결제일 이십 일로 바꿔 줄 수 있어 아 그 전에 이번 달 카드값 얼마 나왔는지부터 좀").also
