@@ -97,11 +97,18 @@ def topics(entry: FaqEntry) -> tuple[str, ...]:
     return tuple(topic for topic in entry.title.split()[0].split("·") if len(topic) >= 2)
 
 
+def unsure(domain: Domain, text: str, intent: str | None) -> bool:
+    """Whether the two likeliest entries for the text are within ``did_you_mean_margin`` points (the caller would be
+    asked which one was meant)."""
+    best, *others = rank(domain, text, intent)[:2]
+    return bool(others) and best.score - others[0].score <= domain.policy.did_you_mean_margin
+
+
 def answer(domain: Domain, session: Session, text: str, intent: str | None, backend: Backend) -> str:
     """Answer the likeliest entry, or ask which of the two likeliest was meant where they are close."""
     best, *others = rank(domain, text, intent)[:2]
     second = others[0] if others else None
-    if second and best.score - second.score <= domain.policy.did_you_mean_margin:
+    if second and unsure(domain, text, intent):
         session.model, session.state = "faq", "did_you_mean"
         session.pending = {"choices": [best.entry.id, second.entry.id]}
         return domain.responses["did_you_mean"].format(first=best.entry.title, second=second.entry.title)

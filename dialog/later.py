@@ -45,6 +45,10 @@ def first(domain: Domain, session: Session, answer: Answer, intent: str) -> tupl
     for value in also.entities:  # one each: 교통카드로 … 그 교통카드는: the card said in both parts is each one's
         rest.remove(value)
     said = " ".join(answer.text.replace(also.text, " ").split())  # the words of the request done now
+    if same and faq.unsure(domain, said, intent) and not faq.unsure(domain, answer.text, intent):
+        # 지난달에 이벤트 응모하고 조건도 채웠는데 캐시백이 아직 안 들어왔어요: the first part alone could be either
+        # events answer, the whole line says which; one question, not two
+        return replace(answer, also=None), intent
     if same:
         return replace(answer, text=said, entities=tuple(rest)), intent
     if also.first and other.model != "handoff":

@@ -239,9 +239,11 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # Where the call stands does not change. A second remark in a row read as out of scope is a line not
         # understood, which counts towards a hand-off.
         return prefix + domain.responses["anything_else"]
-    if (session.state == "completed" and intent == session.intent and answer.affirm and answer.yes_no_said
-            and not answer.entities):
-        # 네 해지해 주세요, right after the card cancel was done: a yes said late, not the same request again
+    if (session.state == "completed" and answer.affirm and answer.yes_no_said and not answer.entities
+            and (intent == session.intent or bool(domain.words.requesting)
+                 and answer.text.endswith(domain.words.requesting) and (route is None or route.model == "answer"))):
+        # 네 해지해 주세요, 예 해 줘요, right after the card cancel was done: a yes said late, not the same request
+        # again nor a yes to "what else?"
         return prefix + domain.responses["anything_else"]
     if (route is not None and route.model == "answer" and not answer.entities
             and (session.model == "fallback" or not answer.yes_no_said and confidence < domain.policy.switch_above)):

@@ -1767,6 +1767,8 @@ def test_right_after_a_form_is_done_a_yes_with_its_request_again_is_no_new_reque
     assert dialog.respond("y", Reading("네 해지해 주세요", "card_cancel", 0.95)).state == "completed"
     turn = dialog.respond("y", Reading("네 해지해 주세요", "card_cancel", 0.99))  # said late: no second cancel
     assert turn.state == "completed" and turn.reply == Domain.load(pack.domain).responses["anything_else"]
+    turn = dialog.respond("y", Reading("예 해 줘요", "affirm", 0.76))  # read as a yes: no yes to "what else?" either
+    assert turn.state == "completed" and turn.reply == Domain.load(pack.domain).responses["anything_else"]
     assert dialog.respond("y", Reading("해지해 주세요", "card_cancel", 0.99)).state == "asking:card_type"  # no yes
 
 
@@ -1858,6 +1860,11 @@ def test_two_questions_of_one_faq_intent_in_one_line_get_both_answers_once_each(
     turn = dialog.respond("v", Reading(said, "overdue_payment", 0.99,
                                        also=Other("overdue_payment", 0.9, part, said.index(part), True, False)))
     assert turn.reply.count(interest) == 1 and turn.state == "answered:overdue_interest"
+    # the first part alone could be either events answer, the whole line says which: one question, answered
+    said, part = "지난달에 이벤트 응모하고 조건도 채웠는데 캐시백이 아직 안 들어왔어요", "조건도 채웠는데 캐시백이 아직 안 들어왔어요"
+    turn = dialog.respond("u", Reading(said, "events", 1.0,
+                                       also=Other("events", 0.99, part, said.index(part), True, False)))
+    assert turn.state == "answered:events_benefit"
 
 
 def test_a_request_the_line_asks_to_do_first_is_done_first(pack):
