@@ -100,19 +100,22 @@ def topics(entry: FaqEntry) -> tuple[str, ...]:
 def unsure(domain: Domain, text: str, intent: str | None) -> bool:
     """Whether the two likeliest entries for the text are within ``did_you_mean_margin`` points (the caller would be
     asked which one was meant)."""
-    best, *others = rank(domain, text, intent)[:2]
-    return bool(others) and best.score - others[0].score <= domain.policy.did_you_mean_margin
+    return _close(domain, rank(domain, text, intent))
+
+
+def _close(domain: Domain, ranked: list[Scored]) -> bool:
+    return len(ranked) > 1 and ranked[0].score - ranked[1].score <= domain.policy.did_you_mean_margin
 
 
 def answer(domain: Domain, session: Session, text: str, intent: str | None, backend: Backend) -> str:
     """Answer the likeliest entry, or ask which of the two likeliest was meant where they are close."""
-    best, *others = rank(domain, text, intent)[:2]
-    second = others[0] if others else None
-    if second and unsure(domain, text, intent):
+    ranked = rank(domain, text, intent)
+    if _close(domain, ranked):
+        best, second = ranked[:2]
         session.model, session.state = "faq", "did_you_mean"
         session.pending = {"choices": [best.entry.id, second.entry.id]}
         return domain.responses["did_you_mean"].format(first=best.entry.title, second=second.entry.title)
-    return give(domain, session, best.entry, backend)
+    return give(domain, session, ranked[0].entry, backend)
 
 
 def choose(domain: Domain, session: Session, text: str, affirmed: bool, backend: Backend) -> str | None:

@@ -106,8 +106,8 @@ def follow_up(domain: Domain, session: Session, text: str, intent: str, confiden
 
     It refers back to the answer (그거 잔액 어떻게 봐요 after the 국민행복카드 answer: the topic then takes the place
     of 그거, 국민행복카드 잔액 어떻게 봐요; asked under the intent the model reads more likely than not where that has
-    an entry on the topic: 그거 이자는 몇 프로야, after the cash-advance answer, asks its fee, though fees at 0.52), or opens with "then" where the
-    model is unsure of its own reading (그라믄 석 달 전 꺼도 그 앱에서 다 나오나, after the history answer). It asks
+    an entry on the topic: 그거 이자는 몇 프로야, after the cash-advance answer, asks its fee, though fees at 0.52),
+    or opens with "then" where the model is unsure of its own reading (그라믄 석 달 전 꺼도 그 앱에서 다 나오나, after the history answer). It asks
     something new where it names a topic only ``intent`` (the model's reading) has: 그거 말고 카드론은요, and so
     does 그게 아니라 ... ; unless the
     answer spoke of that topic and the caller only asks whether it holds, then at any confidence: 그럼 무이자 할부도
