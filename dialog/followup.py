@@ -40,8 +40,9 @@ def acknowledges(domain: Domain, answer: Answer, intent: str, confidence: float,
     if asks(domain.words, answer.text) or forms.taker(domain, replace(answer, entities=fresh)) is not None:
         return False
     route = domain.intents.get(intent)
-    # 아 교육비 납부 메뉴요 네 감사합니다: what was heard said back, a yes and thanks
-    before_thanks = words_of(without_last(domain.words.thanks, answer.text))
+    # 아 교육비 납부 메뉴요 네 감사합니다, 일 년 치 된다는 거지 오케이 됐어: what was heard said back, a yes, and
+    # thanks or "enough"
+    before_thanks = words_of(without_last(domain.words.thanks + domain.words.cancel, answer.text))
     yes_thanks = len(before_thanks) < len(words_of(answer.text)) and before_thanks[-1:] in (
         [w] for w in domain.words.affirm)
     if (answer.takes_in or yes_thanks) and not (

@@ -932,6 +932,7 @@ def test_after_an_answer_a_caller_who_says_what_they_will_do_is_asked_what_else(
     ("십오일", ("out_of_scope", 0.9, "fragment"), False),  # a value that points at a form
     ("아 사 일 편의점 그거 맞네요 알겠습니다", ("out_of_scope", 0.8, "statement"), True),  # the answer's 12월 4일
     ("이십 일이요 알겠습니다", ("out_of_scope", 0.8, "statement"), False),  # a day the answer did not say
+    ("아 앱에서 일 년 치 된다는 거지 오케이 됐어", ("app_help", 0.72, "statement"), True),  # a yes, then "enough"
 ])
 def test_after_an_answer_a_turn_that_takes_it_in_is_asked_what_else(said, reading, acknowledged, pack):
     domain = Domain.load(pack.domain)
