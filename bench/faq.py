@@ -30,7 +30,7 @@ from dialog.domain import Domain  # noqa: E402
 def outcome(domain: Domain, text: str, intent: str, entry: str) -> tuple[str, list[str]]:
     """("right" | "asked" | "wrong" | "either asked" | "either answered", the entries answered or offered)."""
     best, *others = faq.rank(domain, text, intent)[:2]
-    asked = bool(others) and best.score - others[0].score <= domain.policy.did_you_mean_margin
+    asked = faq.unsure(domain, text, intent)
     given = [best.entry.id, others[0].entry.id] if asked else [best.entry.id]
     if entry == "either":
         return ("either asked" if asked else "either answered"), given

@@ -18,7 +18,7 @@ from dialog import faq, forms
 from dialog.domain import OUT_OF_SCOPE, Domain, FaqEntry, Words
 from dialog.forms import Answer, Value
 from dialog.sessions import Session
-from dialog.wording import without_last, words_of
+from dialog.wording import ends_last, without_last, words_of
 
 
 def asked_anything_else(session: Session) -> bool:
@@ -40,13 +40,8 @@ def acknowledges(domain: Domain, answer: Answer, intent: str, confidence: float,
     if asks(domain.words, answer.text) or forms.taker(domain, replace(answer, entities=fresh)) is not None:
         return False
     route = domain.intents.get(intent)
-    # 아 교육비 납부 메뉴요 네 감사합니다, 일 년 치 된다는 거지 오케이 됐어: what was heard said back, a yes, and
-    # thanks or "enough"
-    before_thanks = words_of(without_last(domain.words.thanks + domain.words.cancel, answer.text))
-    yes_thanks = len(before_thanks) < len(words_of(answer.text)) and before_thanks[-1:] in (
-        [w] for w in domain.words.affirm)
-    if (answer.takes_in or yes_thanks) and not (
-            (answer.thanked or yes_thanks) and route is not None and route.model == "goodbye"):
+    if (answer.takes_in or answer.yes_then_thanks) and not (
+            (answer.thanked or answer.yes_then_thanks) and route is not None and route.model == "goodbye"):
         # what the caller says last (아 앱 즉시 결제 메뉴 오케이, read as a question); not thanks the model reads as a
         # goodbye (알겠습니다 감사합니다), which closes the call
         return True
@@ -58,9 +53,9 @@ def acknowledges(domain: Domain, answer: Answer, intent: str, confidence: float,
     done = without_last(domain.words.thanks + domain.words.affirm + domain.words.cancel + domain.words.goodbye,
                         answer.text)
     # (아 여섯 시까지구나 그럼 점심시간에 다시 걸게요, 재설정이요 네 해 볼게요: taken in, or a yes, before it)
-    taken = tuple(p for p in domain.words.acknowledge if " " not in p)
     promised = (faq_read and (confidence < domain.policy.switch_above or answer.affirm and answer.yes_no_said
-                              or any(w.endswith(taken) or w in domain.words.affirm for w in words_of(done)[:-1]))
+                              or any(ends_last(domain.words.acknowledge, w) or w in domain.words.affirm
+                                     for w in words_of(done)[:-1]))
                 and _promises(done))
     # a remark, but not one that goes on with "then" (그럼 한 사흘 늦은 건데 신용 점수에 올라가요)
     remark = intent == OUT_OF_SCOPE and then_at(domain.words, answer.text) is None

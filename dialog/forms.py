@@ -50,6 +50,7 @@ class Answer:
     hangs_up: bool = False  # ... 나중에 다시 전화할게요 끊을게요: the turn ends with a goodbye word
     takes_in: bool = False  # 인증하면 된다고요 알겠습니다: the turn ends with an acknowledge word
     thanked: bool = False  # 교육비 납부 메뉴요 알겠어요 고맙습니다: it ends with one and then thanks
+    yes_then_thanks: bool = False  # 메뉴요 네 감사합니다, 된다는 거지 오케이 됐어: a yes, then thanks or "enough"
     runner_up: str = ""  # the intent model's second reading (카드 끊을게요: goodbye, then card_cancel)
     instead: str = ""  # what the caller surely asks for after turning away (그거 말고 선결제부터 할래: prepayment)
     yes_no_said: bool = False  # a yes or no word opens the turn (네, 아니요), not only the model's reading of it
@@ -152,8 +153,12 @@ def restates(domain: Domain, session: Session, text: str) -> bool:
 def says_again(domain: Domain, session: Session, answer: Answer) -> bool:
     """Whether the turn ends as a request (a ``requesting`` word: 바꿔 줘, 해 주세요, 할게요) and gives the form in
     progress no value it does not already hold (none given, too): the request said again, not a question about it."""
-    requesting = domain.words.requesting
-    return bool(requesting) and answer.text.endswith(requesting) and adds_nothing(domain, session, answer)
+    return requests(domain, answer.text) and adds_nothing(domain, session, answer)
+
+
+def requests(domain: Domain, text: str) -> bool:
+    """Whether the turn ends as a request: a ``requesting`` word (바꿔 줘, 해 주세요, 할게요)."""
+    return bool(domain.words.requesting) and text.endswith(domain.words.requesting)
 
 
 def adds_nothing(domain: Domain, session: Session, answer: Answer) -> bool:

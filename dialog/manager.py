@@ -119,6 +119,10 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
     # 알겠어요 고맙습니다, 앱에서 하면 되는구나 네, 앱에서 보라고 알았어 됐어: taken in, then thanks, a yes or enough
     thanked = not taken_in and ends_last(words.acknowledge,
                                          without_last(words.thanks + words.affirm + words.cancel, text))
+    # 아 교육비 납부 메뉴요 네 감사합니다, 일 년 치 된다는 거지 오케이 됐어: what was heard said back, a yes, and thanks
+    # or "enough"
+    before_thanks = words_of(without_last(words.thanks + words.cancel, text))
+    yes_then_thanks = len(before_thanks) < len(words_of(text)) and before_thanks[-1:] in ([w] for w in words.affirm)
     return Answer(
         text=text,
         entities=tuple(Value(e.type, e.value, e.masked) for e in understood.entities),
@@ -132,6 +136,7 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
         hangs_up=ends_with(words.goodbye, text),
         takes_in=taken_in or thanked,
         thanked=thanked,
+        yes_then_thanks=yes_then_thanks,
         runner_up=understood.top_k[1][0] if len(understood.top_k) > 1 else "",
         instead=instead[0] if instead is not None and instead[1] >= clear else "",
         yes_no_said=said_yes or said_no,

@@ -240,8 +240,8 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # understood, which counts towards a hand-off.
         return prefix + domain.responses["anything_else"]
     if (session.state == "completed" and answer.affirm and answer.yes_no_said and not answer.entities
-            and (intent == session.intent or bool(domain.words.requesting)
-                 and answer.text.endswith(domain.words.requesting) and (route is None or route.model == "answer"))):
+            and (intent == session.intent
+                 or forms.requests(domain, answer.text) and (route is None or route.model == "answer"))):
         # 네 해지해 주세요, 예 해 줘요, right after the card cancel was done: a yes said late, not the same request
         # again nor a yes to "what else?"
         return prefix + domain.responses["anything_else"]
