@@ -80,9 +80,11 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
     elif session.paused is not None and session.state != "did_you_mean":
         session.paused = None  # the caller went elsewhere than the side question's answer
     instead = domain.intents.get(answer.instead)
-    if session.form is None and instead is not None and instead.model in ("faq", "form"):
-        # 할부 해지 아 할부가 아니고 그 일부만 결제되고 이월되는 거 … 그만하고 싶어요 (instalments at 0.58): out of a form
-        # too, what the caller turns to, read surely, is what they ask for
+    if (instead is not None and instead.model in ("faq", "form")
+            and (session.form is None or answer.instead != session.intent)):
+        # 아 잠깐 주소 변경 말고 선결제부터 할래, 그거 말고 체크카드 해지부터 할게요: the caller turns away and plainly
+        # asks for something else, whatever the whole reads as or the values it carries; out of a form too (할부 해지 아
+        # 할부가 아니고 그 일부만 결제되고 이월되는 거 … 그만하고 싶어요, instalments at 0.58)
         intent, confidence = answer.instead, max(confidence, domain.policy.switch_above)
     answer, first = later.first(domain, session, answer, intent)
     if first != intent:  # the line's first part, which the caller surely asked for (Answer.also)
@@ -192,11 +194,6 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         return hand_off(domain, session, "complaint")
     prefix = ""
     if session.form is not None:
-        instead = domain.intents.get(answer.instead)
-        if instead is not None and instead.model in ("faq", "form") and answer.instead != session.intent:
-            # 아 잠깐 주소 변경 말고 선결제부터 할래, 그거 말고 체크카드 해지부터 할게요: the caller turns away from the
-            # form and plainly asks for something else, whatever the whole reads as or the values it carries.
-            intent, route, confidence, sure = answer.instead, instead, domain.policy.switch_above, True
         refers_back = followup.refers_back(domain.words, answer.text) is not None
         switching = (route is not None and route.model in ("faq", "form", "goodbye") and intent != session.intent
                      and confidence >= domain.policy.switch_above and not answer.cancel
