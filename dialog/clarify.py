@@ -49,7 +49,9 @@ def resolve(domain: Domain, session: Session, answer: Answer, backend: Backend, 
     bare = len(said) <= 2  # 교통카드, 해지요: a word or two, which no model reads well
     if "choices" in pending:
         session.pending = pending
-        reply = faq.choose(domain, session, answer.text, answer.affirm, backend)
+        # a yes beside another request the model is sure of (네 해지해 주세요, asked which points answer was meant)
+        # takes no answer: the caller asks for that request
+        reply = faq.choose(domain, session, answer.text, answer.affirm and clear in (None, session.intent), backend)
         if reply is not None:
             return reply
         session.pending = None

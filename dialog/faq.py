@@ -108,8 +108,13 @@ def _close(domain: Domain, ranked: list[Scored]) -> bool:
 
 
 def answer(domain: Domain, session: Session, text: str, intent: str | None, backend: Backend) -> str:
-    """Answer the likeliest entry, or ask which of the two likeliest was meant where they are close."""
+    """Answer the likeliest entry, or ask which of the two likeliest was meant where they are close; not where one
+    of the two is the answer just given (… 꽤 크네요 그럼 지금 바로 밀린 거 내려면 어떻게 해야 돼요, after the overdue
+    interest: the caller heard that one, and asks on for the other)."""
     ranked = rank(domain, text, intent)
+    just = session.state.removeprefix("answered:") if session.state.startswith("answered:") else None
+    if _close(domain, ranked) and just in (ranked[0].entry.id, ranked[1].entry.id):
+        return give(domain, session, ranked[1].entry if ranked[0].entry.id == just else ranked[0].entry, backend)
     if _close(domain, ranked):
         best, second = ranked[:2]
         session.model, session.state = "faq", "did_you_mean"
@@ -120,7 +125,8 @@ def answer(domain: Domain, session: Session, text: str, intent: str | None, back
 
 def choose(domain: Domain, session: Session, text: str, affirmed: bool, backend: Backend) -> str | None:
     """The caller's pick among offered entries (by its words; a plain yes takes the first); None if unclear."""
-    entries = [e for e in domain.faq if e.id in session.pending["choices"]]
+    by_id = {e.id: e for e in domain.faq}
+    entries = [by_id[choice] for choice in session.pending["choices"]]  # in the order they were offered
     scored = sorted(((max(similarity(text, q) for q in (e.title, *e.questions)), e) for e in entries),
                     key=lambda pair: -pair[0])
     if scored[0][0] >= 60 and (len(scored) == 1 or scored[0][0] > scored[1][0]):

@@ -52,7 +52,9 @@ class Answer:
     thanked: bool = False  # 교육비 납부 메뉴요 알겠어요 고맙습니다: it ends with one and then thanks
     yes_then_thanks: bool = False  # 메뉴요 네 감사합니다, 된다는 거지 오케이 됐어: a yes, then thanks or "enough"
     runner_up: str = ""  # the intent model's second reading (카드 끊을게요: goodbye, then card_cancel)
-    instead: str = ""  # what the caller surely asks for after turning away (그거 말고 선결제부터 할래: prepayment)
+    # what the caller surely asks for after turning away (그거 말고 선결제부터 할래: prepayment), or after taking in what
+    # was heard (… 많이 나왔네요 그럼 그중에 백이십만 원은 지금 미리 내 버릴게요: prepayment)
+    instead: str = ""
     yes_no_said: bool = False  # a yes or no word opens the turn (네, 아니요), not only the model's reading of it
     repeat: bool = False  # 뭐라고요, 잘 안 들려요: the caller asks to hear the bot's last words again
     also: Second | None = None  # the other request of a line that joins two (… 바꾸고 한도도 올려 줘), if any

@@ -62,6 +62,10 @@ class Understanding:
     # reads as the address change); None where the turn turns away from nothing, or only corrects a value
     # (체크카드 말고 신용카드).
     instead: tuple[str, float] | None = None
+    # What the caller goes on to ask for after taking in what was said: the intent and confidence of the words after
+    # a sentence that takes it in and a "then" (생각보다 많이 나왔네요 그럼 그중에 백이십만 원은 지금 미리 내 버릴게요 ->
+    # prepayment, though the whole reads as out of scope); None where the turn has no such place.
+    goes_on: tuple[str, float] | None = None
     # The other request of a line that joins two (결제일을 이십오 일로 바꾸고 한도도 좀 올리고 싶어요); where both parts
     # read as the whole does, the one asked for later, if the line marks it (연체되면 신용 점수 떨어져요 그리고 밀린 거
     # 오늘 낼 수 있어요: another question of the same intent), as it does one unsure alone that refers back (포인트
@@ -112,13 +116,15 @@ class Understander:
         intent = self.intent.predict([clean], k=self.top_k, normalized=True)[0]
         kind = self.utterance_type.predict([clean], k=2, normalized=True)[0]
         kind_label, kind_confidence = _utterance_type(kind, clean)
-        rest = _after_instead(clean)
+        rest, then = _after_instead(clean), _after_taken_then(clean)
         instead = self.intent.predict([rest], k=1, normalized=True)[0] if rest else None
+        goes_on = self.intent.predict([then], k=1, normalized=True)[0] if then else None
         return Understanding(
             text=clean, intent=intent.label, confidence=intent.confidence, top_k=intent.top_k,
             utterance_type=kind_label, utterance_type_confidence=kind_confidence,
             entities=tuple(self.entities.extract(clean)), truncated=len(text.strip()) > MAX_CHARS,
             instead=(instead.label, instead.confidence) if instead else None,
+            goes_on=(goes_on.label, goes_on.confidence) if goes_on else None,
             also=self._also(clean, intent.label, intent.confidence),
         )
 
@@ -157,6 +163,25 @@ def _after_instead(text: str) -> str:
                default=None)
     rest = " ".join(words[last + 1:]) if last is not None else ""
     return rest if rest and any(t.tag in PREDICATE_TAGS for t in kiwi().tokenize(rest)) else ""
+
+
+THEN = ("그럼", "그러면")  # "then", after a sentence that takes in what was said
+
+
+def _after_taken_then(text: str) -> str:
+    """The words after a sentence that takes in what was said and a "then" (생각보다 많이 나왔네요 그럼 그중에
+    백이십만 원은 지금 미리 내 버릴게요): what the caller goes on to ask for. Empty where there is no such place."""
+    words = text.split()
+    if not any(word in THEN for word in words[1:-1]):
+        return ""
+    tokens = _spoken(kiwi().tokenize(text))
+    start = 0
+    for i, word in enumerate(words[:-2]):
+        inside = [t for t in tokens if start <= t.start < start + len(word)]
+        start += len(word) + 1
+        if words[i + 1] in THEN and _takes_in(inside[-1:]):
+            return " ".join(words[i + 2:])
+    return ""
 
 
 JOINS = ("그리고", "그리구", "그라고", "그다음에")  # words that join two requests said in one line

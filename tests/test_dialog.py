@@ -251,6 +251,7 @@ class Reading:
     entities: tuple = ()
     top_k: tuple = ()
     instead: tuple | None = None
+    goes_on: tuple | None = None
     also: Other | None = None
 
 
@@ -1921,3 +1922,39 @@ def test_a_value_read_unsurely_as_a_request_for_a_person_hands_off_no_one(pack):
     assert turn.handoff is None and turn.model == "fallback"
     turn = dialog.respond("b", Reading("그냥 직접 얘기할래요", "agent", 0.45))  # no value: the model's reading stands
     assert turn.handoff is not None
+
+
+@pytest.mark.parametrize("whole, state", [(("out_of_scope", 0.51), "confirming"), (("prepayment", 0.51), "confirming"),
+                                          (("card_loan", 0.94), "answered:loan_repayment")])
+def test_what_the_caller_goes_on_to_ask_after_taking_in_the_answer_is_read_where_the_whole_is_unsure(whole, state,
+                                                                                                    pack):
+    """생각보다 많이 나왔네요 그럼 그중에 백이십만 원은 지금 미리 내 버릴게요, after the bill: the prepayment the words
+    after 그럼 ask for, with its amount, where the model is unsure of the whole; read surely as a whole (the card
+    loan's repayment at 0.94), those words are a question about it."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    dialog.respond("t", Reading("이번 달 카드값이 얼마 나왔는지 좀 알려 주세요", "bill_amount", 0.99))
+    said = "생각보다 많이 나왔네요 그럼 그중에 백이십만 원은 지금 미리 내 버릴게요"
+    turn = dialog.respond("t", Reading(said, *whole, entities=found(pack, said), goes_on=("prepayment", 0.97)))
+    assert turn.state == state
+    if state == "confirming":
+        assert turn.slots == {"amount": "1,200,000"}
+
+
+def test_the_nlu_reads_what_the_caller_goes_on_to_ask_after_taking_in_what_was_said(understander):
+    went_on = understander.understand("생각보다 많이 나왔네요 그럼 그중에 백이십만 원은 지금 미리 내 버릴게요")
+    assert went_on.goes_on[0] == "prepayment" and went_on.instead is None
+    assert understander.understand("그럼 선결제 할래").goes_on is None  # "then" opens the turn: nothing taken in
+    assert understander.understand("한도 얼마예요 그럼 올려 주세요").goes_on is None  # a question, not taken in
+
+
+def test_a_yes_beside_another_sure_request_takes_no_offered_answer(pack):
+    """네 해지해 주세요 (the card cancel at 0.99), asked which of two answers was meant: the card cancel, not the first
+    answer offered; a bare yes still takes the first."""
+    domain = Domain.load(pack.domain)
+    for said, intent in (("네 해지해 주세요", "card_cancel"), ("네", "affirm")):
+        dialog = Dialog(domain, MemoryStore())
+        dialog.respond("y", Reading("바우처 남은 돈 어떻게 돼요", "government_voucher", 0.9))
+        asked = dialog.store.get("y")
+        assert asked.state == "did_you_mean"
+        state = "asking:card_type" if intent == "card_cancel" else f"answered:{asked.pending['choices'][0]}"
+        assert dialog.respond("y", Reading(said, intent, 0.99)).state == state
