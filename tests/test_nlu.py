@@ -13,7 +13,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from data_tools.augment.banmal import to_banmal
 from data_tools.evaluation.priors import estimate_priors, shift
-from data_tools.training.classifier import SPECIALS, choose_threshold, fit_temperature, train, train_tokenizer
+from data_tools.training.classifier import (
+    SPECIALS, TrainConfig, choose_threshold, fit_temperature, train, train_tokenizer,
+)
 from core.ngram import NgramScorer
 from nlu.classifier import NGRAM_FILE, OTHER_BUSINESS_FILE, OUT_OF_SCOPE, TextClassifier, model_inputs
 from nlu.normalize import NORMALISATION, normalize
@@ -142,6 +144,24 @@ def test_an_ngram_only_model_trains_no_transformer_and_calibrates(tmp_path):
     assert np.allclose(TextClassifier.load(tmp_path / "intent").probabilities(texts), probs)
     with pytest.raises(ValueError, match="n-gram weight under 1"):
         train(rows["text"], rows["label"], [], [], config=INTENT_CONFIG, base_model="klue/roberta-small")
+
+
+def test_an_ngram_only_model_learns_its_validation_rows_once_calibrated():
+    """With ``refit`` the n-gram model is fitted again on the training and validation rows, keeping the temperature
+    the training rows' model was calibrated to: a word only the validation rows say is learnt."""
+    train_texts = ["카드 잃어버렸어", "카드 분실 신고", "결제일 바꿔줘", "결제일 변경할래", "한도 얼마야", "한도 조회"] * 3
+    train_labels = ["lost_card", "lost_card", "payment_date_change", "payment_date_change", "limit_inquiry",
+                    "limit_inquiry"] * 3
+    val_texts = ["지갑 통째로 흘렸어", "날짜 옮겨줘", "한도 알려줘"]
+    val_labels = ["lost_card", "payment_date_change", "limit_inquiry"]
+    config = TrainConfig(ngram_weight=1.0, oos_threshold=False)
+    once = train(train_texts, train_labels, val_texts, val_labels, config=config)
+    again = train(train_texts, train_labels, val_texts, val_labels, config=replace(config, refit=True))
+    assert again.meta.temperature == once.meta.temperature
+    assert (once.meta.train_rows, again.meta.train_rows) == (18, 21)
+    assert again.meta.label_mix == {"limit_inquiry": 7, "lost_card": 7, "payment_date_change": 7}
+    assert [p.label for p in once.predict(["날짜 옮겨"])] != ["payment_date_change"]
+    assert [p.label for p in again.predict(["날짜 옮겨"])] == ["payment_date_change"]
 
 
 def test_a_model_trained_under_older_normalisation_warns_on_load(intent_model, models_dir, tmp_path):

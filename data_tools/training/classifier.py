@@ -56,6 +56,9 @@ class TrainConfig:
     ngram_weight: float = 0.0  # share of the character n-gram model in the answer; 0: the transformer alone
     end_positions: bool = False  # a [CLS] first, and positions counted back from the last token (see model_inputs)
     oos_threshold: bool = True  # choose a confidence under which an answer is out_of_scope; off: only that class is
+    # an n-gram model alone: once calibrated, fitted again on the training and validation rows together, keeping its
+    # temperature (the validation rows are a sixth of the examples, and every row is one more the model learns from)
+    refit: bool = False
 
 
 def fingerprint(texts: Sequence[str], labels: Sequence[str]) -> str:
@@ -301,16 +304,23 @@ def train(
         _fine_tune(model, tokenizer, [normal[t] for t in train_texts], [index[label] for label in train_labels],
                    len(labels), config, learning_rate, progress)
 
-    meta = Meta(labels=labels, base_model=base_model, fingerprint=fingerprint(train_texts, train_labels),
-                train_rows=len(train_texts), config=asdict(config), normalisation=NORMALISATION,
-                label_mix=dict(sorted(Counter(train_labels).items())))
+    refit = ngram_only and config.refit and bool(val_texts)
+    learnt_texts, learnt_labels = ([*train_texts, *val_texts], [*train_labels, *val_labels]) if refit else (
+        train_texts, train_labels)
+    meta = Meta(labels=labels, base_model=base_model, fingerprint=fingerprint(learnt_texts, learnt_labels),
+                train_rows=len(learnt_texts), config=asdict(config), normalisation=NORMALISATION,
+                label_mix=dict(sorted(Counter(learnt_labels).items())))
     ngram = (train_baseline([normal[t] for t in train_texts], train_labels, config.balanced, normalized=True)
              if config.ngram_weight else None)
     classifier = TextClassifier(model, tokenizer, meta, config.max_length, ngram)
     if val_texts:
-        probs = _calibrate(classifier, [normalize(t) for t in val_texts],
-                           np.array([index[label] for label in val_labels]))
+        val_normal = [normalize(t) for t in val_texts]
+        probs = _calibrate(classifier, val_normal, np.array([index[label] for label in val_labels]))
         if OUT_OF_SCOPE in labels and config.oos_threshold:
             meta.threshold = choose_threshold(probs, val_labels, labels)
+        if refit:
+            ngram = train_baseline([*(normal[t] for t in train_texts), *val_normal], learnt_labels, config.balanced,
+                                   normalized=True)
+            classifier = TextClassifier(None, None, meta, config.max_length, ngram)
     meta.train_seconds = round(time.perf_counter() - started, 1)
     return classifier
