@@ -1958,3 +1958,15 @@ def test_a_yes_beside_another_sure_request_takes_no_offered_answer(pack):
         assert asked.state == "did_you_mean"
         state = "asking:card_type" if intent == "card_cancel" else f"answered:{asked.pending['choices'][0]}"
         assert dialog.respond("y", Reading(said, intent, 0.99)).state == state
+
+
+def test_of_two_close_answers_the_one_not_just_given_is_answered(pack):
+    """약정 이자에 삼 프로 더 붙는 거면 꽤 크네요 그럼 지금 바로 밀린 거 내려면 어떻게 해야 돼요, after the overdue interest:
+    the interest and the payment are close, and the caller has just heard the interest: the payment. Asked afresh,
+    the same line asks which was meant."""
+    said = "약정 이자에 삼 프로 더 붙는 거면 꽤 크네요 그럼 지금 바로 밀린 거 내려면 어떻게 해야 돼요"
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("j", Reading(said, "overdue_payment", 0.92)).state == "did_you_mean"
+    assert dialog.respond("k", Reading("연체 이자율이 어떻게 되나요", "overdue_payment", 0.99)).state == (
+        "answered:overdue_interest")
+    assert dialog.respond("k", Reading(said, "overdue_payment", 0.92)).state == "answered:overdue_payment"
