@@ -139,11 +139,12 @@ class Understander:
                      (joined.marked and not joined.taken, joined.marked), (True, False))]
         later = next(part for part in parts if not part.first)
         other = [part for part in parts if part.intent != whole]
-        if joined.marked and (not other or other == [later] and later.confidence < UNSURE
-                              and later.text.startswith(REFER)):
+        asks_on = later.text.startswith(REFER) or confidence >= SURE_WHOLE and bool(ASKS.search(later.text))
+        if joined.marked and (not other or other == [later] and later.confidence < UNSURE and asks_on):
             # 연체되면 … 떨어져요 그리고 밀린 거 오늘 낼 수 있어요 (one intent, two questions); 포인트 얼마 쌓였는지
-            # 보고 그걸로 카드값도 낼 수 있나 (the second, unsure alone, refers back to the first's topic): another
-            # question about what the whole asks, read as surely as the whole
+            # 보고 그걸로 카드값도 낼 수 있나 (the second, unsure alone, refers back to the first's topic); 연체하면 이자
+            # 얼마나 붙는지 하고 지금 바로 어떻게 내는지 알려 주세요 (the second, unsure alone, asks, and the whole is
+            # sure): another question about what the whole asks, read as surely as the whole
             return replace(later, intent=whole, confidence=max(later.confidence, confidence))
         return other[0] if len(other) == 1 and other[0].intent != OUT_OF_SCOPE else None
 
@@ -196,6 +197,8 @@ SOONER = re.compile(r"^(?:(?:아|어|음|참|근데|그럼) )*(?:그 ?전에|그
 # follows says 부터 or 먼저 (아 아니다 그보다 이번 달 카드값이 궁금해요 says instead)
 RATHER = re.compile(r"^(?:(?:아|어|음|참|근데|그럼) )*그(?:것)?보다 .*(?:부터|먼저)")
 REFER = ("그걸로", "그거로", "그걸", "그것도", "그거")  # words that point back to what was just said
+SURE_WHOLE = 0.9  # a whole read at this (0-1) or more says what a part that asks, unsure alone, asks about
+ASKS = re.compile("어떻게|얼마|어디|언제|몇|뭐|무슨|왜|어느")  # words that ask (not 두 가지 문의드릴게요)
 UNSURE = 0.5  # a part read below this (0-1) alone means little by itself
 AND = ("이랑", "랑")  # the particle "and" after a noun (갚는 방법이랑 카드론은 얼마까지 되는지도)
 # how final endings that take in what was said, or what both know, end (된다고요, 거죠, 되는구나, 빠지잖아요): no

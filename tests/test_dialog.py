@@ -1590,15 +1590,19 @@ def test_a_line_that_opens_with_the_other_request_is_done_in_the_order_said(pack
     assert turn.state == "confirming" and turn.slots == {"day": "25"}
 
 
-def test_a_second_request_said_with_an_offered_one_follows_it(pack):
-    """결제일을 십사 일로 좀 옮기고예 한도도 쫌 올리고 싶어서요, the date read unsurely: offered, taken, then the limit."""
+def test_a_second_request_said_with_an_unsure_first_one_follows_it(pack):
+    """결제일을 십사 일로 좀 옮기고예 한도도 쫌 올리고 싶어서요, the whole read as the date at 0.59: the other request's
+    words make the whole unsure, not the first's, which is acted on (its read-back asks anyway), then the limit.
+    Said alone, the same unsure reading is offered."""
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     said = "결제일을 십사 일로 좀 옮기고예 한도도 쫌 올리고 싶어서요"
     part = "한도도 쫌 올리고 싶어서요"
+    alone = dialog.respond("a", Reading(said.removesuffix(part), "payment_date_change", 0.59,
+                                        entities=found(pack, said)))
+    assert alone.state == "offered:payment_date_change"
     turn = dialog.respond("f", Reading(said, "payment_date_change", 0.59, entities=found(pack, said),
                                        also=Other("limit_increase", 0.9, part, said.index(part), True, False)))
-    assert turn.state == "offered:payment_date_change"
-    assert dialog.respond("f", Reading("예 그래 해 주이소", "affirm", 0.99)).state == "confirming"
+    assert turn.state == "confirming"
     turn = dialog.respond("f", Reading("예", "affirm", 0.99))
     assert "이어서 한도 상향 진행하겠습니다." in turn.reply and turn.state == "asking:card_type"
 
@@ -1679,13 +1683,13 @@ def test_a_fresh_turn_that_turns_away_from_one_thing_asks_for_what_follows(inste
 
 
 def test_a_kept_request_for_the_form_just_completed_is_not_begun_again(pack):
-    """로그인 안 되는 거 어떻게 하는지 알려 주시고 계좌 변경은 전화로 해 주세요, the app question offered: a bank given
-    to the offer leads to the account change, which done, is not begun a second time."""
+    """카드 분실 그리고 계좌 변경은 전화로 해 주세요, the lost card offered (a fragment): a bank given to the offer leads
+    to the account change, which done, is not begun a second time."""
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
-    said, part = "로그인 안 되는 거 어떻게 하는지 알려 주시고 계좌 변경은 그냥 전화로 해 주세요", "계좌 변경은 그냥 전화로 해 주세요"
-    turn = dialog.respond("k", Reading(said, "app_help", 0.57,
+    said, part = "카드 분실 그리고 계좌 변경은 그냥 전화로 해 주세요", "계좌 변경은 그냥 전화로 해 주세요"
+    turn = dialog.respond("k", Reading(said, "lost_card", 0.9, "fragment",
                                        also=Other("payment_account_change", 0.95, part, said.index(part), True, False)))
-    assert turn.state == "offered:app_help" and dialog.store.get("k").later["intent"] == "payment_account_change"
+    assert turn.state == "offered:lost_card" and dialog.store.get("k").later["intent"] == "payment_account_change"
     assert dialog.respond("k", Reading("농협이요", "out_of_scope", 0.78, entities=found(pack, "농협이요"))).state == \
         "offered:payment_account_change"
     number = "삼공일 일이삼사 오육칠팔 구일"
@@ -1820,6 +1824,13 @@ def test_the_nlu_reads_the_other_request_of_a_line_that_joins_two(understander):
     assert _joined("큰 거 하나는 할부로 돌리고 나머지는 좀 미리 내려고요").marked
     # unsure alone, the second refers back to the first's topic: another question of the whole's intent
     assert understander.understand("포인트 얼마 쌓였는지 보고 그걸로 카드값도 낼 수 있나 알려 줘").also.intent == "points"
+    # or, the whole read surely, the second asks (어떻게, 얼마 …) and reads unsurely as another intent alone
+    two = understander.understand("카드값을 못 내서요 연체하면 이자 얼마나 붙는지 하고 지금 바로 어떻게 내는지 알려 주세요")
+    assert two.intent == two.also.intent == "overdue_payment"
+    # not where it asks nothing: a reason (다음 주에 미국 출장을 가서요)
+    reason = understander.understand("네 수고 많으십니다 저희 회사 법인카드 관련해서 두 가지 문의드릴게요 먼저 해외 결제 "
+                                     "수수료가 얼마나 되나요 다음 주에 미국 출장을 가서요")
+    assert reason.also is None or reason.also.intent != reason.intent
     for said in ("카드를 다 써가지고 한도가 꽉 찼거든요",  # 가지고: because
                  "한도 좀 올리고 싶어요",  # one predicate
                  "분실 신고 말고 승인 취소 할게요",  # 말고: instead
