@@ -143,6 +143,7 @@ class Words:
     checking: tuple[str, ...] = ()  # a tag question (거죠, 맞죠): a turn whose last word is one checks what was said
     requesting: tuple[str, ...] = ()  # the last words of a request (해 주세요, 할게요): in a read-back, one asks again
     weighing: tuple[str, ...] = ()  # a request only weighed (할까 하는데요, 해지할까 싶어서): a turn with one is offered
+    joins: tuple[str, ...] = ()  # "and" between two requests (그리고): in a form, what follows one is kept for after it
 
 
 @dataclass(frozen=True)

@@ -112,11 +112,11 @@ def answer(domain: Domain, session: Session, text: str, intent: str | None, back
     of the two is the answer just given (… 꽤 크네요 그럼 지금 바로 밀린 거 내려면 어떻게 해야 돼요, after the overdue
     interest: the caller heard that one, and asks on for the other)."""
     ranked = rank(domain, text, intent)
-    just = session.state.removeprefix("answered:") if session.state.startswith("answered:") else None
-    if _close(domain, ranked) and just in (ranked[0].entry.id, ranked[1].entry.id):
-        return give(domain, session, ranked[1].entry if ranked[0].entry.id == just else ranked[0].entry, backend)
     if _close(domain, ranked):
         best, second = ranked[:2]
+        if session.state in (f"answered:{best.entry.id}", f"answered:{second.entry.id}"):
+            return give(domain, session, (second if session.state == f"answered:{best.entry.id}" else best).entry,
+                        backend)
         session.model, session.state = "faq", "did_you_mean"
         session.pending = {"choices": [best.entry.id, second.entry.id]}
         return domain.responses["did_you_mean"].format(first=best.entry.title, second=second.entry.title)

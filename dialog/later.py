@@ -106,6 +106,24 @@ def keep(session: Session, answer: Answer, intent: str) -> None:
                          "entities": [asdict(e) for e in answer.also.entities]}
 
 
+def aside(domain: Domain, session: Session, answer: Answer, intent: str, confidence: float) -> dict | None:
+    """Another request said in a turn that gives the form in progress its answer, after a ``joins`` word (네 해지해
+    주세요 아 그리고 포인트는 지금 얼마나 쌓여 있는지 알 수 있어요, to the card cancel's read-back; 국민은행이요 아 그리고
+    바꾸는 김에 결제일도 좀 바꿔 주세요, asked for the bank), read at ``switch_above`` or more as a form or FAQ intent not
+    the form's: kept (as :func:`keep` keeps one) for when the form is done, with the values said that its form takes
+    and the one in progress does not; None otherwise."""
+    route = domain.intents.get(intent)
+    words = answer.text.split()
+    joined = [i for i, word in enumerate(words) if word in domain.words.joins]
+    if (session.form is None or not joined or route is None or route.model not in ("form", "faq")
+            or intent == session.intent or confidence < domain.policy.switch_above
+            or not forms.answers_form(domain, session, answer)):
+        return None
+    kinds = forms.value_types(domain, intent) - forms.value_types(domain, session.intent)
+    return {"intent": intent, "text": " ".join(words[joined[-1] + 1:]),
+            "entities": [asdict(e) for e in answer.entities if e.type in kinds]}
+
+
 def names(domain: Domain, intent: str, text: str) -> bool:
     """Whether ``text`` says what it asks for: a word of the form's title no other form's title has (한도, 결제일,
     선결제; not 카드 or 변경), or every word of its title where no other form's title is said whole (체크카드

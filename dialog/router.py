@@ -95,8 +95,12 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         # 현금서비스 어떻게 받는지 좀 알려주시고 카드 한도도 올려야겠어요 (the card loan at 0.51; its part alone 0.92): the
         # whole is read as the request said first, however unsure the other's words make it
         confidence = max(confidence, domain.policy.confirm_below)
+    kept = later.aside(domain, session, answer, intent, confidence)
     reply = _respond(domain, session, answer, intent, confidence, utterance_type, backend)
     later.keep(session, answer, intent)
+    if kept is not None and session.later is None and not session.ended and (
+            session.form is not None or session.state == "completed"):
+        session.later = kept  # the form went on with the answer, or is done: the other request follows it
     reply = later.take_up(domain, session, reply, lambda i, e, text: begin(domain, session, i, e, text, backend))
     if session.paused is not None and session.state.startswith("answered:") and not session.ended:
         reply = forms.going_on(domain, session, reply)

@@ -1981,3 +1981,35 @@ def test_of_two_close_answers_the_one_not_just_given_is_answered(pack):
     assert dialog.respond("k", Reading("연체 이자율이 어떻게 되나요", "overdue_payment", 0.99)).state == (
         "answered:overdue_interest")
     assert dialog.respond("k", Reading(said, "overdue_payment", 0.92)).state == "answered:overdue_payment"
+
+
+@pytest.mark.parametrize("said, reading, kept", [
+    # a yes to the read-back, then another request after 그리고: done once the form is
+    ("네 해지해 주세요 아 그리고 포인트는 지금 얼마나 쌓여 있는지 알 수 있어요", ("points", 0.99), "answered:points_balance"),
+    ("네 해지해 주세요 아 그리고 포인트는 지금 얼마나 쌓여 있는지 알 수 있어요", ("points", 0.7), None),  # unsure
+    ("네 해지해 주세요 포인트는 지금 얼마나 쌓여 있는지 알 수 있어요", ("points", 0.99), None),  # no "and"
+])
+def test_another_request_said_with_the_forms_answer_is_done_after_it(said, reading, kept, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    opener = "안 쓰는 체크카드 하나 해지하려고요"
+    assert dialog.respond("a", Reading(opener, "card_cancel", 0.99, entities=found(pack, opener))).state == \
+        "confirming"
+    turn = dialog.respond("a", Reading(said, *reading))
+    assert "해지가 완료되었습니다" in turn.reply
+    assert turn.state == (kept or "completed")
+
+
+def test_another_request_said_with_a_slot_value_follows_the_form(pack):
+    """국민은행이요 아 그리고 바꾸는 김에 결제일도 이십 일로 바꿔 주세요, asked for the bank: the account change goes on,
+    and once it is done the date change begins, with its day."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    dialog.respond("b", Reading("카드값 빠져나가는 통장을 바꾸려고 하는데요", "payment_account_change", 0.99))
+    said = "국민은행이요 아 그리고 바꾸는 김에 결제일도 이십 일로 바꿔 주세요"
+    assert dialog.respond("b", Reading(said, "payment_date_change", 0.91, entities=found(pack, said))).state == \
+        "asking:account"
+    number = "공 공 육 이 공 일 삼 사 오 육 칠 팔 구 공"
+    assert dialog.respond("b", Reading(number, "out_of_scope", 0.98, entities=found(pack, number))).state == \
+        "confirming"
+    turn = dialog.respond("b", Reading("네 맞아요", "affirm", 0.99))
+    assert "결제 계좌 변경이 접수되었습니다" in turn.reply and turn.state == "confirming"
+    assert turn.slots == {"day": "20"}
