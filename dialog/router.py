@@ -5,7 +5,9 @@ The order of precedence, each rule for a reason:
 Before all: a fresh request whose line says a second one (결제일 바꾸고 한도도 올려 줘) is read as the request said
 first, with its own part's values, however unsure the other's words make the whole, and the other is taken up when it
 is done (``dialog.later``). What the caller turns to after 말고 (or 게 아니라), or goes on to ask after taking in what
-was heard (… 많이 나왔네요 그럼 …, where the whole is unsure), read surely, is what the turn asks for.
+was heard (… 많이 나왔네요 그럼 …, where the whole is unsure), read surely, is what the turn asks for. In a form, a
+request said surely after a ``joins`` word in the turn that gives the form its answer (네 해지해 주세요 아 그리고
+포인트는 …) is kept, and taken up once the form is done (``later.aside``).
 
 0. A caller who did not hear the bot (뭐라고요, 잘 안 들려요), giving no value, naming no person, saying no anger
    or cancel, asking for nothing the model is sure of and ending with no yes, hears its last reply again;
