@@ -1987,6 +1987,7 @@ def test_of_two_close_answers_the_one_not_just_given_is_answered(pack):
     # a yes to the read-back, then another request after 그리고: done once the form is
     ("네 해지해 주세요 아 그리고 포인트는 지금 얼마나 쌓여 있는지 알 수 있어요", ("points", 0.99), "answered:points_balance"),
     ("네 해지해 주세요 아 그리고 포인트는 지금 얼마나 쌓여 있는지 알 수 있어요", ("points", 0.7), None),  # unsure
+    ("네 해지해 주세요 아 근데 포인트는 지금 얼마나 쌓여 있는지 알 수 있어요", ("points", 0.99), "answered:points_balance"),
     ("네 해지해 주세요 포인트는 지금 얼마나 쌓여 있는지 알 수 있어요", ("points", 0.99), None),  # no "and"
 ])
 def test_another_request_said_with_the_forms_answer_is_done_after_it(said, reading, kept, pack):
