@@ -93,17 +93,22 @@ def pointed_back(text: str, own: tuple[Value, ...], first: tuple[Value, ...]) ->
                                for word in words for cut in range(len(word), 1, -1)))
 
 
-def keep(session: Session, answer: Answer, intent: str) -> None:
+def keep(session: Session, answer: Answer, intent: str, aside: dict | None = None) -> None:
     """Keep the turn's second request (as :func:`first` left it: none where it is no sure request of its own), if
     the bot acted on ``intent`` (a form begun, an FAQ question answered) or offered it (결제일 변경을 도와드릴까요?,
-    to 결제일을 십사 일로 좀 옮기고예 한도도 쫌 올리고 싶어서요). One kept is dropped where the first request was
+    to 결제일을 십사 일로 좀 옮기고예 한도도 쫌 올리고 싶어서요); or the request said ``aside`` a form's answer
+    (:func:`aside`), if the form went on with the answer or is done. One kept is dropped where the first request was
     cancelled or declined, or the bot did not understand the caller: the call has moved on."""
     if session.later is not None and (session.model == "fallback" or session.state == "cancelled"):
         session.later = None
+    if session.later is not None or session.ended:
+        return
     acted = (session.intent == intent and session.model in ("form", "faq")) or session.state == f"offered:{intent}"
-    if answer.also is not None and not session.ended and acted and session.later is None:
+    if answer.also is not None and acted:
         session.later = {"intent": answer.also.intent, "text": answer.also.text,
                          "entities": [asdict(e) for e in answer.also.entities]}
+    elif aside is not None and (session.form is not None or session.state == "completed"):
+        session.later = aside
 
 
 def aside(domain: Domain, session: Session, answer: Answer, intent: str, confidence: float) -> dict | None:

@@ -99,10 +99,7 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         confidence = max(confidence, domain.policy.confirm_below)
     kept = later.aside(domain, session, answer, intent, confidence)
     reply = _respond(domain, session, answer, intent, confidence, utterance_type, backend)
-    later.keep(session, answer, intent)
-    if kept is not None and session.later is None and not session.ended and (
-            session.form is not None or session.state == "completed"):
-        session.later = kept  # the form went on with the answer, or is done: the other request follows it
+    later.keep(session, answer, intent, kept)
     reply = later.take_up(domain, session, reply, lambda i, e, text: begin(domain, session, i, e, text, backend))
     if session.paused is not None and session.state.startswith("answered:") and not session.ended:
         reply = forms.going_on(domain, session, reply)

@@ -175,11 +175,7 @@ def _after_taken_then(text: str) -> str:
     words = text.split()
     if not any(word in THEN for word in words[1:-1]):
         return ""
-    tokens = _spoken(kiwi().tokenize(text))
-    start = 0
-    for i, word in enumerate(words[:-2]):
-        inside = [t for t in tokens if start <= t.start < start + len(word)]
-        start += len(word) + 1
+    for i, inside in enumerate(_word_tokens(words)[:-2]):
         if words[i + 1] in THEN and _takes_in(inside[-1:]):
             return " ".join(words[i + 2:])
     return ""
@@ -314,17 +310,24 @@ def _sentence_ends(words: list[str]) -> set[int]:
     하려고 하는데요): a final ending that takes in nothing (not 된다고요, 되는 거죠), then at most 요, or -는데 then 요
     or then what asks to be done first (주소도 바꿔야 되는데 아 그것보다 분실 신고부터 …); read in the line, where
     그럼 is "then", not an ending."""
-    tokens = _spoken(kiwi().tokenize(" ".join(words)))
-    ends, start = set(), 0
-    for i, word in enumerate(words):
-        inside = [t for t in tokens if start <= t.start < start + len(word)]
+    ends = set()
+    for i, (word, inside) in enumerate(zip(words, _word_tokens(words))):
         if inside and (inside[-1].tag == "EF" and not _takes_in(inside[-1:])
                        # 해지하려고 하는데요: -는데 with 요 ends a spoken sentence as a final ending would
                        or inside[-1].tag == "EC" and inside[-1].form.endswith("데") and (
                            word.endswith("요") or _sooner(" ".join(words[i + 1:])))):
             ends.add(i)
-        start += len(word) + 1
     return ends
+
+
+def _word_tokens(words: list[str]) -> list[list[Token]]:
+    """Kiwi's tokens of each word, read in the line (:func:`_spoken`: without a closing 요)."""
+    tokens = _spoken(kiwi().tokenize(" ".join(words)))
+    per, start = [], 0
+    for word in words:
+        per.append([t for t in tokens if start <= t.start < start + len(word)])
+        start += len(word) + 1
+    return per
 
 
 def _spoken(tokens: list[Token]) -> list[Token]:
