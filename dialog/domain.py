@@ -144,6 +144,7 @@ class Words:
     requesting: tuple[str, ...] = ()  # the last words of a request (해 주세요, 할게요): in a read-back, one asks again
     weighing: tuple[str, ...] = ()  # a request only weighed (할까 하는데요, 해지할까 싶어서): a turn with one is offered
     joins: tuple[str, ...] = ()  # "and" between two requests (그리고): in a form, what follows one is kept for after it
+    searching: tuple[str, ...] = ()  # looking for a word (뭐더라, 뭐였지): a turn with one answers no yes or no
 
 
 @dataclass(frozen=True)

@@ -57,8 +57,9 @@ def acknowledges(domain: Domain, answer: Answer, intent: str, confidence: float,
                               or any(ends_last(domain.words.acknowledge, w) or w in domain.words.affirm
                                      for w in words_of(done)[:-1]))
                 and _promises(done))
-    # a remark, but not one that goes on with "then" (그럼 한 사흘 늦은 건데 신용 점수에 올라가요)
-    remark = intent == OUT_OF_SCOPE and then_at(domain.words, answer.text) is None
+    # a remark, but not one that goes on with "then" (그럼 한 사흘 늦은 건데 신용 점수에 올라가요), nor a caller
+    # looking for a word (그 거시기 있잖아 그 저번에 그거), who has not understood the answer so much as not yet asked
+    remark = intent == OUT_OF_SCOPE and not answer.searching and then_at(domain.words, answer.text) is None
     return utterance_type != "question" and (remark or promised)
 
 

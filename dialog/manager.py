@@ -114,13 +114,15 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
         other.intent, other.text, tuple(Value(e.type, e.value, e.masked) for e in understood.entities
                                         if other.start <= e.start and e.end <= other.start + len(other.text)),
         other.marked, other.confidence >= clear, other.first)
-    said_no = says(words.deny, text, words.lead)
+    # 아니 그거 뭐더라, 네 그 뭐시기: a caller looking for a word answers nothing yet, in words or by the model
+    searching = any(w in text for w in words.searching)
+    said_no = says(words.deny, text, words.lead) and not searching
     # 아 다음 결제일부터 전부 나가는 거예요 음 네 그래도 해주세요: a caller who thinks aloud first ends with the answer;
     # so does one who takes it in first (아 그라믄 됐심더 해주이소)
     before_yes = without_last(words.affirm, text)
     yes_after_taking_in = before_yes != " ".join(words_of(text)) and ends_last(words.acknowledge, before_yes)
-    said_yes = says(words.affirm, text, words.lead) or (
-        (says_last(words.affirm, text, words.lead) or yes_after_taking_in) and not said_no)
+    said_yes = not searching and (says(words.affirm, text, words.lead) or (
+        (says_last(words.affirm, text, words.lead) or yes_after_taking_in) and not said_no))
     taken_in = ends_with(words.acknowledge, text) or ends_last(words.acknowledge, text)
     # 알겠어요 고맙습니다, 앱에서 하면 되는구나 네, 앱에서 보라고 알았어 됐어: taken in, then thanks, a yes or enough
     thanked = not taken_in and ends_last(words.acknowledge,
@@ -132,8 +134,8 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
     return Answer(
         text=text,
         entities=tuple(Value(e.type, e.value, e.masked) for e in understood.entities),
-        affirm=said_yes or (understood.intent == "affirm" and confident),
-        deny=said_no or (understood.intent == "deny" and confident),
+        affirm=said_yes or (understood.intent == "affirm" and confident and not searching),
+        deny=said_no or (understood.intent == "deny" and confident and not searching),
         cancel=(says(words.cancel, text, words.lead + words.deny) or says_last(words.cancel, text, words.lead)
                 or ends_with(words.stop, without_last(words.cancel, text, words.stop))),  # 취소할게요 취소
         names_person=any(word.startswith(words.person) for word in text.split()) if words.person else False,
@@ -147,5 +149,6 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
         instead=instead[0] if instead is not None and instead[1] >= clear else "",
         yes_no_said=said_yes or said_no,
         repeat=any(w in text for w in words.repeat),
+        searching=searching,
         also=also,
     )

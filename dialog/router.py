@@ -126,6 +126,10 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # which names a person); so is one whose last words hang up (아 미안해요 잘못 전화했어요 ... 끊을게요, complaint
         # 0.84), which the rule below then ends, or one that takes in what it heard (헐 진짜 많이 썼네 알겠어요, 0.66).
         intent, route = OUT_OF_SCOPE, None
+    if answer.searching and not sure and not answer.entities and not answer.complains and not answer.names_person:
+        # 여보세요 어 잘 안 들리는데 그 뭐냐 그거 있잖아요 그거 (app help 0.42): the caller is still looking for the
+        # word, and the model only guesses at it; a line not understood, not an offer of the guess.
+        intent, route = OUT_OF_SCOPE, None
     if (session.form is not None and answer.cancel and forms.restates(domain, session, answer.text)
             and (intent == session.intent and confidence >= domain.policy.switch_above
                  or forms.answers_form(domain, session, answer))):
@@ -252,12 +256,14 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # again nor a yes to "what else?"
         return prefix + domain.responses["anything_else"]
     if (route is not None and route.model == "answer" and not answer.entities
-            and (session.model == "fallback" or not answer.yes_no_said and confidence < domain.policy.switch_above)):
+            and (session.model == "fallback" or answer.searching
+                 or not answer.yes_no_said and confidence < domain.policy.switch_above)):
         # 아 그 뭐였더라 그거 있잖아요 그거 (affirm 0.62), with nothing asked that it answers: no yes or no in words and
         # the model unsure is a line not understood, which counts towards a hand-off, not a yes to "what can I do?".
         # Right after a re-prompt ("다시 한 번 말씀해 주시겠어요?") no yes or no was asked for at all, so a yes or no
         # there is not understood, in words or not, however sure the model (아니 그 저번에 그 뭐시기 했던 거, deny 0.50;
-        # 그거 그 뭐더라 아 그거요 그거, affirm 0.95). Read so, it may still ask on about the answer just given (그라믄
+        # 그거 그 뭐더라 아 그거요 그거, affirm 0.95), nor is a caller looking for a word (아니 그거 뭐더라, deny 0.96,
+        # to "anything else?": not a no that closes the call). Read so, it may still ask on about the answer just given (그라믄
         # 그걸로 카드값을 낼 수도 있는 거요, affirm 0.37, after the points balance).
         intent, route = OUT_OF_SCOPE, None
     # a tag question (… 다 나오는 거죠) read as a question or a form, or as anything the model is unsure of
@@ -273,8 +279,11 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
     # takes, said with no question, is that form's request, not one about the answer
     taker = forms.taker(domain, answer)
     requests = intent == OUT_OF_SCOPE and not followup.asks(domain.words, answer.text) and taker is not None
+    # 아니 그거 뭐더라, after the annual fee: its 그거 points at a word not yet found, not at the answer given
+    searches = intent == OUT_OF_SCOPE and answer.searching and not followup.asks(domain.words, answer.text)
     if (route is None or route.model == "faq" or intent == OUT_OF_SCOPE or goes_on
-            or (route.model == "form" and followup.asks(domain.words, answer.text)) or checks) and not requests:
+            or (route.model == "form" and followup.asks(domain.words, answer.text)) or checks) and not (
+            requests or searches):
         # 그거 잔액 어떻게 봐요 after the 국민행복카드 answer: its balance, not the bank account's; 그거 미리 갚으려면
         # 어떻게 해요 after the 카드론 answer: its repayment, not a card bill's prepayment (a form). A request that
         # refers back (그거 때문에 해지할래요) asks no question, and starts its form.

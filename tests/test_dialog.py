@@ -615,9 +615,10 @@ def test_a_complaint_with_no_anger_or_person_in_words_is_not_understood_when_uns
 
 @pytest.mark.parametrize("said, confidence, state", [
     ("아 그 뭐였더라 그거 있잖아요 그거", 0.62, "reprompt:1"),  # read as a yes, none in words: not understood
-    ("네 그거 있잖아요", 0.62, "ask_what"),  # a yes in words
+    ("네 그거요", 0.62, "ask_what"),  # a yes in words
     ("아니 그거 말고", 0.62, "ask_what"),  # a no in words
-    ("그거 있잖아요", 0.93, "ask_what"),  # the model sure
+    ("그거요", 0.93, "ask_what"),  # the model sure
+    ("네 그거 있잖아요", 0.93, "reprompt:1"),  # a caller looking for a word says no yes, however sure the model
 ])
 def test_an_unsure_yes_with_nothing_asked_and_no_yes_in_words_is_not_understood(said, confidence, state, pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
@@ -625,20 +626,23 @@ def test_an_unsure_yes_with_nothing_asked_and_no_yes_in_words_is_not_understood(
     assert dialog.respond("y", Reading(said, "affirm", confidence)).state == state
 
 
-@pytest.mark.parametrize("said, intent, confidence", [
-    ("그거 그 뭐더라 아 그거요 그거", "affirm", 0.95),  # read surely as a yes
-    ("아니 그 저번에 그 뭐시기 했던 거", "deny", 0.5),  # a no in words
-    ("네 그거요", "affirm", 0.95),  # a yes in words
+@pytest.mark.parametrize("said, intent, confidence, after_greeting", [
+    ("그거 그요 아 그거요 그거", "affirm", 0.95, "ask_what"),  # read surely as a yes
+    ("아니 그 저번에 그 했던 거", "deny", 0.5, "ask_what"),  # a no in words
+    ("네 그거요", "affirm", 0.95, "ask_what"),  # a yes in words
+    # looking for a word (뭐더라, 뭐시기): no yes or no after a greeting either
+    ("그거 그 뭐더라 아 그거요 그거", "affirm", 0.95, "reprompt:1"),
+    ("아니 그 저번에 그 뭐시기 했던 거", "deny", 0.5, "reprompt:1"),
 ])
-def test_a_yes_or_no_right_after_a_reprompt_is_not_understood(said, intent, confidence, pack):
+def test_a_yes_or_no_right_after_a_reprompt_is_not_understood(said, intent, confidence, after_greeting, pack):
     """After "다시 한 번 말씀해 주시겠어요?" nothing was asked that a yes or a no answers, however sure the model
     is; the same line after a greeting, where the caller may be saying yes to "what can I do for you?", is not
-    turned away."""
+    turned away, unless the caller is still looking for a word."""
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     assert dialog.respond("r", Reading("어 그 저기 그 뭐냐", "out_of_scope", 0.6)).state == "reprompt:1"
     assert dialog.respond("r", Reading(said, intent, confidence)).state == "reprompt:2"
     dialog.respond("g", Reading("여보세요", "greeting", 0.99))
-    assert dialog.respond("g", Reading(said, intent, confidence)).state == "ask_what"
+    assert dialog.respond("g", Reading(said, intent, confidence)).state == after_greeting
 
 
 def test_a_caller_who_did_not_hear_the_bot_hears_its_last_words_again(pack):
@@ -1033,6 +1037,30 @@ def test_an_unsure_goodbye_with_nothing_to_close_is_a_line_not_understood(pack):
     dialog.respond("h", Reading("최근 카드 쓴 거 좀 보려고요", "transaction_history"))
     assert dialog.respond("h", Reading("아 그래예 고맙심더", "goodbye", 0.4)).reply == domain.responses["anything_else"]
     assert dialog.respond("i", Reading("잘못 걸었네요 끊을게요", "goodbye", 0.4)).end
+
+
+@pytest.mark.parametrize("said, reading", [
+    ("아니 그거 뭐더라", ("deny", 0.96)),
+    ("네 그 뭐시기 있잖아요", ("affirm", 0.9)),
+])
+def test_a_caller_looking_for_a_word_after_anything_else_is_not_answering_it(said, reading, pack):
+    """Its 아니 is no "nothing else" that closes the call, its 그거 no question about the answer just given: a line
+    not understood, which counts towards a hand-off. The same 아니 without the word search still closes."""
+    dialog = answered(pack, "연회비 얼마예요", "fees", "annual_fee")
+    turn = dialog.respond("a", Reading(said, *reading))
+    assert (turn.model, turn.state, turn.end) == ("fallback", "reprompt:1", False)
+    assert dialog.respond("a", Reading("포인트 얼마 있어요", "points", 0.99)).state == "answered:points_balance"
+    closing = answered(pack, "연회비 얼마예요", "fees", "annual_fee")
+    assert closing.respond("a", Reading("아니 그거면 돼요", "deny", 0.96)).end
+
+
+def test_the_models_guess_at_a_word_the_caller_still_looks_for_is_not_offered(pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    turn = dialog.respond("a", Reading("여보세요 잘 안 들리는데 그 뭐냐 그거 있잖아요 그거", "app_help", 0.42))
+    assert (turn.model, turn.state) == ("fallback", "reprompt:1")
+    # Without the search, the same guess is offered; with it, a sure reading is acted on.
+    assert dialog.respond("b", Reading("여보세요 잘 안 들리는데 앱이요", "app_help", 0.42)).model == "offer"
+    assert dialog.respond("c", Reading("그 뭐더라 카드 잃어버렸어요", "lost_card", 0.95)).state.startswith("asking")
 
 
 def test_values_one_form_takes_most_of_point_at_it_after_a_misunderstanding(pack):
