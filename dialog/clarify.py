@@ -57,10 +57,12 @@ def resolve(domain: Domain, session: Session, answer: Answer, backend: Backend, 
         session.pending = None
     elif (((answer.affirm and not elsewhere and not (answer.takes_in and not answer.yes_no_said))
            or (_takes(domain, pending["intent"], answer) and (bare or clear in (None, pending["intent"])))
-           or (bare and "intent" in pending and _in_offer(domain.intents[pending["intent"]].offer, said)))
+           or (bare and "intent" in pending and _in_offer(domain.intents[pending["intent"]].offer, said))
+           or clear == pending.get("intent"))
           and not answer.deny) or _corrects(domain, pending, answer):
         # 네, or the value the offered form asks for (리볼빙 해지를 도와드릴까요? - 신용카드요; said bare, 교통카드, whatever
-        # the model makes of one word), or the offer's own words (해지요): the offer is taken; not
+        # the model makes of one word), or the offer's own words (해지요), or its request said plainly (카드를
+        # 잃어버렸어요, offered the lost card for the number just given): the offer is taken, with the values kept; not
         # a yes with another request surely made and its values (네 바꿔 주세요 십오 일로 해 주세요, offered the bill
         # amount: the payment date), nor a turn that takes in what it heard (아 그렇구나 ... 알겠습니다).
         kept = tuple(Value(**e) for e in pending["entities"])

@@ -1490,6 +1490,19 @@ def test_after_an_answer_only_anger_in_words_or_a_sure_reading_is_a_complaint(sa
     assert (dialog.respond("h", Reading(said, *reading)).model == "handoff") == handed_off
 
 
+@pytest.mark.parametrize("said, reading, phone", [
+    ("카드를 잃어버렸어요", ("lost_card", 0.99), "010-****-5678"),  # the offered request said plainly: the number kept
+    ("카드 해지할게요", ("card_cancel", 0.99), None),  # another request: it starts afresh
+])
+def test_the_offered_request_said_plainly_takes_the_offer_with_its_values(said, reading, phone, pack):
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    first = "제 번호가 공일공 일이삼사 오육칠팔인데요"
+    found = tuple(EntityExtractor.load(pack.gazetteer).extract(first))
+    assert dialog.respond("p", Reading(first, "out_of_scope", 0.74, entities=found)).state == "offered:lost_card"
+    turn = dialog.respond("p", Reading(said, *reading))
+    assert turn.state == "asking:card_type" and turn.slots.get("phone") == phone
+
+
 def test_a_no_that_gives_an_offered_forms_value_again_corrects_it(pack):
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     extract = EntityExtractor.load(pack.gazetteer).extract
