@@ -140,7 +140,8 @@ class Understander:
         later = next(part for part in parts if not part.first)
         other = [part for part in parts if part.intent != whole]
         asks_on = later.text.startswith(REFER) or confidence >= SURE_WHOLE and bool(ASKS.search(later.text))
-        if joined.marked and (not other or other == [later] and later.confidence < UNSURE and asks_on):
+        if joined.marked and not joined.listed and (
+                not other or other == [later] and later.confidence < UNSURE and asks_on):
             # 연체되면 … 떨어져요 그리고 밀린 거 오늘 낼 수 있어요 (one intent, two questions); 포인트 얼마 쌓였는지
             # 보고 그걸로 카드값도 낼 수 있나 (the second, unsure alone, refers back to the first's topic); 연체하면 이자
             # 얼마나 붙는지 하고 지금 바로 어떻게 내는지 알려 주세요 (the second, unsure alone, asks, and the whole is
@@ -197,6 +198,7 @@ SURE_WHOLE = 0.9  # a whole read at this (0-1) or more says what a part that ask
 ASKS = re.compile("어떻게|얼마|어디|언제|몇|뭐|무슨|왜|어느")  # words that ask (not 두 가지 문의드릴게요)
 UNSURE = 0.5  # a part read below this (0-1) alone means little by itself
 AND = ("이랑", "랑")  # the particle "and" after a noun (갚는 방법이랑 카드론은 얼마까지 되는지도)
+BOTH = re.compile(r"(?:^| )(?:둘 ?다|두 ?개|두 ?가지)(?:를|를요|요)?(?= |$)")  # "both", after two things listed
 # how final endings that take in what was said, or what both know, end (된다고요, 거죠, 되는구나, 빠지잖아요): no
 # request
 MAY_MARK = re.compile("도|전에|먼저")  # what a line needs to mark a second sentence as another request
@@ -212,6 +214,7 @@ class Parts:
     marked: bool  # the line says the second is another request: 그리고, 도 on it, 그 전에, or a list of questions
     after_first: bool  # the second asks to be done first (아 그 전에 …, 먼저 …)
     taken: bool  # the first takes in what was said rather than asking (앱에서 보면 되는구나 그리고 …)
+    listed: bool = False  # two things listed as nouns (A랑 B 둘 다 …): where both read alike, one request about two
 
 
 def _joined(text: str) -> Parts | None:
@@ -225,10 +228,25 @@ def _joined(text: str) -> Parts | None:
     있어요 아 그거 하기 전에 …), where the second part is marked. A part may be a request of its own, which the dialog
     takes up before or after the other (``Understanding.also``)."""
     words = text.split()
-    within = _join(words, sentences=False)
+    within = _join(words, sentences=False) or _listed(words)
     if within is not None or not MAY_MARK.search(text):  # a sentence's end joins only where the second is marked
         return within
     return _join(words, sentences=True)
+
+
+def _listed(words: list[str]) -> Parts | None:
+    """Two things to do said as nouns joined by "and" and then "both", before the verb they share (한도 상향이랑
+    결제일 변경 둘 다 해 주세요): the first said with that verb (… 한도 상향 해 주세요), and the rest of the line. The
+    first is read with the verb because a noun alone may name a thing rather than a request (폰이랑 지갑 둘 다
+    잃어버렸어요: 폰 잃어버렸어요 is the lost card, as the whole is, not the app)."""
+    for i, word in enumerate(words[:-1]):
+        rest = " ".join(words[i + 1:])
+        both = BOTH.search(rest)
+        if not _and(word) or both is None or not rest[both.end():].strip():
+            continue
+        first = word.removesuffix("요").removesuffix("랑").removesuffix("이")
+        return Parts(" ".join([*words[:i], first, rest[both.end():].strip()]), rest, True, False, False, True)
+    return None
 
 
 def _join(words: list[str], sentences: bool) -> Parts | None:

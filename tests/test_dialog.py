@@ -1858,6 +1858,7 @@ def test_the_nlu_reads_the_other_request_of_a_line_that_joins_two(understander):
         assert parts is not None and (parts.before, parts.after_first) == (before, True), said
     rather = _joined(normalize("한도가 얼마 남았는지 보려고 했는데 아 아니다 그보다 이번 달 카드값이 얼마인지가 궁금해요"))
     assert rather is None or not rather.after_first  # "rather": the caller says instead
+
     # the first part of a line that marks two: a request of its own, unless it takes in what was said
     assert _joined("좀 미리 갚아놓고 그다음에 한도가 얼마나 남는지 확인하려고요").marked
     assert _joined("앱에서 보면 되는구나 그리고 포인트도 얼마인지 알려줘요").taken
@@ -1885,6 +1886,16 @@ def test_the_nlu_reads_the_other_request_of_a_line_that_joins_two(understander):
                  "넣으면 바로 반영된다고요 그럼 막힌 카드도 입금하면 바로 풀려요",  # the first takes in what was heard
                  "오늘 돈 넣으면 바로 다시 쓸 수 있어요 일요일이라 은행도 안 하고"):  # the second is a reason
         assert understander.understand(said).also is None, said
+
+
+def test_two_things_to_do_listed_as_nouns_are_two_requests(understander):
+    """A랑 B 둘 다 V: the first is read with the verb the two share, so a thing named (폰) is no request of its own."""
+    listed = _joined("그럼 한도 상향이랑 결제일 변경 둘 다 해주세요")
+    assert (listed.before, listed.after, listed.marked) == ("그럼 한도 상향 해주세요", "결제일 변경 둘 다 해주세요", True)
+    both = understander.understand("결제일이랑 결제 계좌를 둘 다 바꾸려고요")
+    assert {both.intent, both.also.intent} == {"payment_date_change", "payment_account_change"}
+    assert understander.understand("폰이랑 지갑 둘 다 잃어버렸어요").also is None  # 폰 is no app question here
+    assert _joined("카드랑 통장을 잃어버렸어요") is None  # no "both": one request about two things
 
 
 @pytest.mark.parametrize("said, intent, state", [
