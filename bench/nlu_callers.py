@@ -10,8 +10,8 @@ Test sets (the domain pack's, written apart from its training examples and never
 written apart from both), the rows a recipe's choices are made on.
 ``--rows`` reads any labelled CSV files instead, such as ``bench/callers/``'s fresh callers (written after the
 recipe was chosen, read once), its twins (card requests beside their twins about another business the caller
-names: ``_dev`` for choices, ``_test`` read once), its short spoken requests and dialog acts (``_spoken_dev``,
-``_acts_dev``: for choices) or a team's own.
+names: ``_dev`` for choices, ``_test`` read once), its short spoken requests, short requests as said to a
+phone bot and dialog acts (``_spoken_dev``, ``_plain_dev``, ``_acts_dev``: for choices) or a team's own.
 
 Engines, on the same rows:
 

@@ -45,7 +45,8 @@ def test_no_test_or_dev_request_of_the_pack_is_also_a_training_example_or_anothe
 def test_the_callers_of_the_bench_are_in_none_of_the_packs_sets_nor_in_each_other(pack):
     """`bench/callers/` holds requests written after recipe 6 by other writers: fresh callers, read once,
     twins (a request and its near twin about another business), one half for choices and one read once, and,
-    for choices, short spoken requests and a caller's yes, no, hello and goodbye (written after recipe 9). They
+    for choices, short spoken requests and a caller's yes, no, hello and goodbye (written after recipe 9), and
+    short requests as said to a phone bot by three writers of three manners (written after recipe 12). They
     say how the model reads callers only while none of them is a training, dev or test row of the pack, or
     nearly, and no set of them holds another's rows."""
     from datasets import DatasetDict
@@ -55,7 +56,7 @@ def test_the_callers_of_the_bench_are_in_none_of_the_packs_sets_nor_in_each_othe
 
     sets = sorted((ROOT / "bench" / "callers").glob(f"{pack.name}_*.csv"))
     assert [path.stem.removeprefix(f"{pack.name}_") for path in sets] == [
-        "acts_dev", "fresh_long", "fresh_short", "spoken_dev", "twins_dev", "twins_test"]
+        "acts_dev", "fresh_long", "fresh_short", "plain_dev", "spoken_dev", "twins_dev", "twins_test"]
     data = DatasetDict({**load_any(pack.folder),
                         **{path.stem: examples_dataset(load_examples(path)) for path in sets}})
     leaks = [leak for leak in check(data).leaks if pack.name in leak.split_a + leak.split_b]

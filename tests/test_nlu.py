@@ -12,6 +12,8 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from data_tools.augment.banmal import to_banmal
+from data_tools.augment.perturb import CORRECTIONS
+from dialog.domain import Domain
 from data_tools.evaluation.priors import estimate_priors, shift
 from data_tools.training.classifier import (
     SPECIALS, TrainConfig, choose_threshold, fit_temperature, train, train_tokenizer,
@@ -125,6 +127,22 @@ def test_another_business_said_in_the_domains_words_is_learnt_against_the_exampl
     named, unnamed = ["넷플릭스 해지할래", "한전 전기요금 얼마 나왔어"], ["카드 해지할래", "카드값 얼마 나왔어"]
     probs = model.predict_proba([normalize(t) for t in named + unnamed])[:, column]
     assert all(probs[:2] > OTHER_BUSINESS_ABOVE) and all(probs[2:] < 0.5), probs
+
+
+def test_half_the_training_requests_are_said_again_after_a_turn_from_something_else(pack):
+    """아니 그거 말고 … before a request: what follows decides what the line asks; never before a yes, a no, a
+    greeting, a goodbye or an out-of-scope row, which 아니 may open on its own."""
+    data = intent_data()
+    train = data["train"]
+    requests = {i for i, r in Domain.load(pack.domain).intents.items() if r.model in ("faq", "form", "handoff")}
+    originals = {(t, label) for t, label, how in zip(train["text"], train["label"], train["transform"])
+                 if how == "original" and label in requests}
+    corrected = [(t, label) for t, label, how in zip(train["text"], train["label"], train["transform"])
+                 if how == "self_correction"]
+    assert 0.4 < len(corrected) / len(originals) < 0.6
+    assert all(label in requests for _, label in corrected)
+    assert all(any(t.startswith(f"{c} ") and (t[len(c) + 1:], label) in originals for c in CORRECTIONS)
+               for t, label in corrected)
 
 
 def test_an_ngram_only_model_trains_no_transformer_and_calibrates(tmp_path):

@@ -24,6 +24,9 @@ PHONE_HEDGES = ("", "다름이 아니라", "제가 좀", "혹시", "그 뭐지",
                 "아까 문자 받았는데", "제가 어제")
 PHONE_CLOSINGS = ("", "", "그래서 전화드렸어요", "그거 때문에 전화했는데요", "좀 알아보려고요", "그거 좀 부탁드릴게요",
                   "어떻게 하면 돼요", "그거 되나 해서요")
+# How callers turn from what they said, or were offered, before saying what they want (self_correction).
+CORRECTIONS = ("아니 그거 말고", "아니 그게 아니라", "그거 말고", "아니 아니", "아니요 그거 말고요", "아니 이거 말고",
+               "아니 그런 거 말고")
 # Written forms -> how they are said (applied after banmal conversion), most specific first.
 CONTRACTIONS = [(re.compile(pattern), spoken) for pattern, spoken in [
     (r"무엇이야", "뭐야"), (r"무엇을", "뭘"), (r"무엇이(?=\s|$)", "뭐가"), (r"무엇", "뭐"),
@@ -82,6 +85,12 @@ def phone_call(text: str, rng: random.Random) -> str:
     return " ".join(p for p in parts if p)
 
 
+def self_correction(text: str, rng: random.Random) -> str:
+    """The request after the caller turns from something else (아니 그거 말고 카드 해지해 줘): the request decides
+    what the line asks, not its 아니. For requests only: a yes or a no after it is no longer that answer."""
+    return f"{rng.choice(CORRECTIONS)} {text}"
+
+
 def contraction(text: str, rng: random.Random) -> str | None:
     plain = out = to_banmal(text)
     for pattern, spoken in CONTRACTIONS:
@@ -131,6 +140,7 @@ TRANSFORMS: dict[str, Transform] = {
     "phone_call": phone_call,
     "spacing": spacing,
     "stt_confusion": stt_confusion,
+    "self_correction": self_correction,
 }
 
 
