@@ -235,17 +235,18 @@ def _joined(text: str) -> Parts | None:
 
 
 def _listed(words: list[str]) -> Parts | None:
-    """Two things to do said as nouns joined by "and" and then "both", before the verb they share (한도 상향이랑
-    결제일 변경 둘 다 해 주세요): the first said with that verb (… 한도 상향 해 주세요), and the rest of the line. The
+    """Two things to do said as nouns joined by "and" and then "both", before the verb they share, if any (한도
+    상향이랑 결제일 변경 둘 다 해 주세요): the first said with that verb (… 한도 상향 해 주세요), and the rest of the line. The
     first is read with the verb because a noun alone may name a thing rather than a request (폰이랑 지갑 둘 다
     잃어버렸어요: 폰 잃어버렸어요 is the lost card, as the whole is, not the app)."""
     for i, word in enumerate(words[:-1]):
         rest = " ".join(words[i + 1:])
         both = BOTH.search(rest)
-        if not _and(word) or both is None or not rest[both.end():].strip():
+        if not _and(word) or both is None:
             continue
         first = word.removesuffix("요").removesuffix("랑").removesuffix("이")
-        return Parts(" ".join([*words[:i], first, rest[both.end():].strip()]), rest, True, False, False, True)
+        # 결제일 변경이랑 … 확인하는 방법 두 가지요: "both" may end the line, with no verb to share
+        return Parts(" ".join([*words[:i], first, rest[both.end():].strip()]).strip(), rest, True, False, False, True)
     return None
 
 
@@ -277,7 +278,9 @@ def _join(words: list[str], sentences: bool) -> Parts | None:
         noun = word.removesuffix("요").removesuffix("랑").removesuffix("이") if _and(word) else ""
         listed = ((words[i - 1] if word == "하고" and i > 0 else noun).endswith("지")  # 붙는지 하고 어떻게 내는지
                   # 확인하는 방법이랑 학원비를 내는 방법: two of a kind, each with its clause
-                  or len(noun) >= 2 and any(w.startswith(noun) for w in after) and clauses[0])
+                  or len(noun) >= 2 and any(w.startswith(noun) for w in after) and clauses[0]
+                  # 한도 올리는 거랑 무이자 할부 되는 데가 어딘지: a clause made a noun (거, 것), then another
+                  or noun in ("거", "것") and clauses[0])
         verb = _spoken_end(word.removesuffix(AFTER[0]))
         connective = _connective(verb) and not _and(word)
         particles = [(k, t.form) for k, t in enumerate(parts[1]) if t.tag == "JX"]

@@ -1490,6 +1490,18 @@ def test_after_an_answer_only_anger_in_words_or_a_sure_reading_is_a_complaint(sa
     assert (dialog.respond("h", Reading(said, *reading)).model == "handoff") == handed_off
 
 
+def test_in_a_form_a_value_another_form_takes_read_as_an_unsure_hand_off_is_asked_again(pack):
+    """이십만 원이요, asked for the account number (agent 0.35): the caller gives a value, and asks for no one."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    extract = EntityExtractor.load(pack.gazetteer).extract
+    said = "결제 계좌를 하나은행으로 바꿀 거예요"
+    assert dialog.respond("v", Reading(said, "payment_account_change", entities=tuple(extract(said)))).state == \
+        "asking:account"
+    turn = dialog.respond("v", Reading("이십만 원이요", "agent", 0.35, entities=tuple(extract("이십만 원이요"))))
+    assert turn.model == "form" and turn.state == "asking:account"
+    assert dialog.respond("v", Reading("그냥 연결해 줘요", "agent", 0.35)).model == "handoff"  # no value: handed off
+
+
 @pytest.mark.parametrize("said, reading, phone", [
     ("카드를 잃어버렸어요", ("lost_card", 0.99), "010-****-5678"),  # the offered request said plainly: the number kept
     ("카드 해지할게요", ("card_cancel", 0.99), None),  # another request: it starts afresh
@@ -1896,6 +1908,10 @@ def test_two_things_to_do_listed_as_nouns_are_two_requests(understander):
     assert {both.intent, both.also.intent} == {"payment_date_change", "payment_account_change"}
     assert understander.understand("폰이랑 지갑 둘 다 잃어버렸어요").also is None  # 폰 is no app question here
     assert _joined("카드랑 통장을 잃어버렸어요") is None  # no "both": one request about two things
+    ending = _joined("결제일 변경이랑 바우처 남은 거 확인하는 방법 두 가지요")  # "both" ends the line: no verb to share
+    assert (ending.before, ending.listed) == ("결제일 변경", True)
+    # a clause made a noun (올리는 거), then another: two things to do, each with its clause
+    assert _joined("한도 올리는 거랑 무이자 할부 되는 데가 어딘지 물어보려고요").before == "한도 올리는 거랑"
 
 
 @pytest.mark.parametrize("said, intent, state", [
