@@ -264,8 +264,8 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # Right after a re-prompt ("다시 한 번 말씀해 주시겠어요?") no yes or no was asked for at all, so a yes or no
         # there is not understood, in words or not, however sure the model (아니 그 저번에 그 뭐시기 했던 거, deny 0.50;
         # 그거 그 뭐더라 아 그거요 그거, affirm 0.95), nor is a caller looking for a word (아니 그거 뭐더라, deny 0.96,
-        # to "anything else?": not a no that closes the call). Read so, it may still ask on about the answer just given (그라믄
-        # 그걸로 카드값을 낼 수도 있는 거요, affirm 0.37, after the points balance).
+        # to "anything else?": not a no that closes the call). Read so, it may still ask on about the answer just
+        # given (그라믄 그걸로 카드값을 낼 수도 있는 거요, affirm 0.37, after the points balance).
         intent, route = OUT_OF_SCOPE, None
     # a tag question (… 다 나오는 거죠) read as a question or a form, or as anything the model is unsure of
     checks = ((route is None or route.model in ("faq", "form") or not sure)

@@ -225,8 +225,9 @@ def _joined(text: str) -> Parts | None:
     할부로 돌리고 나머지는 미리 내려고요). The join is the first of: 그리고; a verb in the connective -고 (바꾸고,
     해 주시고요, 해지하고 나서; not 써가지고, "because", 말고, nor 하고 싶어요); a noun then 하고, which Kiwi may read as
     "and" (선결제하고), or then (이)랑 after a clause with a verb (갚는 방법이랑), and a sentence's end (한도도 올릴 수
-    있어요 아 그거 하기 전에 …), where the second part is marked. A part may be a request of its own, which the dialog
-    takes up before or after the other (``Understanding.also``)."""
+    있어요 아 그거 하기 전에 …), where the second part is marked; or else two things to do listed as nouns before
+    "both" (:func:`_listed`). A part may be a request of its own, which the dialog takes up before or after the
+    other (``Understanding.also``)."""
     words = text.split()
     within = _join(words, sentences=False) or _listed(words)
     if within is not None or not MAY_MARK.search(text):  # a sentence's end joins only where the second is marked
@@ -244,7 +245,7 @@ def _listed(words: list[str]) -> Parts | None:
         both = BOTH.search(rest)
         if not _and(word) or both is None:
             continue
-        first = word.removesuffix("요").removesuffix("랑").removesuffix("이")
+        first = _and_noun(word)
         # 결제일 변경이랑 … 확인하는 방법 두 가지요: "both" may end the line, with no verb to share
         return Parts(" ".join([*words[:i], first, rest[both.end():].strip()]).strip(), rest, True, False, False, True)
     return None
@@ -275,7 +276,7 @@ def _join(words: list[str], sentences: bool) -> Parts | None:
             continue
         rest = " ".join(after[1:] if after[0] in JOINS else after)
         sooner = _sooner(rest)
-        noun = word.removesuffix("요").removesuffix("랑").removesuffix("이") if _and(word) else ""
+        noun = _and_noun(word) if _and(word) else ""
         listed = ((words[i - 1] if word == "하고" and i > 0 else noun).endswith("지")  # 붙는지 하고 어떻게 내는지
                   # 확인하는 방법이랑 학원비를 내는 방법: two of a kind, each with its clause
                   or len(noun) >= 2 and any(w.startswith(noun) for w in after) and clauses[0]
@@ -324,6 +325,11 @@ def _spoken_end(word: str) -> str:
 def _and(word: str) -> bool:
     """Whether the word ends with the particle "and" (방법이랑, 방법이랑요)."""
     return word.removesuffix("요").endswith(AND)
+
+
+def _and_noun(word: str) -> str:
+    """The word without its "and" (방법이랑요 -> 방법, 거랑 -> 거)."""
+    return word.removesuffix("요").removesuffix("랑").removesuffix("이")
 
 
 def _sentence_ends(words: list[str]) -> set[int]:
