@@ -279,11 +279,12 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
     # 아 그거 빠지는 통장을 바꾸고 싶은데요 카카오뱅크로요 (out of scope 0.95), after the bill: a value only one form
     # takes, said with no question, is that form's request, not one about the answer
     taker = forms.taker(domain, answer)
-    requests = intent == OUT_OF_SCOPE and not followup.asks(domain.words, answer.text) and taker is not None
+    asks = followup.asks(domain.words, answer.text)
+    requests = intent == OUT_OF_SCOPE and not asks and taker is not None
     # 아니 그거 뭐더라, after the annual fee: its 그거 points at a word not yet found, not at the answer given
-    searches = intent == OUT_OF_SCOPE and answer.searching and not followup.asks(domain.words, answer.text)
+    searches = intent == OUT_OF_SCOPE and answer.searching and not asks
     if (route is None or route.model == "faq" or intent == OUT_OF_SCOPE or goes_on
-            or (route.model == "form" and followup.asks(domain.words, answer.text)) or checks) and not (
+            or (route.model == "form" and asks) or checks) and not (
             requests or searches):
         # 그거 잔액 어떻게 봐요 after the 국민행복카드 answer: its balance, not the bank account's; 그거 미리 갚으려면
         # 어떻게 해요 after the 카드론 answer: its repayment, not a card bill's prepayment (a form). A request that

@@ -13,7 +13,6 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from data_tools.augment.banmal import to_banmal
 from data_tools.augment.perturb import CORRECTIONS
-from dialog.domain import Domain
 from data_tools.evaluation.priors import estimate_priors, shift
 from data_tools.training.classifier import (
     SPECIALS, TrainConfig, choose_threshold, fit_temperature, train, train_tokenizer,
@@ -26,6 +25,7 @@ from data_tools.training.recipes import (
     chat_questions, informal_test_examples, intent_data, other_business_examples, train_other_business,
     unlabelled_corpus, utterance_type_data, why_retrain,
 )
+from dialog.domain import Domain
 from nlu.understand import UTTERANCE_TYPE, EmptyText
 
 from .conftest import SHARED

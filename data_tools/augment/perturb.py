@@ -4,7 +4,8 @@ Each transform takes a sentence and a seeded random generator and returns a new
 sentence (or several), or None when it does not apply (a sentence with no
 particles cannot lose one). They model what live calls show: banmal, fragments
 that keep only the key phrase (카드 분실, 잔액), dropped particles, fillers, spoken
-contractions, spacing noise, and the letter-level confusions a recogniser makes.
+contractions, spacing noise, the letter-level confusions a recogniser makes, and
+a request said after the caller turns from something else (아니 그거 말고 …).
 """
 
 from __future__ import annotations
