@@ -18,7 +18,7 @@ from dialog import clarify, faq, forms
 from dialog.domain import Domain
 from dialog.forms import Answer, Value
 from dialog.sessions import Session
-from dialog.wording import ends_last
+from dialog.wording import ends_last, says
 
 
 def first(domain: Domain, session: Session, answer: Answer, intent: str) -> tuple[Answer, str]:
@@ -127,6 +127,14 @@ def aside(domain: Domain, session: Session, answer: Answer, intent: str, confide
     kinds = forms.value_types(domain, intent) - forms.value_types(domain, session.intent)
     return {"intent": intent, "text": " ".join(words[joined[-1] + 1:]),
             "entities": [asdict(e) for e in answer.entities if e.type in kinds]}
+
+
+def sooner(domain: Domain, kept: dict | None) -> bool:
+    """Whether a request said aside a form's answer (as :func:`aside` keeps it) asks to be answered before the form
+    goes on: an FAQ question whose words open with a ``sooner`` one (신용카드요 아 근데 그 전에 카드값 연체되면 이자가
+    몇 프로 붙는지도 좀 알려 주세요, asked which card). A form asked for so still waits for the one in progress."""
+    return (kept is not None and domain.intents[kept["intent"]].model == "faq"
+            and says(domain.words.sooner, kept["text"], domain.words.lead))
 
 
 def names(domain: Domain, intent: str, text: str) -> bool:

@@ -98,7 +98,17 @@ def respond(domain: Domain, session: Session, answer: Answer, intent: str, confi
         # whole is read as the request said first, however unsure the other's words make it
         confidence = max(confidence, domain.policy.confirm_below)
     kept = later.aside(domain, session, answer, intent, confidence)
-    reply = _respond(domain, session, answer, intent, confidence, utterance_type, backend)
+    if later.sooner(domain, kept):
+        # 신용카드요 아 근데 그 전에 … 이자가 몇 프로 붙는지도 좀 알려 주세요, asked which card: the value is the form's,
+        # and the question, asked to come first, is answered before the form goes on (its next question after it)
+        reply = forms.step(domain, session, answer)
+        if session.form is not None:
+            forms.pause(session)
+            reply = begin(domain, session, kept["intent"], tuple(Value(**e) for e in kept["entities"]), kept["text"],
+                          backend)
+            kept = None
+    else:
+        reply = _respond(domain, session, answer, intent, confidence, utterance_type, backend)
     later.keep(session, answer, intent, kept)
     reply = later.take_up(domain, session, reply, lambda i, e, text: begin(domain, session, i, e, text, backend))
     if session.paused is not None and session.state.startswith("answered:") and not session.ended:

@@ -2068,6 +2068,29 @@ def test_another_request_said_with_the_forms_answer_is_done_after_it(said, readi
     assert turn.state == (kept or "completed")
 
 
+@pytest.mark.parametrize("said, first", [
+    ("신용카드요 아 근데 그 전에 카드값 연체되면 이자가 몇 프로 붙는지도 좀 알려 주세요", True),
+    ("신용카드요 그리고 먼저 연체되면 이자가 몇 프로 붙는지 알려 주세요", True),
+    ("신용카드요 아 근데 카드값 연체되면 이자가 몇 프로 붙는지도 좀 알려 주세요", False),  # after the form, as said
+])
+def test_a_question_said_with_the_forms_answer_before_that_is_answered_first(said, first, pack):
+    """신용카드요 아 근데 그 전에 … 이자가 몇 프로 붙는지도 좀 알려 주세요, asked which card: the card is the form's, the
+    question is answered now, and the form goes on with its read-back; said with no 그 전에, it waits for the form."""
+    dialog = Dialog(Domain.load(pack.domain), MemoryStore())
+    assert dialog.respond("c", Reading("리볼빙 해지하려고 전화했어요", "revolving_cancel", 0.99)).state == "asking:card_type"
+    turn = dialog.respond("c", Reading(said, "overdue_payment", 0.98, entities=found(pack, said)))
+    if first:
+        assert turn.state == "answered:overdue_interest"
+        assert "연체 이자율" in turn.reply and turn.reply.endswith("해지를 진행할까요?")
+        assert "리볼빙 해지 계속 진행하겠습니다" in turn.reply
+        turn = dialog.respond("c", Reading("네 그럼 리볼빙 해지 진행해 주세요", "revolving_cancel", 0.99))
+        assert "해지가 완료되었습니다" in turn.reply and turn.state == "completed"
+    else:
+        assert turn.state == "confirming" and "연체 이자율" not in turn.reply
+        turn = dialog.respond("c", Reading("네 진행해 주세요", "affirm", 0.99))
+        assert "해지가 완료되었습니다" in turn.reply and turn.state == "answered:overdue_interest"
+
+
 def test_another_request_said_with_a_slot_value_follows_the_form(pack):
     """국민은행이요 아 그리고 바꾸는 김에 결제일도 이십 일로 바꿔 주세요, asked for the bank: the account change goes on,
     and once it is done the date change begins, with its day."""
