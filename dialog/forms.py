@@ -57,6 +57,7 @@ class Answer:
     instead: str = ""
     yes_no_said: bool = False  # a yes or no word opens the turn (네, 아니요), not only the model's reading of it
     repeat: bool = False  # 뭐라고요, 잘 안 들려요: the caller asks to hear the bot's last words again
+    nothing: bool = False  # 네 없어요, 없습니다 감사합니다: the turn ends with "nothing", before any thanks
     searching: bool = False  # 아니 그거 뭐더라: the caller looks for a word, and says no yes or no, whatever its 아니
     also: Second | None = None  # the other request of a line that joins two (… 바꾸고 한도도 올려 줘), if any
 

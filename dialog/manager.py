@@ -149,6 +149,7 @@ def read_answer(words: Words, understood: UnderstandingLike, sure: float, clear:
         instead=instead[0] if instead is not None and instead[1] >= clear else "",
         yes_no_said=said_yes or said_no,
         repeat=any(w in text for w in words.repeat),
+        nothing=ends_with(words.nothing, without_last(words.thanks, text)),
         searching=searching,
         also=also,
     )

@@ -252,8 +252,12 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
             # 음 십오 일로 해 주세요, asked which of the overdue answers was meant, with the date change said after it:
             # the caller went on to the request kept, with its value
             return prefix + begin(domain, session, *kept, answer.text, backend)
-    if answer.deny and not answer.entities and followup.asked_anything_else(session):
-        return _close(domain, session)  # "더 도와드릴 일이 있으신가요?" - "아니요"
+    if (answer.deny or answer.nothing) and not answer.entities and followup.asked_anything_else(session):
+        return _close(domain, session)  # "더 도와드릴 일이 있으신가요?" - "아니요", "네 없어요"
+    if route is not None and route.model == "greeting" and not answer.entities and followup.asked_anything_else(session):
+        # 여보쇼 여보쇼 끊겼는가, after the limit answer: a caller checking the line asks for nothing new, and where the
+        # call stands does not change (the greeting would start it afresh)
+        return prefix + domain.responses["anything_else"]
     if (followup.asked_anything_else(session)
             and followup.acknowledges(domain, answer, intent, confidence, utterance_type, session.last_reply or "")
             and not (intent == OUT_OF_SCOPE and session.last_reply == domain.responses["anything_else"])):
