@@ -33,8 +33,8 @@ def acknowledges(domain: Domain, answer: Answer, intent: str, confidence: float,
     by its words (어떻게, 얼마) and gives no value a form takes, and it ends with an ``acknowledge`` word (본인
     휴대폰 인증하면 된다고요 알겠습니다, read as the identity-verification question), perhaps then thanks (교육비 납부
     메뉴요 알겠어요 고맙습니다), or, read as no question, it says what the caller will do where the model is unsure
-    of the question it reads (어 알았어 그럼 앱에서 볼게, the app question at 0.60) or after a yes (네 앱에서 확인해
-    볼게요), or is a remark the model reads as out of scope (아 만 원에서 삼만 원이요 생각보다 꽤 되네, after the
+    of the question it reads (어 알았어 그럼 앱에서 볼게, the app question at 0.60), after a yes (네 앱에서 확인해
+    볼게요) or after words of the answer said back (간편 비밀번호 재설정이요 해 볼게요), or is a remark the model reads as out of scope (아 만 원에서 삼만 원이요 생각보다 꽤 되네, after the
     annual-fee answer): no line not understood."""
     fresh = tuple(e for e in answer.entities if not _echoes(e, heard))
     if asks(domain.words, answer.text) or forms.taker(domain, replace(answer, entities=fresh)) is not None:
@@ -52,15 +52,24 @@ def acknowledges(domain: Domain, answer: Answer, intent: str, confidence: float,
     # a goodbye)
     done = without_last(domain.words.thanks + domain.words.affirm + domain.words.cancel + domain.words.goodbye,
                         answer.text)
-    # (아 여섯 시까지구나 그럼 점심시간에 다시 걸게요, 재설정이요 네 해 볼게요: taken in, or a yes, before it)
+    # (아 여섯 시까지구나 그럼 점심시간에 다시 걸게요, 재설정이요 네 해 볼게요: taken in, or a yes, before it; 아 간편
+    # 비밀번호 재설정이요 해 볼게요, the password question at 0.98: the answer's words said back before it)
     promised = (faq_read and (confidence < domain.policy.switch_above or answer.affirm and answer.yes_no_said
                               or any(ends_last(domain.words.acknowledge, w) or w in domain.words.affirm
-                                     for w in words_of(done)[:-1]))
+                                     for w in words_of(done)[:-1])
+                              or _says_back(done, heard))
                 and _promises(done))
     # a remark, but not one that goes on with "then" (그럼 한 사흘 늦은 건데 신용 점수에 올라가요), nor a caller
     # looking for a word (그 거시기 있잖아 그 저번에 그거), who has not understood the answer so much as not yet asked
     remark = intent == OUT_OF_SCOPE and not answer.searching and then_at(domain.words, answer.text) is None
     return utterance_type != "question" and (remark or promised)
+
+
+def _says_back(text: str, heard: str) -> bool:
+    """Whether the turn says two words running of the bot's last line again (아 간편 비밀번호 재설정이요 해 볼게요, after
+    "… '간편 비밀번호 재설정'에서 휴대폰 본인 인증을 하고 …"): what was heard, said back."""
+    words = words_of(text)
+    return any(f"{a} {b}" in heard for a, b in zip(words, words[1:]))
 
 
 def _echoes(value: Value, heard: str) -> bool:

@@ -7,7 +7,8 @@ first, with its own part's values, however unsure the other's words make the who
 is done (``dialog.later``). What the caller turns to after 말고 (or 게 아니라), or goes on to ask after taking in what
 was heard (… 많이 나왔네요 그럼 …, where the whole is unsure), read surely, is what the turn asks for. In a form, a
 request said surely after a ``joins`` word in the turn that gives the form its answer (네 해지해 주세요 아 그리고
-포인트는 …) is kept, and taken up once the form is done (``later.aside``).
+포인트는 …) is kept, and taken up once the form is done (``later.aside``); an FAQ question said so with a ``sooner``
+word (… 아 근데 그 전에 이자가 몇 프로예요) is answered at once, the form's value taken, and the form goes on after it.
 
 0. A caller who did not hear the bot (뭐라고요, 잘 안 들려요), giving no value, naming no person, saying no anger
    or cancel, asking for nothing the model is sure of and ending with no yes, hears its last reply again;
@@ -37,8 +38,9 @@ request said surely after a ``joins`` word in the turn that gives the form its a
    in what it heard; a cancel or ``stop`` word takes the request back; a no that says again a value kept with the
    offer corrects the value); an offered answer is given to a turn that goes on about it (no request the model
    is sure of, or the offered question however unsure).
-   After an answer or a finished request, a turn that takes it in and asks nothing (... 알겠습니다; 어 알았어 그럼
-   앱에서 볼게; a remark read as out of scope, once) is asked what else the caller needs, and nothing changes.
+   After an answer or a finished request, a no or a ``nothing`` word (없어요) closes the call; a turn that takes it
+   in and asks nothing (... 알겠습니다; 어 알았어 그럼 앱에서 볼게; a remark read as out of scope, once), or a
+   greeting (여보세요 끊겼나), is asked what else the caller needs, and nothing changes.
 4. A question that refers back to the FAQ answer just given (그거 잔액 어떻게 봐요), opens with "then" (그럼,
    그라믄) where the model is unsure of it, or checks it with a tag question (... 받을 수 있는 거죠), and names no
    topic of another intent that the answer did not speak of, is answered from that answer's intent, whatever
@@ -136,9 +138,12 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
         # which names a person); so is one whose last words hang up (아 미안해요 잘못 전화했어요 ... 끊을게요, complaint
         # 0.84), which the rule below then ends, or one that takes in what it heard (헐 진짜 많이 썼네 알겠어요, 0.66).
         intent, route = OUT_OF_SCOPE, None
-    if answer.searching and not sure and not answer.entities and not answer.complains and not answer.names_person:
+    if (answer.searching and (not sure or route is not None and route.model == "greeting") and not answer.entities
+            and not answer.complains and not answer.names_person):
         # 여보세요 어 잘 안 들리는데 그 뭐냐 그거 있잖아요 그거 (app help 0.42): the caller is still looking for the
-        # word, and the model only guesses at it; a line not understood, not an offer of the guess.
+        # word, and the model only guesses at it; a line not understood, not an offer of the guess. So too where it
+        # reads the hello before the search (여보세요 아 거기 그 뭐냐, greeting 0.99): the caller has begun to say what
+        # they want, and the bot's opening again would not help.
         intent, route = OUT_OF_SCOPE, None
     if (session.form is not None and answer.cancel and forms.restates(domain, session, answer.text)
             and (intent == session.intent and confidence >= domain.policy.switch_above

@@ -58,7 +58,7 @@ class Understanding:
     entities: tuple[Entity, ...]
     truncated: bool = False
     # What the caller asks for instead of what they turn away from: the intent and confidence of the words after
-    # the last 말고 (or 게 아니라), where those words hold a verb (주소 변경 말고 선결제부터 할래 -> prepayment, though the whole
+    # the last 말고 (or 게 아니라, or 대신), where those words hold a verb (주소 변경 말고 선결제부터 할래 -> prepayment, though the whole
     # reads as the address change); None where the turn turns away from nothing, or only corrects a value
     # (체크카드 말고 신용카드).
     instead: tuple[str, float] | None = None
@@ -153,14 +153,21 @@ class Understander:
 # how the word before 아니라 ends where it names what the caller does not mean (없애려는 게 아니라, 그건 아니고, 해지가
 # 아니라, 날짜가 아니라)
 NOT_THIS = ("게", "건", "거", "가", "이")
+# "instead", after a "not" (분실 신고는 안 해도 되고요 대신 결제일 좀 바꿔 주세요); not after a request said before it
+# (리볼빙 해지하고 대신 큰 거는 할부로 돌리고 싶은데: "and in its place", two requests)
+INSTEAD = ("대신", "대신에")
+# a word that says "not" (안 해도, 하지 않고, 필요 없고요, 안해도 as typed; not 안녕하세요): 안, or one that opens so
+NOT = ("않", "없", "안해", "안하", "안할", "안돼", "안되")
 
 
 def _after_instead(text: str) -> str:
     """The words after the last word that ends in 말고 ("not ... but"), or after a thing said not to be it (카드를
-    없애려는 게 아니라, 그건 아니고, 해지가 아니라), if they hold a verb or adjective: what the caller wants instead.
-    Empty where there is no such word, nothing after it, or only a value."""
+    없애려는 게 아니라, 그건 아니고, 해지가 아니라), or after 대신 ("instead") where a "not" comes before it, if they
+    hold a verb or adjective: what the caller wants instead. Empty where there is no such word, nothing after it, or
+    only a value."""
     words = text.split()
     last = max((i for i, word in enumerate(words) if word.endswith(("말고", "말고요"))
+                or (word in INSTEAD and any(w == "안" or w.startswith(NOT) for w in words[:i]))
                 or (i > 0 and word in ("아니라", "아니고", "아니고요") and words[i - 1].endswith(NOT_THIS))),
                default=None)
     rest = " ".join(words[last + 1:]) if last is not None else ""

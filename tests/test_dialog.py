@@ -677,6 +677,9 @@ ADDRESS, LIMIT = ("청구서 주소 바꾸려고요", "address_change"), ("신�
     (ADDRESS, "아 잠깐 주소 변경 말고 선결제부터 할래", ("address_change", 0.88), ("prepayment", 0.5), "address_change"),
     (ADDRESS, "서울시 말고 경기도 성남시 분당구 판교역로 이백삼십오", ("address_change", 0.9), None, "address_change"),
     (LIMIT, "신용카드 말고 체크카드요", ("card_cancel", 0.85), None, "limit_increase"),  # a value said instead
+    (("카드를 잃어버린 것 같아서 분실 신고 하려고요", "lost_card", 0.99),
+     "아 잠깐만요 지갑 찾았어요 분실 신고는 안 해도 되고요 대신 결제일 좀 바꿔 주세요", ("lost_card", 0.99),
+     ("payment_date_change", 0.99), "payment_date_change"),  # 대신, "instead"
 ])
 def test_a_turn_that_turns_away_from_the_form_and_asks_for_another_thing_switches(opener, said, whole, instead,
                                                                                   form, pack):
@@ -708,6 +711,12 @@ def test_the_nlu_reads_what_the_caller_asks_for_after_turning_away(understander)
                          ("아니 카드를 없애는 게 아니고요 어제 결제한 게 잘못돼서 그 결제를 취소하려는 거예요", "approval_cancel")]:
         assert understander.understand(said).instead[0] == intent, said
     assert understander.understand("제가 아니라 남편이요").instead is None  # no verb after it
+    # 대신, "instead": what follows is what the caller wants (the whole still reads as the lost card)
+    found_it = understander.understand("아 잠깐만요 지갑 찾았어요 분실 신고는 안 해도 되고요 대신 결제일 좀 바꿔 주세요")
+    assert found_it.intent == "lost_card" and found_it.instead[0] == "payment_date_change"
+    assert understander.understand("현금 대신 카드로요").instead is None  # no verb after it
+    # after a request, not a "not": "in its place", a second request (Understanding.also)
+    assert understander.understand("리볼빙 해지하고 대신 큰 거는 할부로 돌리고 싶은데 그건 어떻게 해요").instead is None
 
 
 def test_a_no_at_the_read_back_of_a_one_slot_form_asks_for_the_slot_again(pack):
@@ -1086,6 +1095,10 @@ def test_the_models_guess_at_a_word_the_caller_still_looks_for_is_not_offered(pa
     dialog = Dialog(Domain.load(pack.domain), MemoryStore())
     turn = dialog.respond("a", Reading("여보세요 잘 안 들리는데 그 뭐냐 그거 있잖아요 그거", "app_help", 0.42))
     assert (turn.model, turn.state) == ("fallback", "reprompt:1")
+    # nor its hello, however sure: the caller has begun to say what they want; a hello alone is greeted
+    turn = dialog.respond("b", Reading("여보세요 아 거기 그 뭐냐", "greeting", 0.99))
+    assert (turn.model, turn.state) == ("fallback", "reprompt:1")
+    assert dialog.respond("c", Reading("여보세요 거기 카드사 맞죠", "greeting", 0.99)).model == "greeting"
     # Without the search, the same guess is offered; with it, a sure reading is acted on.
     assert dialog.respond("b", Reading("여보세요 잘 안 들리는데 앱이요", "app_help", 0.42)).model == "offer"
     assert dialog.respond("c", Reading("그 뭐더라 카드 잃어버렸어요", "lost_card", 0.95)).state.startswith("asking")
@@ -1306,6 +1319,7 @@ def test_a_tag_question_read_as_the_intent_just_answered_checks_that_answer(said
     ("아 교육비 납부 메뉴요 감사합니다", ("education_fee", 0.96), "answered:school_fees"),  # no yes: its question
     ("교육비 납부 메뉴요 네 한번 볼게요", ("education_fee", 0.96), "answered:tuition"),  # a yes before the promise
     ("제휴 학교면 되는구나 그 메뉴에서 찾아볼게요", ("education_fee", 1.0), "answered:tuition"),  # 되는구나 first
+    ("아 교육비 납부 메뉴요 거기서 해 볼게요", ("education_fee", 0.96), "answered:tuition"),  # said back, a promise
 ])
 def test_after_an_answer_thanks_or_a_yes_with_what_the_caller_will_do_take_it_in(said, reading, state, pack):
     dialog = answered(pack, "우리 애 대학 등록금을 카드로 나눠서 낼 수 있어요", "education_fee", "tuition")
