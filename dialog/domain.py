@@ -145,7 +145,7 @@ class Words:
     weighing: tuple[str, ...] = ()  # a request only weighed (할까 하는데요, 해지할까 싶어서): a turn with one is offered
     joins: tuple[str, ...] = ()  # "and" between two requests (그리고): in a form, what follows one is kept for after it
     searching: tuple[str, ...] = ()  # looking for a word (뭐더라, 뭐였지): a turn with one answers no yes or no
-    nothing: tuple[str, ...] = ()  # nothing more (없어요): after "anything else?", a turn that ends with one closes the call
+    nothing: tuple[str, ...] = ()  # "nothing" (없어요): after "anything else?", a turn that ends with one closes it
     sooner: tuple[str, ...] = ()  # "before that" (그 전에, 먼저): a question after a `joins` one in a form is answered first
 
 

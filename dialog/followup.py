@@ -34,8 +34,8 @@ def acknowledges(domain: Domain, answer: Answer, intent: str, confidence: float,
     휴대폰 인증하면 된다고요 알겠습니다, read as the identity-verification question), perhaps then thanks (교육비 납부
     메뉴요 알겠어요 고맙습니다), or, read as no question, it says what the caller will do where the model is unsure
     of the question it reads (어 알았어 그럼 앱에서 볼게, the app question at 0.60), after a yes (네 앱에서 확인해
-    볼게요) or after words of the answer said back (간편 비밀번호 재설정이요 해 볼게요), or is a remark the model reads as out of scope (아 만 원에서 삼만 원이요 생각보다 꽤 되네, after the
-    annual-fee answer): no line not understood."""
+    볼게요) or after words of the answer said back (간편 비밀번호 재설정이요 해 볼게요), or is a remark the model reads
+    as out of scope (아 만 원에서 삼만 원이요 생각보다 꽤 되네, after the annual-fee answer): no line not understood."""
     fresh = tuple(e for e in answer.entities if not _echoes(e, heard))
     if asks(domain.words, answer.text) or forms.taker(domain, replace(answer, entities=fresh)) is not None:
         return False

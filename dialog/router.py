@@ -259,7 +259,8 @@ def _respond(domain: Domain, session: Session, answer: Answer, intent: str, conf
             return prefix + begin(domain, session, *kept, answer.text, backend)
     if (answer.deny or answer.nothing) and not answer.entities and followup.asked_anything_else(session):
         return _close(domain, session)  # "더 도와드릴 일이 있으신가요?" - "아니요", "네 없어요"
-    if route is not None and route.model == "greeting" and not answer.entities and followup.asked_anything_else(session):
+    if (route is not None and route.model == "greeting" and not answer.entities
+            and followup.asked_anything_else(session)):
         # 여보쇼 여보쇼 끊겼는가, after the limit answer: a caller checking the line asks for nothing new, and where the
         # call stands does not change (the greeting would start it afresh)
         return prefix + domain.responses["anything_else"]

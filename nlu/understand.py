@@ -58,9 +58,9 @@ class Understanding:
     entities: tuple[Entity, ...]
     truncated: bool = False
     # What the caller asks for instead of what they turn away from: the intent and confidence of the words after
-    # the last 말고 (or 게 아니라, or 대신), where those words hold a verb (주소 변경 말고 선결제부터 할래 -> prepayment, though the whole
-    # reads as the address change); None where the turn turns away from nothing, or only corrects a value
-    # (체크카드 말고 신용카드).
+    # the last 말고 (or 게 아니라, or 대신 after a "not"), where those words hold a verb (주소 변경 말고 선결제부터 할래 ->
+    # prepayment, though the whole reads as the address change); None where the turn turns away from nothing, or only
+    # corrects a value (체크카드 말고 신용카드).
     instead: tuple[str, float] | None = None
     # What the caller goes on to ask for after taking in what was said: the intent and confidence of the words after
     # a sentence that takes it in and a "then" (생각보다 많이 나왔네요 그럼 그중에 백이십만 원은 지금 미리 내 버릴게요 ->
